@@ -1,0 +1,165 @@
+"""The ``esafety`` command: a thin layer over build, check, new and serve.
+
+Exit codes: 0 success, 1 build failure, 2 invalid input or usage.
+Users see one line per problem; ``-v`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from .errors import ConfigError, EsafetyError
+
+log = logging.getLogger("generator")
+
+CONFIG_OPTION = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), default=Path("school_config.yaml"),
+    show_default=True, help="The school's config file.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Show details, and tracebacks on errors.")
+@click.version_option(package_name="esafety-pack")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """Build a UK school's online-safety pack (website and PDFs) from school_config.yaml."""
+    ctx.obj = {"verbose": verbose}
+    logging.basicConfig(format="%(message)s", level=logging.INFO if verbose else logging.WARNING)
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.option("--site-dir", type=click.Path(path_type=Path), default=None,
+              help="Where to write the site (default: site/ beside the config).")
+def build(config_path: Path, site_dir: Path | None) -> None:
+    """Build the website and PDFs.
+
+    \b
+    Example:
+        esafety build --config school_config.yaml --site-dir site
+    """
+    from .build import build as run_build
+
+    result = run_build(config_path, site_dir)
+    click.echo(f"Built {result.pages} pages and {len(result.pdfs)} PDFs into {result.site_dir}")
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.option("--strict", is_flag=True, help="Exit with 1 when there are warnings.")
+def check(config_path: Path, strict: bool) -> None:
+    """Validate the config and list what needs attention.
+
+    \b
+    Example:
+        esafety check --strict
+    """
+    from .build import load
+    from .checks import findings
+
+    config = load(config_path)
+    found = findings(config)
+    for finding in found:
+        click.echo(f"{config_path}: warning: {finding}")
+    if not found:
+        click.echo(f"{config_path}: OK, no warnings")
+    if strict and found:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def new(directory: Path) -> None:
+    """Start a new school folder with a commented config to fill in.
+
+    \b
+    Example:
+        esafety new st-marys && cd st-marys && esafety build
+    """
+    from .scaffold import scaffold
+
+    config_path = scaffold(directory)
+    click.echo(f"Created {config_path}: edit it, then run: esafety build --config {config_path}")
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.option("--site-dir", type=click.Path(path_type=Path), default=None,
+              help="Where to build (default: site/ beside the config).")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def serve(config_path: Path, site_dir: Path | None, port: int, host: str) -> None:
+    """Preview the site, rebuilding when the config, content or templates change.
+
+    \b
+    Example:
+        esafety serve --port 8000   # then open http://127.0.0.1:8000/
+    """
+    from .serve import serve as run_serve
+
+    run_serve(config_path, site_dir, host=host, port=port)
+
+
+@cli.command("schema")
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+def schema_command(output: Path | None) -> None:
+    """Print the JSON Schema of school_config.yaml (for editors).
+
+    \b
+    Example:
+        esafety schema --output school_config.schema.json
+    """
+    from .config import json_schema_text
+
+    text = json_schema_text()
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code instead of raising SystemExit (testable)."""
+    args = sys.argv[1:] if argv is None else argv
+    verbose = "-v" in args or "--verbose" in args
+    try:
+        result = cli.main(args=args, prog_name="esafety", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.UsageError as exc:
+        exc.show()
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except EsafetyError as exc:
+        if verbose:
+            traceback.print_exc()
+        click.echo(str(exc), err=True)
+        if isinstance(exc, ConfigError):
+            count = len(exc.problems)
+            click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was built "
+                       "and the existing site is unchanged.", err=True)
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    except Exception as exc:  # a bug: say so in one line, traceback with -v
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (run with -v for details)",
+                   err=True)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""Stage 2, compose: config + content/ -> Documents in memory (web pages and print docs).
+
+Words live in ``content/`` (Markdown pages and YAML data with Jinja placeholders). Config
+values are escaped as they are printed (``markup.md_escape`` is Jinja's ``finalize``), and
+an unknown placeholder is an error (StrictUndefined), never an empty gap.
+The same composed rule text feeds the web page, the poster and the pupil agreement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from markupsafe import Markup
+
+from . import markup
+from .brand import Brand, make_brand
+from .config import Config
+from .errors import BuildError
+
+TOOL_ROOT = Path(__file__).resolve().parent.parent
+CONTENT_DIR = TOOL_ROOT / "content"
+TEMPLATES_DIR = TOOL_ROOT / "templates"
+
+KEY_STAGE_NAMES = {
+    "eyfs": "Early Years Foundation Stage",
+    "ks1": "Key Stage 1",
+    "ks2": "Key Stage 2",
+    "ks3": "Key Stage 3",
+    "ks4": "Key Stage 4",
+    "ks5": "sixth form",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One web page: where it goes in the site, its nav title and its Markdown."""
+
+    path: str
+    title: str
+    markdown: str
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class PrintDoc:
+    """One PDF: the print template and the composed data it lays out."""
+
+    filename: str
+    title: str
+    audience: str
+    template: str
+    context: dict[str, Any] = field(hash=False, compare=False)
+    one_page: bool = False
+
+
+@dataclass
+class Pack:
+    config: Config
+    brand: Brand
+    pages: list[Page]
+    prints: list[PrintDoc]
+    search_dirs: list[Path]
+
+
+@dataclass(frozen=True)
+class Rule:
+    text: Markup           # composed Markdown, config values already escaped
+    icon: str
+    icon_label: str
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    key: str               # ks1 | ks2 | ks3
+    title: str
+    audience: str
+    intro: Markup
+    rules: tuple[Rule, ...]
+    tell: Markup
+    help: Markup
+
+
+def search_path(project_dir: Path, kind: str) -> list[Path]:
+    """A school's ``overrides/<kind>`` folder first, then the tool's own folder."""
+    own = CONTENT_DIR if kind == "content" else TEMPLATES_DIR
+    override = project_dir / "overrides" / kind
+    return [override, own] if override.is_dir() else [own]
+
+
+def content_environment(dirs: list[Path]) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([str(d) for d in dirs]),
+        undefined=StrictUndefined,
+        autoescape=False,
+        finalize=markup.md_escape,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        date=markup.format_date,
+        mailto=markup.mailto,
+        link=markup.link,
+        icon=markup.inline_icon,
+        the=with_article,
+        names=join_names,
+    )
+    return env
+
+
+def with_article(value: str) -> str:
+    """'class teacher' -> 'the class teacher'; names and 'my teacher' are left alone."""
+    first = value.split(" ", 1)[0].lower()
+    if value[:1].isupper() or first in {"the", "a", "an", "my", "our", "their", "your"}:
+        return value
+    return f"the {value}"
+
+
+def join_names(items: list[Any], attribute: str | None = None) -> str:
+    """['A', 'B', 'C'] -> 'A, B and C'."""
+    words = [str(getattr(i, attribute) if attribute else i) for i in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+class Composer:
+    """Renders content for one school. One instance per build."""
+
+    def __init__(self, config: Config, project_dir: Path):
+        self.config = config
+        self.project_dir = project_dir
+        self.content_dirs = search_path(project_dir, "content")
+        self.env = content_environment(self.content_dirs)
+        self.brand = make_brand(config.school.colour, config.school.logo, project_dir)
+        self.context = self._base_context()
+
+    def _base_context(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "config": c,
+            "school": c.school,
+            "people": c.people,
+            "technology": c.technology,
+            "phones": c.phones,
+            "review": c.review,
+            "next_review": c.next_review,
+            "key_stages": c.key_stages,
+            "key_stage_names": KEY_STAGE_NAMES,
+            "rule_sets": c.rule_sets,
+            "online_safety_lead": c.online_safety_lead,
+            "short_name": c.short_name,
+            "linked_policies": c.linked_policies,
+        }
+
+    # ------------------------------------------------------------ helpers
+    def data(self, name: str) -> Any:
+        """A YAML data file from content/ (the first found on the search path)."""
+        for folder in self.content_dirs:
+            path = folder / name
+            if path.is_file():
+                return yaml.safe_load(path.read_text(encoding="utf-8"))
+        raise BuildError(f"content/{name}: file not found")
+
+    def text(self, source: str, where: str, **extra: Any) -> Markup:
+        """Render one content string (a rule, a tip) with the school's values."""
+        try:
+            rendered = self.env.from_string(source).render({**self.context, **extra})
+        except TemplateError as exc:
+            raise BuildError(f"{where}: {exc}") from None
+        return Markup(rendered.strip())
+
+    def page(self, template: str, **extra: Any) -> str:
+        try:
+            return self.env.get_template(template).render({**self.context, **extra})
+        except TemplateError as exc:
+            lineno = getattr(exc, "lineno", None)
+            at = f":{lineno}" if lineno else ""
+            raise BuildError(f"content/{template}{at}: {exc}") from None
+
+    # ------------------------------------------------------------ documents
+    def rule_set(self, key: str) -> RuleSet:
+        raw = self.data(f"rules/{key}.yaml")
+        phone_rules = self.data("rules/phones.yaml")
+        where = f"content/rules/{key}.yaml"
+        rules = []
+        for i, item in enumerate(raw["rules"]):
+            if item.get("phone"):
+                item = phone_rules[key][self.config.phones.pupils.rule]
+            rules.append(Rule(
+                text=self.text(item["text"], f"{where}: rules[{i}]"),
+                icon=item["icon"],
+                icon_label=item.get("icon_label", item["icon"].replace("-", " ")),
+            ))
+        return RuleSet(
+            key=key,
+            title=raw["title"],
+            audience=raw["audience"],
+            intro=self.text(raw["intro"], f"{where}: intro"),
+            rules=tuple(rules),
+            tell=self.text(raw["tell"], f"{where}: tell"),
+            help=self.text(raw["help"], f"{where}: help"),
+        )
+
+    def smart_tips(self) -> dict[str, Any]:
+        raw = self.data("smart.yaml")
+        tips = [
+            {**tip, "text": self.text(tip["text"], f"content/smart.yaml: {tip['word']}")}
+            for tip in raw["tips"]
+        ]
+        return {**raw, "tips": tips, "credit": self.text(raw["credit"], "content/smart.yaml")}
+
+
+def compose(config: Config, project_dir: Path) -> Pack:
+    """Every page and print document for one school, in memory."""
+    composer = Composer(config, project_dir)
+    rule_sets = [composer.rule_set(key) for key in config.rule_sets]
+    smart = composer.smart_tips()
+    prints = [poster_doc(composer, rs) for rs in rule_sets] + [smart_poster_doc(composer, smart)]
+    downloads = [{"file": p.filename, "title": p.title, "audience": p.audience} for p in prints]
+    shared = {"rule_sets_composed": rule_sets, "smart": smart, "downloads": downloads}
+
+    pages = [Page("index.md", "Home", composer.page("pages/index.md", **shared))]
+    for rs in rule_sets:
+        pages.append(Page(f"rules/{rs.key}.md", rs.audience,
+                          composer.page("pages/rules.md", ruleset=rs, **shared),
+                          section="Pupils' rules"))
+    pages.append(Page("smart.md", "SMART tips", composer.page("pages/smart.md", **shared)))
+    pages.append(Page("downloads.md", "Downloads", composer.page("pages/downloads.md", **shared)))
+    return Pack(config, composer.brand, pages, prints,
+                search_path(project_dir, "templates"))
+
+
+def poster_doc(composer: Composer, rule_set: RuleSet) -> PrintDoc:
+    return PrintDoc(
+        filename=f"poster-{rule_set.key}.pdf",
+        title=f"Online safety rules poster: {rule_set.audience}",
+        audience=f"Pupils: {rule_set.audience}",
+        template="print/poster.html",
+        context={"ruleset": rule_set},
+        one_page=True,
+    )
+
+
+def smart_poster_doc(composer: Composer, smart: dict[str, Any]) -> PrintDoc:
+    return PrintDoc(
+        filename="poster-smart.pdf",
+        title="SMART tips poster",
+        audience="Pupils: all ages",
+        template="print/smart-poster.html",
+        context={"smart": smart},
+        one_page=True,
+    )

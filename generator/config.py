@@ -1,0 +1,462 @@
+"""Stage 1, load: school_config.yaml -> a typed, validated ``Config``.
+
+The key names and meanings are a public contract (see the README and
+``school_config.schema.json``): schools' files depend on them. Add keys; never rename.
+Every problem is collected and reported at once as ``file:line: key.path: message``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import difflib
+import json
+import re
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
+
+from .errors import ConfigError, Problem
+from .yamlfile import KeyPath, YamlDocument, format_path, read_yaml
+
+Phase = Literal[
+    "nursery", "infant", "junior", "primary", "middle", "secondary", "all-through", "special"
+]
+KeyStage = Literal["eyfs", "ks1", "ks2", "ks3", "ks4", "ks5"]
+Nation = Literal["england", "wales", "scotland", "northern-ireland"]
+PhoneRule = Literal["not_allowed", "handed_in", "locked_away", "off_and_away", "allowed"]
+PhotoRule = Literal["school_devices_only", "with_permission", "never"]
+SupportKind = Literal["in-house", "contractor", "local-authority"]
+MonitoringMethod = Literal["software", "physical", "both"]
+Audience = Literal["parents", "pupils", "staff", "all"]
+PosterPaper = Literal["A3", "A4"]
+Orientation = Literal["landscape", "portrait"]
+
+ALL_KEY_STAGES: tuple[str, ...] = ("eyfs", "ks1", "ks2", "ks3", "ks4", "ks5")
+KEY_STAGES_BY_PHASE: dict[str, tuple[str, ...]] = {
+    "nursery": ("eyfs",),
+    "infant": ("eyfs", "ks1"),
+    "junior": ("ks2",),
+    "primary": ("eyfs", "ks1", "ks2"),
+    "middle": ("ks2", "ks3"),
+    "secondary": ("ks3", "ks4", "ks5"),
+    "all-through": ALL_KEY_STAGES,
+    "special": ALL_KEY_STAGES,
+}
+# Pupil rule sets: EYFS and KS1 read one set, KS2 another, KS3 to sixth form a third.
+RULE_SETS: dict[str, tuple[str, ...]] = {
+    "ks1": ("eyfs", "ks1"),
+    "ks2": ("ks2",),
+    "ks3": ("ks3", "ks4", "ks5"),
+}
+DEFAULT_LINKED_POLICIES = (
+    "Child Protection and Safeguarding Policy",
+    "Behaviour Policy",
+    "Anti-Bullying Policy",
+    "Staff Code of Conduct",
+    "Data Protection Policy",
+    "Complaints Procedure",
+)
+
+
+# ---------------------------------------------------------------- value types
+
+def _empty_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank", "must not be empty")
+    return value
+
+
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_URL = re.compile(r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?(?:[/?#][^\s<>\"]*)?$")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise PydanticCustomError("email", "{value} is not a valid email address",
+                                  {"value": json.dumps(value, ensure_ascii=False)})
+    return value
+
+
+def _url(value: str) -> str:
+    if not _URL.match(value):
+        raise PydanticCustomError(
+            "url", "{value} is not a web address (it must start with http:// or https://)",
+            {"value": json.dumps(value, ensure_ascii=False)})
+    return value
+
+
+def _colour(value: str) -> str:
+    if not _COLOUR.match(value):
+        raise PydanticCustomError("colour", "{value} is not a colour; write #rrggbb, e.g. #1f5f8b",
+                                  {"value": json.dumps(value, ensure_ascii=False)})
+    return value.lower()
+
+
+Text = Annotated[str, AfterValidator(_not_blank)]
+OptText = Annotated[Text | None, BeforeValidator(_empty_to_none)]
+Email = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(
+    lambda v: None if v is None else _email(v))]
+Url = Annotated[str, AfterValidator(_url)]
+OptUrl = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(
+    lambda v: None if v is None else _url(v))]
+Colour = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(
+    lambda v: None if v is None else _colour(v))]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------- the contract
+
+class SchoolInfo(_Section):
+    """The school itself."""
+
+    name: Text = Field(description="Full name as it should be printed.")
+    short_name: OptText = Field(None, description="Shorter name for posters and running text.")
+    phase: Phase = Field(description="nursery, infant, junior, primary, middle, secondary, "
+                                     "all-through or special.")
+    key_stages: list[KeyStage] | None = Field(
+        None, min_length=1, description="Key stages taught; default follows the phase.")
+    nation: Nation = Field("england", description="Which UK nation's guidance applies.")
+    address: OptText = None
+    phone: OptText = None
+    email: Email = Field(None, description="The school's general contact address.")
+    website: OptUrl = None
+    local_authority: OptText = None
+    trust: OptText = Field(None, description="Multi-academy trust name, if any.")
+    logo: OptText = Field(None, description="SVG or PNG file inside the project folder.")
+    colour: Colour = Field(None, description="Brand colour #rrggbb; darkened where needed "
+                                             "so text on it stays WCAG AA.")
+
+
+class Person(_Section):
+    name: Text
+    role: OptText = None
+    email: Email = None
+    phone: OptText = None
+
+
+class TechnicalSupport(_Section):
+    name: Text
+    kind: SupportKind = "contractor"
+    email: Email = None
+    phone: OptText = None
+
+
+class People(_Section):
+    headteacher: Person
+    dsl: Person = Field(description="Designated safeguarding lead.")
+    deputy_dsls: list[Person] = Field(default_factory=list)
+    online_safety_lead: Person | None = Field(None, description="Defaults to the DSL.")
+    online_safety_governor: Person
+    chair_of_governors: Person | None = None
+    computing_lead: Person | None = None
+    technical_support: TechnicalSupport | None = None
+    lado: Person | None = Field(None, description="Local authority designated officer.")
+
+
+class Filtering(_Section):
+    provider: OptText = None
+    last_reviewed: dt.date | None = Field(
+        None, description="Date of the last annual filtering and monitoring review.")
+
+
+class Monitoring(_Section):
+    provider: OptText = None
+    method: MonitoringMethod | None = None
+    alerts_to: list[Text] = Field(default_factory=list)
+
+
+class Technology(_Section):
+    filtering: Filtering = Field(default_factory=Filtering)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+    incident_log: OptText = Field(None, description="Where online-safety incidents are recorded.")
+    staff_email: OptText = None
+    pupil_platforms: list[Text] = Field(default_factory=list)
+    parent_communication: list[Text] = Field(default_factory=list)
+    generative_ai: OptText = None
+
+
+class PupilPhones(_Section):
+    rule: PhoneRule
+    who_may_bring: OptText = None
+    handed_to: OptText = None
+    details: OptText = None
+    exceptions: OptText = None
+
+
+class StaffPhones(_Section):
+    personal_use: OptText = None
+    photos_of_pupils: PhotoRule = "school_devices_only"
+
+
+class Phones(_Section):
+    pupils: PupilPhones
+    staff: StaffPhones = Field(default_factory=StaffPhones)
+
+
+class Review(_Section):
+    version: Text = Field(description='Policy version, in quotes (e.g. "2026.1").')
+    approved_on: dt.date
+    approved_by: OptText = None
+    cycle_months: int = Field(12, ge=1, le=36)
+    next_review: dt.date | None = Field(None, description="Overrides approved_on + cycle_months.")
+
+
+class Resource(_Section):
+    title: Text
+    url: Url
+    audience: Audience = "parents"
+
+
+class Posters(_Section):
+    """Added key: paper for the classroom posters (not in the original contract)."""
+
+    paper: PosterPaper = Field("A3", description="A3 (default) or A4.")
+    orientation: Orientation = Field("landscape", description="landscape (default) or portrait.")
+
+
+class Config(_Section):
+    """A whole school_config.yaml."""
+
+    school: SchoolInfo
+    people: People
+    technology: Technology = Field(default_factory=Technology)
+    phones: Phones
+    review: Review
+    linked_policies: list[Text] = Field(default_factory=lambda: list(DEFAULT_LINKED_POLICIES))
+    extra_resources: list[Resource] = Field(default_factory=list)
+    posters: Posters = Field(default_factory=Posters)
+
+    # -------------------------------------------------------- derived facts
+    @property
+    def key_stages(self) -> tuple[str, ...]:
+        chosen = self.school.key_stages or KEY_STAGES_BY_PHASE[self.school.phase]
+        return tuple(ks for ks in ALL_KEY_STAGES if ks in chosen)
+
+    @property
+    def rule_sets(self) -> tuple[str, ...]:
+        """Which pupil rule sets (ks1, ks2, ks3) this school needs."""
+        return tuple(s for s, stages in RULE_SETS.items() if set(stages) & set(self.key_stages))
+
+    @property
+    def next_review(self) -> dt.date:
+        return self.review.next_review or add_months(self.review.approved_on,
+                                                     self.review.cycle_months)
+
+    @property
+    def online_safety_lead(self) -> Person:
+        return self.people.online_safety_lead or self.people.dsl
+
+    @property
+    def short_name(self) -> str:
+        return self.school.short_name or self.school.name
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Same day ``months`` later, clamped to the month's end (31 Jan + 1 = 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month,
+                       day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+# ---------------------------------------------------------------- loading
+
+def load_config(path: Path, project_dir: Path | None = None) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem."""
+    doc = read_yaml(path, display_name=_display_name(path))
+    return validate(doc, project_dir or path.parent)
+
+
+def validate(doc: YamlDocument, project_dir: Path) -> Config:
+    if not isinstance(doc.data, dict):
+        got = _describe(doc.data)
+        raise ConfigError([Problem(doc.file, 1, "(top level)",
+                                   f"expected a mapping of keys (school:, people:, ...), got {got}")])
+    problems: list[Problem] = []
+    config: Config | None = None
+    try:
+        config = Config.model_validate(doc.data)
+    except ValidationError as exc:
+        problems += [_problem(doc, err) for err in exc.errors()]
+    problems += _check_logo(doc, project_dir)
+    if config is not None:
+        problems += _check_consistency(doc, config)
+    if problems:
+        raise ConfigError(problems)
+    assert config is not None
+    return config
+
+
+def _display_name(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
+    school = doc.data.get("school")
+    logo = school.get("logo") if isinstance(school, dict) else None
+    if not isinstance(logo, str) or not logo.strip():
+        return []
+    path = ("school", "logo")
+    where = (doc.file, doc.line_of(path), format_path(path))
+    resolved = (project_dir / logo).resolve()
+    if not resolved.is_relative_to(project_dir.resolve()):
+        return [Problem(*where, f"{json.dumps(logo)} is outside the project folder; "
+                                "put the logo beside school_config.yaml")]
+    if resolved.suffix.lower() not in (".svg", ".png"):
+        return [Problem(*where, f"{json.dumps(logo)} must be an .svg or .png file")]
+    if not resolved.is_file():
+        return [Problem(*where, f"{json.dumps(logo)} not found")]
+    return []
+
+
+def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
+    problems = []
+    review = config.review
+    if review.next_review and review.next_review <= review.approved_on:
+        path = ("review", "next_review")
+        problems.append(Problem(doc.file, doc.line_of(path), format_path(path),
+                                "must be after review.approved_on"))
+    stages = config.school.key_stages or []
+    if len(set(stages)) != len(stages):
+        path = ("school", "key_stages")
+        problems.append(Problem(doc.file, doc.line_of(path), format_path(path),
+                                "lists a key stage twice"))
+    return problems
+
+
+# ---------------------------------------------------------------- messages
+
+def _problem(doc: YamlDocument, err: Any) -> Problem:
+    loc: KeyPath = tuple(p for p in err["loc"] if isinstance(p, int | str))
+    loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+    return Problem(doc.file, doc.line_of(loc), format_path(loc), _message(err, loc))
+
+
+def _message(err: Any, loc: KeyPath) -> str:
+    kind, value = err["type"], err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "required, but missing"
+    if kind == "extra_forbidden":
+        return "unknown key" + _did_you_mean(str(loc[-1]), _allowed_keys(loc[:-1]))
+    if kind == "literal_error":
+        allowed = re.findall(r"'([^']*)'", ctx.get("expected", ""))
+        hint = _did_you_mean(str(value), allowed) if isinstance(value, str) else ""
+        return f"{_show(value)} is not allowed; use one of: {', '.join(allowed)}{hint}"
+    if kind in ("string_type",):
+        hint = " (yes/no/on/off/true/false mean true or false in YAML: put text in quotes)" \
+            if isinstance(value, bool) else ""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            hint = ' (put it in quotes, e.g. "2026.1", so YAML keeps it as written)'
+        return f"expected text, got {_describe(value)}{hint}"
+    if kind.startswith("date") or kind == "date_type":
+        return f"{_show(value)} is not a valid date; write YYYY-MM-DD, e.g. 2026-09-10"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"expected a whole number, got {_describe(value)}"
+    if kind in ("list_type", "tuple_type"):
+        return f"expected a list, got {_describe(value)}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"expected a mapping of keys, got {_describe(value)}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{_show(value)} must be between 1 and 36"
+    if kind == "too_short":
+        return "must not be empty"
+    return str(err["msg"])
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _describe(value)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return f"true/false ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"text ({json.dumps(value, ensure_ascii=False)})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, dt.date):
+        return f"a date ({value.isoformat()})"
+    return type(value).__name__
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        close = [c for c in choices if c.lower() == word.lower().replace(" ", "_")]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _allowed_keys(path: KeyPath) -> list[str]:
+    """The field names of the model found at ``path`` inside Config."""
+    model: Any = Config
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if _is_model(model) else None
+        if field is None:
+            return []
+        model = _unwrap(field.annotation)
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _is_model(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, BaseModel)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """list[X] -> X, X | None -> X."""
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple):
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _unwrap(args[0]) if len(args) == 1 else annotation
+    return annotation
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema editors use to complete and check school_config.yaml."""
+    schema = Config.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "school_config.yaml"
+    return schema
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,106 @@
+"""Turning config values and content into safe Markdown and HTML.
+
+Config values are data, never markup: every value printed into Markdown is escaped so a
+school name such as ``<script>`` or ``[x](javascript:alert(1))`` prints as text. We escape
+with numeric HTML entities rather than backslashes because entities survive both
+Markdown inline text and raw HTML blocks, and every renderer (MkDocs, Zensical,
+WeasyPrint via python-markdown) shows them as the original character.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import markdown as md
+from markupsafe import Markup
+
+# Characters that start Markdown or HTML syntax inline: & < > and the Markdown markers.
+_MD_ACTIVE = re.compile(r"[&<>\\`*_\[\]{}#|~^:]")
+_LINE_START = re.compile(r"^([-+=>]|\d+[.)])")
+_SPACE = re.compile(r"\s+")
+
+MARKDOWN_EXTENSIONS = ["abbr", "admonition", "attr_list", "def_list", "md_in_html", "tables",
+                       "toc"]
+
+
+def md_escape(value: Any) -> str:
+    """A config value as inert Markdown text (one line, every active character encoded)."""
+    if isinstance(value, Markup):
+        return str(value)
+    text = _SPACE.sub(" ", format_value(value)).strip()
+    text = _MD_ACTIVE.sub(lambda m: f"&#{ord(m.group())};", text)
+    # A value that starts a line must not start a list, heading or quote.
+    return _LINE_START.sub(lambda m: f"&#{ord(m.group()[0])};{m.group()[1:]}", text)
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return format_date(value)
+    return str(value)
+
+
+def format_date(day: dt.date) -> str:
+    """6 October 2026 (the way UK schools write dates)."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def mailto(address: str | None, text: str | None = None) -> Markup:
+    """A mailto link; the address was validated when the config was loaded."""
+    if not address:
+        return Markup("")
+    label = html.escape(text or address, quote=False)
+    return Markup(f'<a href="mailto:{html.escape(address)}">{label}</a>')
+
+
+def link(url: str, text: str | None = None) -> Markup:
+    """A plain link (http/https only, checked at load time), text escaped."""
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"refusing to link to {url!r}")
+    label = md_escape(text if text is not None else url)
+    return Markup(f'<a href="{html.escape(url)}">{label}</a>')
+
+
+def to_html(markdown_text: str) -> Markup:
+    """Render a composed Markdown fragment to HTML for the print templates."""
+    return Markup(_renderer().reset().convert(markdown_text))
+
+
+def to_inline_html(markdown_text: str) -> Markup:
+    """Like to_html, without the wrapping <p> of a one-paragraph fragment."""
+    out = str(to_html(markdown_text))
+    if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
+        out = out[3:-4]
+    return Markup(out)
+
+
+def to_plain_text(markdown_text: str) -> str:
+    """Visible text of a Markdown fragment (for reading-level checks and comparisons)."""
+    text = re.sub(r"<[^>]+>", "", str(to_html(markdown_text)))
+    return html.unescape(_SPACE.sub(" ", text)).strip()
+
+
+@cache
+def _renderer() -> md.Markdown:
+    return md.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+
+
+@cache
+def icon_svg(name: str) -> str:
+    """The SVG source of a Material Design icon shipped inside mkdocs-material."""
+    icons = resources.files("material") / "templates" / ".icons" / "material"
+    path = icons / f"{name}.svg"
+    if not path.is_file():
+        raise KeyError(f"no Material icon called {name!r}")
+    return path.read_text(encoding="utf-8")
+
+
+def inline_icon(name: str, css_class: str = "esafety-icon") -> Markup:
+    """An icon to sit beside text on a web page: decorative, so hidden from screen readers."""
+    svg = icon_svg(name).replace(
+        "<svg ", f'<svg class="{css_class}" aria-hidden="true" focusable="false" ', 1)
+    return Markup(svg)

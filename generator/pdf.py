@@ -1,0 +1,161 @@
+"""Stage 4, write PDFs: print templates -> HTML -> WeasyPrint -> tagged PDF bytes.
+
+WeasyPrint reads only local files (our templates, fonts and the school's logo) and data:
+URIs; anything else is refused. Its warnings are collected so a build can fail on them.
+Posters must be one page: if the composed text does not fit, the type is scaled down in
+small steps until it does (a cut-off rule is a bug, not a layout choice).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+
+from . import markup
+from .compose import TEMPLATES_DIR, Pack, PrintDoc
+from .errors import BuildError
+
+PDF_VARIANT = "pdf/ua-1"
+FIT_STEP = 0.92
+FIT_ATTEMPTS = 10
+# Poster type sizes (points, at scale 1) on A3; A4 posters are scaled by PAPER_FACTOR.
+POSTER_BASE_PT = {"ks1": 34.0, "ks2": 27.0, "ks3": 22.0, "smart": 30.0}
+PAPER_FACTOR = {"A3": 1.0, "A4": 0.70}
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    filename: str
+    data: bytes
+    pages: int
+    warnings: tuple[str, ...]
+
+
+def print_environment(template_dirs: list[Path]) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([str(d) for d in template_dirs]),
+        undefined=StrictUndefined,
+        autoescape=True,
+    )
+    env.filters.update(
+        markdown=markup.to_html,
+        inline_markdown=markup.to_inline_html,
+        date=markup.format_date,
+        icon_uri=icon_data_uri,
+    )
+    return env
+
+
+@cache
+def icon_data_uri(name: str, colour: str) -> str:
+    """A Material icon as an SVG data URI, filled with ``colour``."""
+    svg = markup.icon_svg(name).replace("<svg ", f'<svg fill="{colour}" ', 1)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+
+
+def print_context(pack: Pack, doc: PrintDoc) -> dict[str, Any]:
+    paper = pack.config.posters.paper
+    return {
+        "config": pack.config,
+        "brand": pack.brand,
+        "logo": pack.brand.logo_data_uri(),
+        "doc_title": f"{doc.title}, {pack.config.school.name}",
+        "fonts_url": (TEMPLATES_DIR / "fonts").as_uri(),
+        "paper_factor": PAPER_FACTOR[paper],
+        "page_margin": "12mm" if paper == "A3" else "9mm",
+        "icon_em": 1.0,
+        **doc.context,
+    }
+
+
+def render_html(env: Environment, doc: PrintDoc, context: dict[str, Any]) -> str:
+    try:
+        return env.get_template(doc.template).render(context)
+    except TemplateError as exc:
+        raise BuildError(f"templates/{doc.template}: {exc}") from None
+
+
+def render_pdf(pack: Pack, doc: PrintDoc) -> RenderedPdf:
+    """Render one print document; posters shrink until they fit on one page."""
+    from weasyprint import HTML  # imported here: ~0.4 s, and only PDF workers need it
+
+    env = print_environment(pack.search_dirs)
+    context = print_context(pack, doc)
+    base_pt = POSTER_BASE_PT.get(_poster_key(doc), 11.0) * context["paper_factor"]
+    fetcher = _local_fetcher(pack)
+    scale = 1.0
+    with _captured_warnings() as warnings:
+        for _ in range(FIT_ATTEMPTS):
+            html = render_html(env, doc, {**context, "scale": scale, "base_pt": base_pt})
+            document = HTML(string=html, base_url=str(TEMPLATES_DIR / "print") + "/",
+                            url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
+            if not doc.one_page or len(document.pages) == 1:
+                break
+            scale *= FIT_STEP
+        else:
+            raise BuildError(f"{doc.filename}: does not fit on one page even with the type "
+                             f"scaled to {scale:.0%}; shorten the text")
+        data = document.write_pdf(pdf_variant=PDF_VARIANT)
+    return RenderedPdf(doc.filename, data, len(document.pages), tuple(warnings))
+
+
+def _poster_key(doc: PrintDoc) -> str:
+    if doc.filename.startswith("poster-"):
+        return doc.filename.removeprefix("poster-").removesuffix(".pdf")
+    return ""
+
+
+def _local_fetcher(pack: Pack) -> Any:
+    from weasyprint.urls import URLFetcher
+
+    allowed = [d.resolve() for d in pack.search_dirs]
+    if pack.brand.logo_path:
+        allowed.append(pack.brand.logo_path.parent)
+
+    class LocalOnly(URLFetcher):
+        """Fetch data: URIs and files under our own folders; refuse the network."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parsed = urlparse(url)
+            if parsed.scheme == "file":
+                path = Path(unquote(parsed.path)).resolve()
+                if not any(path.is_relative_to(root) for root in allowed):
+                    raise ValueError(f"refusing to read {path} (outside the project)")
+            elif parsed.scheme != "data":
+                raise ValueError(f"refusing to fetch {url} (no network at build time)")
+            return super().fetch(url, headers)
+
+    return LocalOnly(allowed_protocols=("file", "data"))
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _captured_warnings() -> Iterator[list[str]]:
+    """Collect WeasyPrint's warnings instead of letting them scroll past."""
+    logger = logging.getLogger("weasyprint")
+    handler = _ListHandler()
+    logger.addHandler(handler)
+    old_propagate = logger.propagate
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = old_propagate

@@ -1,0 +1,131 @@
+"""Stage 3, write the site: composed pages -> a generated MkDocs project -> static HTML.
+
+The generated project (``docs/`` + ``mkdocs.yml``) is plain Markdown and settings that
+MkDocs + Material and Zensical both understand, so a school is not tied to one engine.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from .compose import TOOL_ROOT, Pack
+from .errors import BuildError
+from .markup import format_date
+
+BASE_MKDOCS_YML = TOOL_ROOT / "mkdocs.yml"
+# Messages MkDocs or Material print on every build that say nothing about our site.
+_NOISE = ("Material for MkDocs", "MkDocs 2.0", "reaches end of life", "Zensical")
+
+
+def write_project(pack: Pack, project: Path) -> Path:
+    """Write docs/ and mkdocs.yml for ``pack`` into ``project``; return the config path."""
+    docs = project / "docs"
+    for page in pack.pages:
+        target = docs / page.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page.markdown, encoding="utf-8")
+    assets = docs / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    (assets / "esafety.css").write_text(_site_css(pack), encoding="utf-8")
+    if pack.brand.logo_path:
+        shutil.copyfile(pack.brand.logo_path, assets / f"logo{pack.brand.logo_path.suffix}")
+    config_path = project / "mkdocs.yml"
+    config_path.write_text(
+        yaml.safe_dump(mkdocs_settings(pack), sort_keys=False, allow_unicode=True),
+        encoding="utf-8")
+    return config_path
+
+
+def _site_css(pack: Pack) -> str:
+    env = Environment(loader=FileSystemLoader([str(d) for d in pack.search_dirs]),
+                      undefined=StrictUndefined, autoescape=False)
+    return env.get_template("site/esafety.css").render(brand=pack.brand)
+
+
+def mkdocs_settings(pack: Pack) -> dict[str, Any]:
+    """The shared mkdocs.yml with this school's name, navigation and footer filled in."""
+    settings = yaml.safe_load(BASE_MKDOCS_YML.read_text(encoding="utf-8"))
+    config = pack.config
+    settings["site_name"] = f"Online safety at {config.short_name}"
+    settings["site_description"] = f"Online safety information for {config.school.name}"
+    settings["docs_dir"] = "docs"
+    settings["site_dir"] = "site"
+    # Material prints the copyright as HTML, so the school's values are escaped here.
+    settings["copyright"] = html.escape(
+        f"{config.school.name} · online safety pack version {config.review.version}, "
+        f"approved {format_date(config.review.approved_on)} · next review "
+        f"{format_date(config.next_review)}")
+    if pack.brand.logo_path:
+        logo = f"assets/logo{pack.brand.logo_path.suffix}"
+        settings["theme"]["logo"] = logo
+        settings["theme"]["favicon"] = logo
+    settings["nav"] = navigation(pack)
+    return settings
+
+
+def navigation(pack: Pack) -> list[Any]:
+    nav: list[Any] = []
+    sections: dict[str, list[Any]] = {}
+    for page in pack.pages:
+        entry = {page.title: page.path}
+        if page.section is None:
+            nav.append(entry)
+        elif page.section in sections:
+            sections[page.section].append(entry)
+        else:
+            sections[page.section] = [entry]
+            nav.append({page.section: sections[page.section]})
+    return nav
+
+
+def run_mkdocs(config_path: Path) -> Path:
+    """Build the generated project with MkDocs; return the site folder."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    with _mkdocs_warnings() as warnings:
+        try:
+            config = load_config(config_file=str(config_path))
+            build(config)
+        except MkDocsException as exc:
+            raise BuildError(f"MkDocs: {exc}") from None
+    if warnings:
+        raise BuildError("MkDocs: " + "; ".join(warnings))
+    return config_path.parent / "site"
+
+
+@contextmanager
+def _mkdocs_warnings() -> Iterator[list[str]]:
+    """Collect MkDocs warnings (broken links, missing files); drop end-of-life notices."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            text = record.getMessage()
+            if record.levelno >= logging.WARNING and not any(n in text for n in _NOISE):
+                messages.append(text)
+
+    logger = logging.getLogger("mkdocs")
+    handler = Collect()
+    old_level, old_propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        logger.propagate = old_propagate

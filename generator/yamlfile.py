@@ -1,0 +1,141 @@
+"""Read a YAML file into plain Python data plus the line of every key, refusing traps.
+
+PyYAML's composed nodes carry their position; we keep a map from key path to line so
+every validation problem can be reported as ``file:line: key.path: message``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from .errors import ConfigError, Problem
+
+KeyPath = tuple[str | int, ...]
+
+MAX_BYTES = 1_000_000
+# A real config has a few hundred nodes; an alias bomb expands to billions.
+MAX_NODES = 50_000
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps impossible dates (2026-13-01) as text, for a clear message later."""
+
+
+def _timestamp_or_text(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML file: its data and the line of each key path (1-based)."""
+
+    file: str
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line_of(self, path: KeyPath) -> int:
+        """The line of the longest prefix of ``path`` that exists in the file."""
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return 1
+
+
+def format_path(path: KeyPath) -> str:
+    """('people', 'deputy_dsls', 0, 'name') -> 'people.deputy_dsls[0].name'."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
+    """Parse ``path`` or raise ConfigError describing what is wrong and where."""
+    name = display_name or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([Problem(name, 1, "(file)", "file not found")]) from None
+    except OSError as exc:
+        raise ConfigError([Problem(name, 1, "(file)", f"cannot read: {exc.strerror}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError([Problem(name, 1, "(file)", "file is larger than 1 MB; is it a config?")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError([Problem(name, line, "(file)", "not UTF-8 text")]) from None
+
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ConfigError([Problem(name, 1, "(file)", "the file is empty")])
+        lines: dict[KeyPath, int] = {}
+        problems: list[Problem] = []
+        _index(node, (), lines, problems, name, [0])
+        if problems:
+            raise ConfigError(problems)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError([Problem(name, line, "(syntax)", f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([Problem(name, 1, "(syntax)", f"YAML syntax error: {exc}")]) from None
+    finally:
+        loader.dispose()
+    return YamlDocument(name, data, lines)
+
+
+def _index(
+    node: yaml.Node,
+    path: KeyPath,
+    lines: dict[KeyPath, int],
+    problems: list[Problem],
+    name: str,
+    count: list[int],
+) -> None:
+    """Record the line of every key and list item; find duplicate keys; stop alias bombs."""
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise ConfigError(
+            [Problem(name, node.start_mark.line + 1, format_path(path),
+                     "too many nested aliases (a YAML alias bomb?); refusing to expand")]
+        )
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key == "<<":
+                _index(value_node, path, lines, problems, name, count)
+                continue
+            if key in seen:
+                problems.append(Problem(name, line, format_path(path + (key,)),
+                                        f"duplicate key (first given on line {seen[key]})"))
+                continue
+            seen[key] = line
+            lines[path + (key,)] = line
+            _index(value_node, path + (key,), lines, problems, name, count)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[path + (i,)] = item.start_mark.line + 1
+            _index(item, path + (i,), lines, problems, name, count)
+
+
+def is_date(value: Any) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)

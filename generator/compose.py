@@ -215,43 +215,26 @@ class Composer:
         return {**raw, "tips": tips, "credit": self.text(raw["credit"], "content/smart.yaml")}
 
 
+@dataclass
+class Section:
+    """What one document module adds to the pack: pages, PDFs and links for the home page."""
+
+    pages: list[Page] = field(default_factory=list)
+    prints: list[PrintDoc] = field(default_factory=list)
+    home_links: list[dict[str, str]] = field(default_factory=list)
+
+
 def compose(config: Config, project_dir: Path) -> Pack:
     """Every page and print document for one school, in memory."""
+    from .documents import DOCUMENT_MODULES
+
     composer = Composer(config, project_dir)
-    rule_sets = [composer.rule_set(key) for key in config.rule_sets]
-    smart = composer.smart_tips()
-    prints = [poster_doc(composer, rs) for rs in rule_sets] + [smart_poster_doc(composer, smart)]
+    sections = [module.compose(composer) for module in DOCUMENT_MODULES]
+    prints = [doc for s in sections for doc in s.prints]
     downloads = [{"file": p.filename, "title": p.title, "audience": p.audience} for p in prints]
-    shared = {"rule_sets_composed": rule_sets, "smart": smart, "downloads": downloads}
-
+    shared = {"downloads": downloads,
+              "home_links": [link for s in sections for link in s.home_links]}
     pages = [Page("index.md", "Home", composer.page("pages/index.md", **shared))]
-    for rs in rule_sets:
-        pages.append(Page(f"rules/{rs.key}.md", rs.audience,
-                          composer.page("pages/rules.md", ruleset=rs, **shared),
-                          section="Pupils' rules"))
-    pages.append(Page("smart.md", "SMART tips", composer.page("pages/smart.md", **shared)))
+    pages += [page for s in sections for page in s.pages]
     pages.append(Page("downloads.md", "Downloads", composer.page("pages/downloads.md", **shared)))
-    return Pack(config, composer.brand, pages, prints,
-                search_path(project_dir, "templates"))
-
-
-def poster_doc(composer: Composer, rule_set: RuleSet) -> PrintDoc:
-    return PrintDoc(
-        filename=f"poster-{rule_set.key}.pdf",
-        title=f"Online safety rules poster: {rule_set.audience}",
-        audience=f"Pupils: {rule_set.audience}",
-        template="print/poster.html",
-        context={"ruleset": rule_set},
-        one_page=True,
-    )
-
-
-def smart_poster_doc(composer: Composer, smart: dict[str, Any]) -> PrintDoc:
-    return PrintDoc(
-        filename="poster-smart.pdf",
-        title="SMART tips poster",
-        audience="Pupils: all ages",
-        template="print/smart-poster.html",
-        context={"smart": smart},
-        one_page=True,
-    )
+    return Pack(config, composer.brand, pages, prints, search_path(project_dir, "templates"))

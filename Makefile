@@ -1,0 +1,46 @@
+# Two commands on a fresh machine:  make build   and   make test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+TEST_APT_PACKAGES := chromium poppler-utils zbar-tools
+
+.PHONY: build test bench lint format schema serve clean system-deps test-system-deps
+
+build: $(STAMP) system-deps
+	$(BIN)/esafety build --config school_config.yaml --site-dir site
+
+test: $(STAMP) system-deps test-system-deps
+	$(BIN)/ruff check generator tests bench
+	$(BIN)/pytest -q
+
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/run.py
+
+serve: $(STAMP) system-deps
+	$(BIN)/esafety serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check generator tests bench
+	$(BIN)/ruff format --check generator tests bench
+
+schema: $(STAMP)
+	$(BIN)/esafety schema --output school_config.schema.json
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Debian libraries WeasyPrint needs; libharfbuzz-subset0 makes PDFs fast and reproducible.
+system-deps:
+	@bash scripts/apt-install.sh $(APT_PACKAGES)
+
+# Real components for the tests: Debian's Chromium (driven by Playwright) and pdftoppm.
+test-system-deps:
+	@bash scripts/apt-install.sh $(TEST_APT_PACKAGES)
+
+clean:
+	rm -rf site .pytest_cache .ruff_cache

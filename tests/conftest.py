@@ -1,0 +1,80 @@
+"""Shared fixtures: sample schools, configs written into tmp folders, built sites."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generator.build import BuildResult, build
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHOOLS_DIR = Path(__file__).resolve().parent / "schools"
+DEFAULT_CONFIG = ROOT / "school_config.yaml"
+# The varied schools every document is tested against (the default is a primary).
+SCHOOL_NAMES = ["primary", "secondary", "all_through", "infant_minimal", "welsh_middle"]
+
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+def school_path(name: str) -> Path:
+    return DEFAULT_CONFIG if name == "primary" else SCHOOLS_DIR / f"{name}.yaml"
+
+
+def school_data(name: str = "primary") -> dict[str, Any]:
+    return yaml.safe_load(school_path(name).read_text(encoding="utf-8"))
+
+
+def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def write_school(folder: Path, data: dict[str, Any] | str, with_logo: bool = True) -> Path:
+    """Write a config (a dict, or raw YAML text) into ``folder``; copy the sample logo."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "school_config.yaml"
+    text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True,
+                                                              sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    if with_logo:
+        (folder / "assets").mkdir(exist_ok=True)
+        (folder / "assets" / "logo.svg").write_bytes((ROOT / "assets" / "logo.svg").read_bytes())
+    return path
+
+
+@pytest.fixture
+def make_school(tmp_path: Path):
+    """make_school(changes=None, base='primary') -> path of a config in a fresh folder."""
+    counter = [0]
+
+    def make(changes: dict[str, Any] | None = None, base: str = "primary") -> Path:
+        counter[0] += 1
+        data = deep_merge(school_data(base), changes or {})
+        return write_school(tmp_path / f"school{counter[0]}", data)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def built_sites(tmp_path_factory: pytest.TempPathFactory):
+    """build once per school per test session: built_sites('secondary') -> BuildResult."""
+    cache: dict[str, BuildResult] = {}
+
+    def get(name: str = "primary") -> BuildResult:
+        if name not in cache:
+            folder = tmp_path_factory.mktemp(f"site-{name}")
+            config = write_school(folder, school_path(name).read_text(encoding="utf-8"))
+            cache[name] = build(config, folder / "site")
+        return cache[name]
+
+    return get

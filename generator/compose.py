@@ -107,6 +107,7 @@ def content_environment(dirs: list[Path]) -> Environment:
         link=markup.link,
         icon=markup.inline_icon,
         the=with_article,
+        inner=mid_sentence,
         names=join_names,
     )
     return env
@@ -118,6 +119,17 @@ def with_article(value: str) -> str:
     if value[:1].isupper() or first in {"the", "a", "an", "my", "our", "their", "your"}:
         return value
     return f"the {value}"
+
+
+# First words a school may capitalise in a value that our sentences use mid-sentence.
+_ORDINARY_FIRST_WORDS = {"pupils", "students", "children", "learners", "all", "those",
+                         "any", "only", "some", "most", "every", "each"}
+
+
+def mid_sentence(value: str) -> str:
+    """'Pupils in Year 6' -> 'pupils in Year 6' (names and 'Year 6 pupils' unchanged)."""
+    first = value.split(" ", 1)[0]
+    return value[:1].lower() + value[1:] if first.lower() in _ORDINARY_FIRST_WORDS else value
 
 
 def join_names(items: list[Any], attribute: str | None = None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -27,8 +27,10 @@ from .errors import BuildError
 PDF_VARIANT = "pdf/ua-1"
 FIT_STEP = 0.92
 FIT_ATTEMPTS = 10
+MAX_SCALE = 1.6
+GROW_ATTEMPTS = 3
 # Poster type sizes (points, at scale 1) on A3; A4 posters are scaled by PAPER_FACTOR.
-POSTER_BASE_PT = {"ks1": 34.0, "ks2": 27.0, "ks3": 22.0, "smart": 30.0}
+POSTER_BASE_PT = {"ks1": 36.0, "ks2": 28.0, "ks3": 24.0, "smart": 30.0}
 PAPER_FACTOR = {"A3": 1.0, "A4": 0.70}
 
 
@@ -92,20 +94,63 @@ def render_pdf(pack: Pack, doc: PrintDoc) -> RenderedPdf:
     context = print_context(pack, doc)
     base_pt = POSTER_BASE_PT.get(_poster_key(doc), 11.0) * context["paper_factor"]
     fetcher = _local_fetcher(pack)
-    scale = 1.0
+
+    def layout(scale: float) -> Any:
+        html = render_html(env, doc, {**context, "scale": scale, "base_pt": base_pt})
+        return HTML(string=html, base_url=str(TEMPLATES_DIR / "print") + "/",
+                    url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
+
     with _captured_warnings() as warnings:
-        for _ in range(FIT_ATTEMPTS):
-            html = render_html(env, doc, {**context, "scale": scale, "base_pt": base_pt})
-            document = HTML(string=html, base_url=str(TEMPLATES_DIR / "print") + "/",
-                            url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
-            if not doc.one_page or len(document.pages) == 1:
-                break
-            scale *= FIT_STEP
-        else:
-            raise BuildError(f"{doc.filename}: does not fit on one page even with the type "
-                             f"scaled to {scale:.0%}; shorten the text")
+        document = fit_one_page(layout, doc.filename) if doc.one_page else layout(1.0)
         data = document.write_pdf(pdf_variant=PDF_VARIANT)
     return RenderedPdf(doc.filename, data, len(document.pages), tuple(warnings))
+
+
+def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
+    """Lay a poster out as large as fits on one page.
+
+    Shrink in steps until it fits; then, if it fills little of the page, grow the type
+    towards the square root of the free space (text height grows with the square of its
+    size when lines wrap), keeping the largest size that still fits.
+    """
+    scale = 1.0
+    document = layout(scale)
+    for _ in range(FIT_ATTEMPTS):
+        if len(document.pages) == 1:
+            break
+        scale *= FIT_STEP
+        document = layout(scale)
+    else:
+        raise BuildError(f"{filename}: does not fit on one page even with the type scaled "
+                         f"to {scale:.0%}; shorten the text")
+    low, room = scale, _free_space_ratio(document)
+    if room < 1.06:
+        return document
+    high = min(MAX_SCALE, scale * room ** 0.5)
+    for _ in range(GROW_ATTEMPTS):  # narrow in on the largest size that fits
+        trial = (low + high) / 2 if high - low < 0.2 * low else high * 0.97
+        candidate = layout(trial)
+        if len(candidate.pages) == 1:
+            document, low = candidate, trial
+        else:
+            high = trial
+    return document
+
+
+def _free_space_ratio(document: Any) -> float:
+    """Available height / used height on a one-page document (from the #poster-end mark)."""
+    page = document.pages[0]
+    end = page.anchors.get("poster-end")
+    if not end:
+        return 1.0
+    top, bottom = _page_margins_px(page)
+    used = end[1] - top
+    return (page.height - bottom - top) / used if used > 0 else 1.0
+
+
+def _page_margins_px(page: Any) -> tuple[float, float]:
+    box = page._page_box  # WeasyPrint is pinned to one major version (see pyproject)
+    return box.margin_top, box.margin_bottom
 
 
 def _poster_key(doc: PrintDoc) -> str:

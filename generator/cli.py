@@ -7,13 +7,14 @@ Users see one line per problem; ``-v`` adds the traceback.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
 
 import click
 
-from .errors import ConfigError, EsafetyError
+from .errors import ConfigError, EsafetyError, UsageError
 
 log = logging.getLogger("generator")
 
@@ -60,10 +61,15 @@ def check(config_path: Path, strict: bool) -> None:
         esafety check --strict
     """
     from .build import load
-    from .checks import findings
+    from .checks import findings, today
 
     config = load(config_path)
-    found = findings(config)
+    try:
+        day = today()
+    except ValueError:
+        raise UsageError(f"ESAFETY_TODAY={os.environ.get('ESAFETY_TODAY')!r} is not a date; "
+                         "write YYYY-MM-DD") from None
+    found = findings(config, day)
     for finding in found:
         click.echo(f"{config_path}: warning: {finding}")
     if not found:
@@ -102,6 +108,7 @@ def serve(config_path: Path, site_dir: Path | None, port: int, host: str) -> Non
     """
     from .serve import serve as run_serve
 
+    logging.getLogger("generator.serve").setLevel(logging.INFO)
     run_serve(config_path, site_dir, host=host, port=port)
 
 
@@ -136,8 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("Aborted.", err=True)
         return 1
-    except click.UsageError as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
+        return exc.exit_code
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "esafety"
+        click.echo(f"{command}: {exc.format_message().rstrip('.')} (see: {command} --help)", err=True)
         return 2
     except click.ClickException as exc:
         exc.show()
@@ -148,8 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(str(exc), err=True)
         if isinstance(exc, ConfigError):
             count = len(exc.problems)
-            click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was built "
-                       "and the existing site is unchanged.", err=True)
+            builds = any(arg in ("build", "serve") for arg in args)
+            click.echo(f"{count} problem{'s' if count != 1 else ''} found"
+                       + ("; nothing was built and the existing site is unchanged." if builds
+                          else "."), err=True)
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1

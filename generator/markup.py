@@ -32,7 +32,7 @@ def md_escape(value: Any) -> str:
     """A config value as inert Markdown text (one line, every active character encoded)."""
     if isinstance(value, Markup):
         return str(value)
-    text = _SPACE.sub(" ", format_value(value)).strip()
+    text = _SPACE.sub(" ", format_value(value))
     text = _MD_ACTIVE.sub(lambda m: f"&#{ord(m.group())};", text)
     # A value that starts a line must not start a list, heading or quote.
     return _LINE_START.sub(lambda m: f"&#{ord(m.group()[0])};{m.group()[1:]}", text)

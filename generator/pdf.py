@@ -25,6 +25,7 @@ from .compose import TEMPLATES_DIR, Pack, PrintDoc
 from .errors import BuildError
 
 PDF_VARIANT = "pdf/ua-1"
+BASE_URL = (TEMPLATES_DIR / "print").as_uri() + "/"
 FIT_STEP = 0.92
 FIT_ATTEMPTS = 10
 MAX_SCALE = 1.6
@@ -40,6 +41,7 @@ class RenderedPdf:
     data: bytes
     pages: int
     warnings: tuple[str, ...]
+    html: str = ""           # the print HTML as finally laid out (for caching and benchmarks)
 
 
 def print_environment(template_dirs: list[Path]) -> Environment:
@@ -95,15 +97,27 @@ def render_pdf(pack: Pack, doc: PrintDoc) -> RenderedPdf:
     base_pt = POSTER_BASE_PT.get(_poster_key(doc), 11.0) * context["paper_factor"]
     fetcher = _local_fetcher(pack)
 
+    sources: dict[int, str] = {}
+
     def layout(scale: float) -> Any:
         html = render_html(env, doc, {**context, "scale": scale, "base_pt": base_pt})
-        return HTML(string=html, base_url=str(TEMPLATES_DIR / "print") + "/",
-                    url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
+        document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
+            pdf_variant=PDF_VARIANT)
+        sources[id(document)] = html
+        return document
 
     with _captured_warnings() as warnings:
         document = fit_one_page(layout, doc.filename) if doc.one_page else layout(1.0)
         data = document.write_pdf(pdf_variant=PDF_VARIANT)
-    return RenderedPdf(doc.filename, data, len(document.pages), tuple(warnings))
+    return RenderedPdf(doc.filename, data, len(document.pages), tuple(warnings),
+                       sources[id(document)])
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Plain WeasyPrint, no fitting: the raw cost the benchmark compares against."""
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=BASE_URL).write_pdf(pdf_variant=PDF_VARIANT)
 
 
 def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:

@@ -6,11 +6,11 @@ fails prints its one-line problems and keeps serving the last good site.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import logging
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -31,44 +31,63 @@ def watched_files(config_path: Path) -> Iterable[Path]:
             yield from (p for p in folder.rglob("*") if p.is_file())
 
 
-def snapshot(config_path: Path) -> dict[Path, float]:
+def snapshot(config_path: Path) -> dict[Path, int]:
     return {p: p.stat().st_mtime_ns for p in watched_files(config_path) if p.exists()}
 
 
-def try_build(config_path: Path, site_dir: Path | None) -> bool:
-    try:
-        result = build(config_path, site_dir)
-    except EsafetyError as exc:
-        print(f"{exc}\n(still serving the last good build)", flush=True)  # noqa: T201
-        return False
-    print(f"Rebuilt {result.pages} pages and {len(result.pdfs)} PDFs", flush=True)  # noqa: T201
-    return True
+class Preview:
+    """A local server over a school's site that rebuilds it when its inputs change."""
+
+    def __init__(self, config_path: Path, site_dir: Path | None = None,
+                 host: str = "127.0.0.1", port: int = 8000):
+        self.config_path = config_path
+        self.site = (site_dir or config_path.resolve().parent / "site").resolve()
+        self.stop_event = threading.Event()
+        self.builds = 0
+        self.rebuild()
+        self.site.mkdir(parents=True, exist_ok=True)
+        handler = functools.partial(_QuietHandler, directory=str(self.site))
+        self.server = http.server.ThreadingHTTPServer((host, port), handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def rebuild(self) -> bool:
+        self.builds += 1
+        try:
+            result = build(self.config_path, self.site)
+        except EsafetyError as exc:
+            log.error("%s\n(still serving the last good build)", exc)
+            return False
+        log.info("Built %d pages and %d PDFs", result.pages, len(result.pdfs))
+        return True
+
+    def watch(self) -> None:
+        """Serve and rebuild on change until stop() (or Ctrl+C)."""
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        seen = snapshot(self.config_path)
+        try:
+            while not self.stop_event.wait(POLL_SECONDS):
+                now = snapshot(self.config_path)
+                if now != seen:
+                    seen = now
+                    self.rebuild()
+        finally:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def stop(self) -> None:
+        self.stop_event.set()
 
 
 def serve(config_path: Path, site_dir: Path | None, host: str = "127.0.0.1",
-          port: int = 8000, stop: threading.Event | None = None) -> None:
-    """Serve until interrupted (or until ``stop`` is set, for tests)."""
-    site = (site_dir or config_path.resolve().parent / "site").resolve()
-    try_build(config_path, site)
-    site.mkdir(parents=True, exist_ok=True)
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer((host, port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"Serving http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)",  # noqa: T201
-          flush=True)
-    stop = stop or threading.Event()
-    seen = snapshot(config_path)
-    try:
-        while not stop.wait(POLL_SECONDS):
-            now = snapshot(config_path)
-            if now != seen:
-                seen = now
-                try_build(config_path, site)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.shutdown()
-        server.server_close()
+          port: int = 8000) -> None:
+    preview = Preview(config_path, site_dir, host, port)
+    log.info("Serving %s (Ctrl+C to stop)", preview.url)
+    with contextlib.suppress(KeyboardInterrupt):
+        preview.watch()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -1,0 +1,167 @@
+"""Benchmark: `make bench`. Not a test; it measures and reports, it never fails on speed.
+
+Builds the default school in a scratch folder and prints, in one run and as ratios:
+the full build; the raw sum of its unavoidable parts (one MkDocs build of the generated
+pages + WeasyPrint rendering the same print HTML sequentially, in this process); a rebuild
+with nothing changed; a rebuild after editing one config value; a rebuild after editing one
+content file; a batch of N schools; peak memory. Results are saved as JSON in
+bench/results/ for comparison between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from generator.build import build, reproducible_dates  # noqa: E402
+from generator.compose import compose  # noqa: E402
+from generator.config import load_config  # noqa: E402
+from generator.pdf import html_to_pdf  # noqa: E402
+from generator.site import run_mkdocs, write_project  # noqa: E402
+
+ESAFETY = [sys.executable, "-m", "generator"]
+
+
+def timed_cli(args: list[str], cwd: Path) -> float:
+    """Run the CLI in a fresh process, as a school would; seconds taken."""
+    start = time.perf_counter()
+    subprocess.run(ESAFETY + args, cwd=cwd, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def raw_parts(config_path: Path) -> dict[str, float]:
+    """The unavoidable work, measured raw: MkDocs once, WeasyPrint on each final HTML."""
+    result = build(config_path, config_path.parent / "site-raw")  # also warms imports
+    config = load_config(config_path)
+    pack = compose(config, config_path.parent)
+    with reproducible_dates(config), tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "project"
+        config_file = write_project(pack, project)
+        downloads = project / "docs" / "downloads"
+        downloads.mkdir(parents=True)
+        start = time.perf_counter()
+        for pdf in result.pdfs:
+            (downloads / pdf.filename).write_bytes(html_to_pdf(pdf.html))
+        weasy = time.perf_counter() - start
+        (downloads / "manifest.json").write_text("{}")
+        start = time.perf_counter()
+        run_mkdocs(config_file)
+        mkdocs = time.perf_counter() - start
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import weasyprint"], check=True)
+    weasy_import = time.perf_counter() - start
+    return {"mkdocs": mkdocs, "weasyprint_sequential": weasy, "sum": mkdocs + weasy,
+            "weasyprint_import_process": weasy_import, "pdfs": len(result.pdfs)}
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    if old not in text:
+        raise SystemExit(f"bench: cannot find {old!r} in {path}")
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schools", type=int, default=20, help="schools in the batch")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="esafety-bench-"))
+    try:
+        school = work / "school"
+        school.mkdir()
+        shutil.copy(ROOT / "school_config.yaml", school)
+        shutil.copytree(ROOT / "assets", school / "assets")
+        config = school / "school_config.yaml"
+
+        results: dict[str, object] = {"machine": platform.node(), "cpus": os.cpu_count(),
+                                      "python": platform.python_version()}
+        timed_cli(["build", "--config", str(config)], work)  # warm the OS caches
+        full = timed_cli(["build", "--config", str(config)], work)
+        unchanged = timed_cli(["build", "--config", str(config)], work)
+        edit(config, 'approved_by: "Full Governing Board"', 'approved_by: "Governing Board"')
+        config_edit = timed_cli(["build", "--config", str(config)], work)
+        parts = raw_parts(config)
+
+        # One content file edited: a school's override of the SMART tips.
+        override = school / "overrides" / "content"
+        override.mkdir(parents=True)
+        shutil.copy(ROOT / "content" / "smart.yaml", override / "smart.yaml")
+        edit(override / "smart.yaml", "It is never too late to tell.", "It is never too late.")
+        content_edit = timed_cli(["build", "--config", str(config)], work)
+
+        batch = batch_build(work, args.schools)
+        results.update({
+            "full_build_s": full,
+            "raw_parts_s": parts,
+            "full_over_raw_sum": full / parts["sum"],
+            "rebuild_unchanged_s": unchanged,
+            "rebuild_unchanged_over_full": unchanged / full,
+            "rebuild_config_edit_s": config_edit,
+            "rebuild_content_edit_s": content_edit,
+            "batch": batch,
+            "batch_over_n_full": batch["seconds"] / (args.schools * full),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        })
+        report(results)
+        save(results)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def batch_build(work: Path, count: int) -> dict[str, float]:
+    """``count`` schools built one after another by the CLI (one process each)."""
+    base = (ROOT / "school_config.yaml").read_text(encoding="utf-8")
+    seconds = 0.0
+    for i in range(count):
+        folder = work / f"batch-{i:02d}"
+        folder.mkdir()
+        shutil.copytree(ROOT / "assets", folder / "assets")
+        (folder / "school_config.yaml").write_text(
+            base.replace("Willowbank Primary School", f"Willowbank Primary School {i + 1}"),
+            encoding="utf-8")
+        seconds += timed_cli(["build", "--config", str(folder / "school_config.yaml")], work)
+    return {"schools": count, "seconds": seconds}
+
+
+def report(r: dict) -> None:
+    parts = r["raw_parts_s"]
+    lines = [
+        f"full build                 {r['full_build_s']:.2f} s",
+        f"raw parts: mkdocs {parts['mkdocs']:.2f} s + weasyprint "
+        f"{parts['weasyprint_sequential']:.2f} s ({parts['pdfs']} PDFs) = {parts['sum']:.2f} s",
+        f"full / raw sum             {r['full_over_raw_sum']:.2f}  (target <= 0.75)",
+        f"rebuild, nothing changed   {r['rebuild_unchanged_s']:.2f} s = "
+        f"{r['rebuild_unchanged_over_full']:.2f} x full  (target < 0.35)",
+        f"rebuild, one config edit   {r['rebuild_config_edit_s']:.2f} s",
+        f"rebuild, one content edit  {r['rebuild_content_edit_s']:.2f} s",
+        f"batch of {r['batch']['schools']} schools        {r['batch']['seconds']:.2f} s = "
+        f"{r['batch_over_n_full']:.2f} x (N x full)  (target < 0.6)",
+        f"peak memory (one process)  {r['peak_rss_mb']:.0f} MB  (target < 400)",
+    ]
+    print("\n".join(lines))  # noqa: T201
+
+
+def save(r: dict) -> None:
+    folder = ROOT / "bench" / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (folder / f"bench-{stamp}.json").write_text(json.dumps(r, indent=2) + "\n")
+    (folder / "latest.json").write_text(json.dumps(r, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

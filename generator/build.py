@@ -13,19 +13,22 @@ import ctypes.util
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .compose import Pack, compose
+from .cache import CACHE_DIR, BuildCache, tree_digest
+from .compose import Pack, PrintDoc, compose
 from .config import Config, load_config
 from .errors import BuildError, UsageError
-from .pdf import RenderedPdf, render_pdf
-from .site import run_mkdocs, write_project
+from .pdf import PrintJob, RenderedPdf, render_pdf
+from .site import engine_versions, run_mkdocs, write_project
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,8 @@ class BuildResult:
     pdfs: tuple[RenderedPdf, ...]
 
 
-def build(config_path: Path, site_dir: Path | None = None) -> BuildResult:
+def build(config_path: Path, site_dir: Path | None = None, *, use_cache: bool = True,
+          workers: int | None = None) -> BuildResult:
     """Build one school's pack from ``config_path`` into ``site_dir`` (default: ./site)."""
     config_path = Path(config_path)
     if not config_path.is_file():
@@ -46,30 +50,75 @@ def build(config_path: Path, site_dir: Path | None = None) -> BuildResult:
     config = load_config(config_path, project_dir)
     site_dir = Path(site_dir) if site_dir else project_dir / "site"
     pack = compose(config, project_dir)
+    cache = BuildCache(project_dir / CACHE_DIR) if use_cache else None
     with reproducible_dates(config):
-        return render_and_publish(pack, site_dir)
+        return render_and_publish(pack, site_dir, cache, workers)
 
 
-def render_and_publish(pack: Pack, site_dir: Path) -> BuildResult:
+def render_and_publish(pack: Pack, site_dir: Path, cache: BuildCache | None = None,
+                       workers: int | None = None) -> BuildResult:
     site_dir = site_dir.resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".esafety-build-", dir=site_dir.parent) as tmp:
         project = Path(tmp) / "project"
         config_path = write_project(pack, project)
-        pdfs = render_pdfs(pack)
+        pdfs = render_pdfs(pack, cache, workers)
         write_downloads(pack, pdfs, project / "docs" / "downloads")
-        staged = run_mkdocs(config_path)
-        publish(staged, site_dir)
+        site_key = tree_digest(project) + ":" + engine_versions()
+        if cache and site_dir.is_dir() and cache.site_key(site_dir) == site_key:
+            log.info("nothing changed; %s left as it is", site_dir)
+        else:
+            staged = run_mkdocs(config_path)
+            publish(staged, site_dir)
+            if cache:
+                cache.remember_site(site_dir, site_key)
     log.info("built %d pages and %d PDFs into %s", len(pack.pages), len(pdfs), site_dir)
     return BuildResult(site_dir, len(pack.pages), tuple(pdfs))
 
 
-def render_pdfs(pack: Pack) -> list[RenderedPdf]:
-    rendered = [render_pdf(pack, doc) for doc in pack.prints]
+def render_pdfs(pack: Pack, cache: BuildCache | None = None,
+                workers: int | None = None) -> list[RenderedPdf]:
+    """Every PDF of the pack: from the cache when its inputs are unchanged, else rendered
+    in a pool of worker processes (WeasyPrint is imported once per worker)."""
+    keys = {doc.filename: PrintJob(pack, doc).cache_key() for doc in pack.prints}
+    done = {doc.filename: hit for doc in pack.prints
+            if cache and (hit := cache.pdf(doc.filename, keys[doc.filename]))}
+    missing = [doc for doc in pack.prints if doc.filename not in done]
+    for pdf in render_in_pool(pack, missing, workers):
+        done[pdf.filename] = pdf
+        if cache and not pdf.warnings:
+            cache.store_pdf(pdf, keys[pdf.filename])
+    rendered = [done[doc.filename] for doc in pack.prints]
     problems = [f"{r.filename}: {w}" for r in rendered for w in r.warnings]
     if problems:
         raise BuildError("WeasyPrint: " + "; ".join(problems))
     return rendered
+
+
+_POOL_PACK: Pack | None = None  # inherited by forked workers; never pickled
+
+
+def render_in_pool(pack: Pack, docs: list[PrintDoc], workers: int | None) -> list[RenderedPdf]:
+    count = min(len(docs), workers or os.cpu_count() or 1)
+    if count <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [render_pdf(pack, doc) for doc in docs]
+    global _POOL_PACK
+    _POOL_PACK = pack
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(count, mp_context=context, initializer=_warm_worker) as pool:
+            return list(pool.map(_render_in_worker, docs))
+    finally:
+        _POOL_PACK = None
+
+
+def _warm_worker() -> None:
+    import weasyprint  # noqa: F401  (once per worker, not once per PDF)
+
+
+def _render_in_worker(doc: PrintDoc) -> RenderedPdf:
+    assert _POOL_PACK is not None
+    return render_pdf(_POOL_PACK, doc)
 
 
 def write_downloads(pack: Pack, pdfs: list[RenderedPdf], folder: Path) -> None:

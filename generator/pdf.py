@@ -9,6 +9,7 @@ small steps until it does (a cut-off rule is a bug, not a layout choice).
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -88,19 +89,39 @@ def render_html(env: Environment, doc: PrintDoc, context: dict[str, Any]) -> str
         raise BuildError(f"templates/{doc.template}: {exc}") from None
 
 
+class PrintJob:
+    """One document's print HTML, ready to lay out at any type scale."""
+
+    def __init__(self, pack: Pack, doc: PrintDoc):
+        self.pack, self.doc = pack, doc
+        self.env = print_environment(pack.search_dirs)
+        self.context = print_context(pack, doc)
+        self.base_pt = POSTER_BASE_PT.get(_poster_key(doc), 11.0) * self.context["paper_factor"]
+
+    def html(self, scale: float = 1.0) -> str:
+        return render_html(self.env, self.doc,
+                           {**self.context, "scale": scale, "base_pt": self.base_pt})
+
+    def cache_key(self) -> str:
+        """Changes whenever anything that could change the PDF's bytes changes."""
+        digest = hashlib.sha256()
+        for part in (self.doc.filename, str(self.doc.one_page), PDF_VARIANT, _weasyprint_version(),
+                     _folder_fingerprint(tuple(self.pack.search_dirs)), self.html()):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+
 def render_pdf(pack: Pack, doc: PrintDoc) -> RenderedPdf:
-    """Render one print document; posters shrink until they fit on one page."""
+    """Render one print document; posters are fitted to one page."""
     from weasyprint import HTML  # imported here: ~0.4 s, and only PDF workers need it
 
-    env = print_environment(pack.search_dirs)
-    context = print_context(pack, doc)
-    base_pt = POSTER_BASE_PT.get(_poster_key(doc), 11.0) * context["paper_factor"]
+    job = PrintJob(pack, doc)
     fetcher = _local_fetcher(pack)
-
     sources: dict[int, str] = {}
 
     def layout(scale: float) -> Any:
-        html = render_html(env, doc, {**context, "scale": scale, "base_pt": base_pt})
+        html = job.html(scale)
         document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
             pdf_variant=PDF_VARIANT)
         sources[id(document)] = html
@@ -111,6 +132,33 @@ def render_pdf(pack: Pack, doc: PrintDoc) -> RenderedPdf:
         data = document.write_pdf(pdf_variant=PDF_VARIANT)
     return RenderedPdf(doc.filename, data, len(document.pages), tuple(warnings),
                        sources[id(document)])
+
+
+@cache
+def _weasyprint_version() -> str:
+    from importlib.metadata import version
+
+    return version("weasyprint")
+
+
+def _folder_fingerprint(folders: tuple[Path, ...]) -> str:
+    """Hash of every template, stylesheet and font file the print HTML can use.
+
+    Files are re-read only when their size or modification time changes, so a long
+    ``esafety serve`` session notices edits without hashing the fonts every build.
+    """
+    files = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
+                  for folder in folders for p in sorted(folder.rglob("*")) if p.is_file())
+    return _hash_files(files)
+
+
+@cache
+def _hash_files(files: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for name, _mtime, _size in files:
+        digest.update(Path(name).name.encode())
+        digest.update(Path(name).read_bytes())
+    return digest.hexdigest()
 
 
 def html_to_pdf(html: str) -> bytes:

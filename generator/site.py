@@ -88,6 +88,12 @@ def navigation(pack: Pack) -> list[Any]:
     return nav
 
 
+def engine_versions() -> str:
+    from importlib.metadata import version
+
+    return f"mkdocs {version('mkdocs')}, mkdocs-material {version('mkdocs-material')}"
+
+
 def run_mkdocs(config_path: Path) -> Path:
     """Build the generated project with MkDocs; return the site folder."""
     from mkdocs.commands.build import build

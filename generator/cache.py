@@ -1,0 +1,81 @@
+"""What the last build made, so an unchanged input is not rendered again.
+
+PDFs are stored under ``.esafety-cache/pdf/`` by a key that covers everything that can
+change their bytes (the print HTML, templates, fonts, WeasyPrint's version). For the site,
+a digest of the whole generated project (pages, settings, PDFs) is kept per site folder:
+if it matches, the site is already what this build would make.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from .pdf import RenderedPdf
+
+CACHE_DIR = ".esafety-cache"
+
+
+class BuildCache:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    # ------------------------------------------------------------ PDFs
+    def pdf(self, filename: str, key: str) -> RenderedPdf | None:
+        data_path = self.folder / "pdf" / f"{key}.pdf"
+        meta_path = data_path.with_suffix(".json")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            data = data_path.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+            return None
+        return RenderedPdf(filename, data, meta["pages"], (), meta.get("html", ""))
+
+    def store_pdf(self, pdf: RenderedPdf, key: str) -> None:
+        folder = self.folder / "pdf"
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(folder / f"{key}.pdf", pdf.data)
+        meta = {"file": pdf.filename, "pages": pdf.pages,
+                "sha256": hashlib.sha256(pdf.data).hexdigest(), "html": pdf.html}
+        _write_atomic(folder / f"{key}.json", json.dumps(meta).encode("utf-8"))
+
+    # ------------------------------------------------------------ the site
+    def site_key(self, site_dir: Path) -> str | None:
+        try:
+            sites = json.loads((self.folder / "sites.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        entry = sites.get(str(site_dir))
+        if not entry or entry.get("tree") != tree_digest(site_dir):
+            return None  # the site folder was changed by hand since: rebuild it
+        return entry.get("input")
+
+    def remember_site(self, site_dir: Path, input_key: str) -> None:
+        path = self.folder / "sites.json"
+        try:
+            sites = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            sites = {}
+        sites[str(site_dir)] = {"input": input_key, "tree": tree_digest(site_dir)}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(path, json.dumps(sites, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def tree_digest(folder: Path) -> str:
+    """Digest of every file's relative path and bytes under ``folder``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)

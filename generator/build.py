@@ -124,6 +124,8 @@ def _render_in_worker(doc: PrintDoc) -> RenderedPdf:
 def write_downloads(pack: Pack, pdfs: list[RenderedPdf], folder: Path) -> None:
     """The PDFs and manifest.json go into docs/ so MkDocs checks every link to them."""
     folder.mkdir(parents=True, exist_ok=True)
+    for extra in pack.files:
+        (folder / extra.filename).write_bytes(extra.data)
     by_name = {doc.filename: doc for doc in pack.prints}
     entries = []
     for pdf in pdfs:

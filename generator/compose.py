@@ -64,6 +64,18 @@ class Pack:
     pages: list[Page]
     prints: list[PrintDoc]
     search_dirs: list[Path]
+    files: list[DownloadFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DownloadFile:
+    """A download that is not a PDF (e.g. the calendar), made in memory by compose."""
+
+    filename: str
+    title: str
+    audience: str
+    kind: str                       # what the download link says it is, e.g. "iCalendar"
+    data: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -234,6 +246,7 @@ class Section:
     pages: list[Page] = field(default_factory=list)
     prints: list[PrintDoc] = field(default_factory=list)
     home_links: list[dict[str, str]] = field(default_factory=list)
+    files: list[DownloadFile] = field(default_factory=list)
 
 
 def compose(config: Config, project_dir: Path) -> Pack:
@@ -243,10 +256,13 @@ def compose(config: Config, project_dir: Path) -> Pack:
     composer = Composer(config, project_dir)
     sections = [module.compose(composer) for module in DOCUMENT_MODULES]
     prints = [doc for s in sections for doc in s.prints]
-    downloads = [{"file": p.filename, "title": p.title, "audience": p.audience} for p in prints]
+    files = [f for s in sections for f in s.files]
+    downloads = [{"file": d.filename, "title": d.title, "audience": d.audience,
+                  "kind": getattr(d, "kind", "PDF")} for d in [*prints, *files]]
     shared = {"downloads": downloads,
               "home_links": [link for s in sections for link in s.home_links]}
     pages = [Page("index.md", "Home", composer.page("pages/index.md", **shared))]
     pages += [page for s in sections for page in s.pages]
     pages.append(Page("downloads.md", "Downloads", composer.page("pages/downloads.md", **shared)))
-    return Pack(config, composer.brand, pages, prints, search_path(project_dir, "templates"))
+    return Pack(config, composer.brand, pages, prints, search_path(project_dir, "templates"),
+                files)

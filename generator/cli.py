@@ -147,8 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except click.UsageError as exc:
-        command = exc.ctx.command_path if exc.ctx else "esafety"
-        click.echo(f"{command}: {exc.format_message().rstrip('.')} (see: {command} --help)", err=True)
+        command = exc.ctx.command_path if exc.ctx else _command_path(args)
+        message = exc.format_message().rstrip(".")
+        click.echo(f"{command}: {message} (see: {command} --help)", err=True)
         return 2
     except click.ClickException as exc:
         exc.show()
@@ -172,6 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"internal error: {type(exc).__name__}: {exc} (run with -v for details)",
                    err=True)
         return 1
+
+
+def _command_path(args: list[str]) -> str:
+    """'esafety check' for a usage error that click reports without its context."""
+    name = next((arg for arg in args if arg in cli.commands), None)
+    return f"esafety {name}" if name else "esafety"
 
 
 if __name__ == "__main__":

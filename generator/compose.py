@@ -54,7 +54,8 @@ class PrintDoc:
     audience: str
     template: str
     context: dict[str, Any] = field(hash=False, compare=False)
-    one_page: bool = False
+    one_page: bool = False          # a poster: fitted to fill exactly one page
+    max_pages: int | None = None    # a form or leaflet: the build fails if it runs longer
 
 
 @dataclass

@@ -84,8 +84,10 @@ def _not_blank(value: str) -> str:
     return value
 
 
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-_URL = re.compile(r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?(?:[/?#][^\s<>\"]*)?$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"^[^@\s<>()\[\],;:\"]+@{_LABEL}(?:\.{_LABEL})+$")
+_URL = re.compile(r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?"
+                  r"(?:[/?#][^\s<>\"]*)?$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -236,6 +238,15 @@ class Posters(_Section):
     orientation: Orientation = Field("landscape", description="landscape (default) or portrait.")
 
 
+class Publish(_Section):
+    """Added key: where the pack's website is published (not in the original contract)."""
+
+    url: OptUrl = Field(
+        None, description="Address of the pack's home page once published, e.g. "
+        "https://www.school.org/online-safety/. Default: <school.website>/online-safety/. "
+        "The QR code on the parents' leaflet points to its parents/ page.")
+
+
 class Config(_Section):
     """A whole school_config.yaml."""
 
@@ -247,6 +258,7 @@ class Config(_Section):
     linked_policies: list[Text] = Field(default_factory=lambda: list(DEFAULT_LINKED_POLICIES))
     extra_resources: list[Resource] = Field(default_factory=list)
     posters: Posters = Field(default_factory=Posters)
+    publish: Publish = Field(default_factory=Publish)
 
     # -------------------------------------------------------- derived facts
     @property
@@ -267,6 +279,15 @@ class Config(_Section):
     @property
     def online_safety_lead(self) -> Person:
         return self.people.online_safety_lead or self.people.dsl
+
+    @property
+    def site_url(self) -> str | None:
+        """Where the pack's home page is published, if known (ends with a slash)."""
+        if self.publish.url:
+            return self.publish.url.rstrip("/") + "/"
+        if self.school.website:
+            return self.school.website.rstrip("/") + "/online-safety/"
+        return None
 
     @property
     def short_name(self) -> str:
@@ -292,9 +313,10 @@ def load_config(path: Path, project_dir: Path | None = None) -> Config:
 def validate(doc: YamlDocument, project_dir: Path) -> Config:
     if not isinstance(doc.data, dict):
         got = _describe(doc.data)
-        raise ConfigError([Problem(doc.file, 1, "(top level)",
-                                   f"expected a mapping of keys (school:, people:, ...), got {got}")])
-    problems: list[Problem] = []
+        raise ConfigError([*doc.problems, Problem(
+            doc.file, 1, "(top level)",
+            f"expected a mapping of keys (school:, people:, ...), got {got}")])
+    problems: list[Problem] = list(doc.problems)
     config: Config | None = None
     try:
         config = Config.model_validate(doc.data)
@@ -323,14 +345,19 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
         return []
     path = ("school", "logo")
     where = (doc.file, doc.line_of(path), format_path(path))
-    resolved = (project_dir / logo).resolve()
+    try:
+        resolved = (project_dir / logo).resolve()
+        is_file = resolved.is_file()
+    except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+        return [Problem(*where, f"{json.dumps(logo)} is not a usable file name")]
     if not resolved.is_relative_to(project_dir.resolve()):
         return [Problem(*where, f"{json.dumps(logo)} is outside the project folder; "
                                 "put the logo beside school_config.yaml")]
     if resolved.suffix.lower() not in (".svg", ".png"):
         return [Problem(*where, f"{json.dumps(logo)} must be an .svg or .png file")]
-    if not resolved.is_file():
-        return [Problem(*where, f"{json.dumps(logo)} not found")]
+    if not is_file:
+        return [Problem(*where, f"{json.dumps(logo)} not found (the path is relative to the "
+                                "folder of school_config.yaml)")]
     return []
 
 
@@ -382,8 +409,10 @@ def _message(err: Any, loc: KeyPath) -> str:
         return f"expected a list, got {_describe(value)}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"expected a mapping of keys, got {_describe(value)}"
-    if kind in ("greater_than_equal", "less_than_equal"):
-        return f"{_show(value)} must be between 1 and 36"
+    if kind == "greater_than_equal":
+        return f"must be {ctx.get('ge')} or more, got {value}"
+    if kind == "less_than_equal":
+        return f"must be {ctx.get('le')} or less, got {value}"
     if kind == "too_short":
         return "must not be empty"
     return str(err["msg"])

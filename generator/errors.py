@@ -33,6 +33,10 @@ class ConfigError(EsafetyError):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type, tuple[list[Problem]]]:
+        # Survives pickling (PDF worker processes) with its problems, not its message's letters.
+        return (type(self), (self.problems,))
+
 
 class UsageError(EsafetyError):
     """The command was called wrongly (missing file, bad folder)."""

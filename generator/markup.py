@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 # Characters that start Markdown or HTML syntax inline: & < > and the Markdown markers.
 _MD_ACTIVE = re.compile(r"[&<>\\`*_\[\]{}#|~^:]")
-_LINE_START = re.compile(r"^([-+=>]|\d+[.)])")
+_LINE_START = re.compile(r"^([-+=>]|\d+[.)])(?=\s|$)")
 _SPACE = re.compile(r"\s+")
 
 MARKDOWN_EXTENSIONS = ["abbr", "admonition", "attr_list", "def_list", "md_in_html", "tables",

@@ -105,7 +105,8 @@ class PrintJob:
     def cache_key(self) -> str:
         """Changes whenever anything that could change the PDF's bytes changes."""
         digest = hashlib.sha256()
-        for part in (self.doc.filename, str(self.doc.one_page), PDF_VARIANT, _weasyprint_version(),
+        for part in (self.doc.filename, f"{self.doc.one_page}{self.doc.max_pages}", PDF_VARIANT,
+                     _weasyprint_version(),
                      _folder_fingerprint(tuple(self.pack.search_dirs)), self.html()):
             digest.update(part.encode("utf-8"))
             digest.update(b"\0")
@@ -129,6 +130,9 @@ def render_pdf(pack: Pack, doc: PrintDoc) -> RenderedPdf:
 
     with _captured_warnings() as warnings:
         document = fit_one_page(layout, doc.filename) if doc.one_page else layout(1.0)
+        if doc.max_pages and len(document.pages) > doc.max_pages:
+            raise BuildError(f"{doc.filename}: runs to {len(document.pages)} pages; it must fit "
+                             f"on {doc.max_pages} (shorten the longest values in the config)")
         data = document.write_pdf(pdf_variant=PDF_VARIANT)
     return RenderedPdf(doc.filename, data, len(document.pages), tuple(warnings),
                        sources[id(document)])

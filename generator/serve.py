@@ -57,7 +57,9 @@ class Preview:
     def rebuild(self) -> bool:
         self.builds += 1
         try:
-            result = build(self.config_path, self.site)
+            # One process: forking worker processes from this watcher thread, while the
+            # server thread runs, could deadlock. The PDF cache keeps rebuilds quick anyway.
+            result = build(self.config_path, self.site, workers=1)
         except EsafetyError as exc:
             log.error("%s\n(still serving the last good build)", exc)
             return False

@@ -69,6 +69,7 @@ def mkdocs_settings(pack: Pack) -> dict[str, Any]:
         logo = f"assets/logo{pack.brand.logo_path.suffix}"
         settings["theme"]["logo"] = logo
         settings["theme"]["favicon"] = logo
+    # No site_url: every link stays relative, so site/ works wherever it is copied.
     settings["nav"] = navigation(pack)
     return settings
 

@@ -24,7 +24,20 @@ MAX_NODES = 50_000
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps impossible dates (2026-13-01) as text, for a clear message later."""
+    """SafeLoader that keeps impossible dates (2026-13-01) as text, for a clear message later,
+    and reads every key as the text written (``1:`` or ``on:`` is the key "1" or "on", never
+    a number or true/false), so an unknown key is reported by name."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be plain text, not a list or a mapping",
+                    key_node.start_mark)
+            mapping[key_node.value] = self.construct_object(value_node, deep=deep)
+        return mapping
 
 
 def _timestamp_or_text(loader: _Loader, node: yaml.ScalarNode) -> Any:
@@ -44,6 +57,8 @@ class YamlDocument:
     file: str
     data: Any
     lines: dict[KeyPath, int] = field(default_factory=dict)
+    # Problems found while reading that do not stop validation (duplicate keys).
+    problems: list[Problem] = field(default_factory=list)
 
     def line_of(self, path: KeyPath) -> int:
         """The line of the longest prefix of ``path`` that exists in the file."""
@@ -78,27 +93,46 @@ def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError([Problem(name, line, "(file)", "not UTF-8 text")]) from None
 
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             raise ConfigError([Problem(name, 1, "(file)", "the file is empty")])
         lines: dict[KeyPath, int] = {}
         problems: list[Problem] = []
-        _index(node, (), lines, problems, name, [0])
-        if problems:
-            raise ConfigError(problems)
+        _index(node, (), lines, problems, name, [0], ())
         data = loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise ConfigError([Problem(name, line, "(syntax)",
+                                   f"YAML syntax error: the character #x{exc.character:04x} is "
+                                   "not allowed in YAML (a control character or binary data?)")]
+                          ) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        what = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError([Problem(name, line, "(syntax)", f"YAML syntax error: {what}")]) from None
+        raise ConfigError([Problem(name, *_syntax_error(exc))]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(name, 1, "(syntax)", f"YAML syntax error: {exc}")]) from None
     finally:
-        loader.dispose()
-    return YamlDocument(name, data, lines)
+        if loader is not None:
+            loader.dispose()
+    return YamlDocument(name, data, lines, problems)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str]:
+    """(line, path, message) for a YAML syntax error, naming where the broken part began."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 1
+    what = exc.problem or exc.context or "invalid YAML"
+    if exc.context and what.startswith("but "):  # "expected X" + "but found Y"
+        what = f"{exc.context}, {what}"
+    if "'\\t'" in what or "\t" in what:
+        what += " (indent with spaces, not tabs)"
+    context = exc.context_mark
+    if exc.context and context is not None and context.line + 1 != line \
+            and not exc.context.startswith("expected"):
+        what += f" ({exc.context} that starts on line {context.line + 1})"
+    return line, "(syntax)", f"YAML syntax error: {what}"
 
 
 def _index(
@@ -108,33 +142,45 @@ def _index(
     problems: list[Problem],
     name: str,
     count: list[int],
+    ancestors: tuple[yaml.Node, ...],
 ) -> None:
-    """Record the line of every key and list item; find duplicate keys; stop alias bombs."""
+    """Record the line of every key and list item; find duplicate keys; stop alias bombs
+    (billions of values from a few lines) and alias loops (a value that contains itself)."""
     count[0] += 1
+    where = path[:1]
+    line = lines.get(where, node.start_mark.line + 1)
     if count[0] > MAX_NODES:
-        raise ConfigError(
-            [Problem(name, node.start_mark.line + 1, format_path(path),
-                     "too many nested aliases (a YAML alias bomb?); refusing to expand")]
-        )
+        raise ConfigError([Problem(
+            name, line, format_path(where),
+            f"expands to more than {MAX_NODES:,} values through YAML aliases (*name); "
+            "refusing to read it (a YAML alias bomb?)")])
+    if any(node is seen for seen in ancestors):
+        raise ConfigError([Problem(
+            name, line, format_path(where),
+            "a YAML alias (*name) refers to a value that contains it; refusing to read it")])
+    ancestors += (node,)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
-            if key == "<<":
-                _index(value_node, path, lines, problems, name, count)
+            if key == "<<":  # merge keys: <<: *base or <<: [*a, *b]
+                merged = value_node.value if isinstance(value_node, yaml.SequenceNode) \
+                    else [value_node]
+                for source in merged:
+                    _index(source, path, lines, problems, name, count, ancestors)
                 continue
             if key in seen:
                 problems.append(Problem(name, line, format_path(path + (key,)),
                                         f"duplicate key (first given on line {seen[key]})"))
-                continue
-            seen[key] = line
+            seen.setdefault(key, line)
+            # The last value given wins (as in YAML loaders), so its lines are the ones kept.
             lines[path + (key,)] = line
-            _index(value_node, path + (key,), lines, problems, name, count)
+            _index(value_node, path + (key,), lines, problems, name, count, ancestors)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[path + (i,)] = item.start_mark.line + 1
-            _index(item, path + (i,), lines, problems, name, count)
+            _index(item, path + (i,), lines, problems, name, count, ancestors)
 
 
 def is_date(value: Any) -> bool:

@@ -78,3 +78,19 @@ def built_sites(tmp_path_factory: pytest.TempPathFactory):
         return cache[name]
 
     return get
+
+
+# A config whose values look like markup and templates: they must print as plain text.
+HOSTILE_CHANGES: dict[str, Any] = {
+    "school": {"name": "<script>alert(1)</script>", "short_name": "{{ 7*7 }}"},
+    "people": {"dsl": {"name": "[x](javascript:alert(1))"}},
+    "phones": {"pupils": {"handed_to": "<img src=x onerror=alert(2)>"}},
+}
+
+
+@pytest.fixture(scope="session")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The default school with HOSTILE_CHANGES, built once per test session."""
+    folder = tmp_path_factory.mktemp("site-hostile")
+    config = write_school(folder, deep_merge(school_data("primary"), HOSTILE_CHANGES))
+    return build(config, folder / "site")

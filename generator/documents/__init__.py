@@ -3,6 +3,6 @@
 The order here is the order of the site's navigation and of the downloads list.
 """
 
-from . import rules, smart
+from . import calendar, forms, parents, policy, rules, smart
 
-DOCUMENT_MODULES = [rules, smart]
+DOCUMENT_MODULES = [rules, smart, policy, parents, forms, calendar]

@@ -1,0 +1,208 @@
+"""The acceptable use agreements and consent forms: a web page and an A4 PDF for each.
+
+Each form is a YAML file in content/forms/ (listed in forms.yaml): an introduction, parts
+(rules, lists of statements, tick boxes, yes/no choices) and signing blocks of lines to
+fill in. A pupil agreement takes its rules from ``composer.rule_set(key)``, the same
+composed rules as the rules page and the poster, and exists only for the key stages the
+school has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from ..compose import Composer, Page, PrintDoc, RuleSet, Section
+from ..errors import BuildError
+from .parents import nation_terms
+
+INDEX_PATH = "forms/index.md"
+NAV_SECTION = "Agreements and forms"
+STYLES = ("rules", "list", "ticks", "options", "choices", "text")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a form: a heading and its statements, laid out by ``style``."""
+
+    heading: Markup
+    style: str                      # one of STYLES
+    intro: Markup | None
+    items: tuple[Any, ...]          # Markup; Rule for "rules"; a row of Markup for "choices"
+    columns: tuple[Markup, ...] = ()
+
+
+@dataclass(frozen=True)
+class Field:
+    """A line to fill in, with its label underneath."""
+
+    label: Markup
+    width: int                      # share of the row (rows are 3 units wide)
+    tall: bool                      # a signature needs more room than a name
+
+
+@dataclass(frozen=True)
+class SignBlock:
+    heading: Markup
+    intro: Markup | None
+    rows: tuple[tuple[Field, ...], ...]
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    title: Markup                   # the heading on the form, in its reader's words
+    list_title: Markup              # how adults find it in lists, navigation and downloads
+    audience: Markup
+    about: Markup
+    intro: Markup
+    parts: tuple[Part, ...]
+    signing: tuple[SignBlock, ...]
+    ask: Markup
+    version: Markup
+    keeping: Markup
+    rule_set: RuleSet | None = None
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.pdf"
+
+    @property
+    def page_path(self) -> str:
+        return f"forms/{self.name}.md"
+
+    @property
+    def field_labels(self) -> list[Markup]:
+        """Every line to fill in, in order, each label once."""
+        labels: list[Markup] = []
+        for block in self.signing:
+            for row in block.rows:
+                labels += [f.label for f in row if f.label not in labels]
+        return labels
+
+
+def compose(composer: Composer) -> Section:
+    forms = all_forms(composer)
+    section = Section()
+    section.pages.append(Page(INDEX_PATH, "All agreements and forms",
+                              composer.page("pages/forms.md", forms=forms),
+                              section=NAV_SECTION))
+    for form in forms:
+        section.pages.append(Page(form.page_path, str(form.list_title),
+                                  composer.page("pages/form.md", form=form),
+                                  section=NAV_SECTION))
+        section.prints.append(PrintDoc(
+            filename=form.filename,
+            title=str(form.list_title),
+            audience=str(form.audience),
+            template="print/form.html",
+            context={"form": form},
+            max_pages=2,
+        ))
+    section.home_links.append({
+        "title": "Agreements and forms", "path": INDEX_PATH,
+        "about": "acceptable use agreements for pupils, parents and staff, and photo "
+                 "consent, to read online and print"})
+    return section
+
+
+def all_forms(composer: Composer) -> list[Form]:
+    """The forms this school needs, in the order of content/forms/forms.yaml."""
+    listing = composer.data("forms/forms.yaml")
+    writer = Writer(composer)
+    common = {key: writer.text(listing[key], f"content/forms/forms.yaml: {key}")
+              for key in ("ask", "version", "keeping")}
+    forms = []
+    for entry in listing["forms"]:
+        key = entry.get("rule_set")
+        if key and key not in composer.config.rule_sets:
+            continue
+        rule_set = composer.rule_set(key) if key else None
+        forms.append(load_form(writer, entry["name"], rule_set, common))
+    return forms
+
+
+class Writer:
+    """Composes the words of the forms, with the nation's terms (``{{ dsl_full }}``)."""
+
+    def __init__(self, composer: Composer):
+        self.composer = composer
+        self.terms = nation_terms(composer)
+
+    def text(self, source: str, where: str) -> Markup:
+        return self.composer.text(source, where, **self.terms)
+
+
+def load_form(writer: Writer, name: str, rule_set: RuleSet | None,
+              common: dict[str, Markup]) -> Form:
+    where = f"content/forms/{name}.yaml"
+    raw = writer.composer.data(f"forms/{name}.yaml")
+
+    def text(value: str, at: str) -> Markup:
+        return writer.text(value, f"{where}: {at}")
+
+    parts = tuple(part for i, p in enumerate(raw["parts"])
+                  if (part := load_part(writer, p, rule_set, f"{where}: parts[{i}]")))
+    signing = tuple(
+        SignBlock(heading=text(block["heading"], f"signing[{i}].heading"),
+                  intro=text(block["intro"], f"signing[{i}].intro") if block.get("intro")
+                  else None,
+                  rows=load_rows(writer, block["rows"], f"{where}: signing[{i}]"))
+        for i, block in enumerate(raw["signing"]))
+    return Form(
+        name=name,
+        title=text(raw["title"], "title"),
+        list_title=text(raw["list_title"], "list_title"),
+        audience=text(raw["audience"], "audience"),
+        about=text(raw["about"], "about"),
+        intro=text(raw["intro"], "intro"),
+        parts=parts,
+        signing=signing,
+        rule_set=rule_set,
+        **common,
+    )
+
+
+def load_part(writer: Writer, raw: dict[str, Any], rule_set: RuleSet | None,
+              where: str) -> Part | None:
+    """One part; statements that compose to nothing (an ``{% if %}`` not met) are dropped."""
+    heading = writer.text(raw["heading"], f"{where}.heading")
+    intro = writer.text(raw["intro"], f"{where}.intro") if raw.get("intro") else None
+    source = raw.get("source")
+    if source:
+        if rule_set is None:
+            raise BuildError(f"{where}: 'source: {source}' needs a pupil form with a rule_set")
+        if source == "rules":
+            return Part(heading, "rules", intro, rule_set.rules)
+        if source == "tell":
+            return Part(heading, "text", intro, (rule_set.tell, rule_set.help))
+        raise BuildError(f"{where}: unknown source {source!r} (use rules or tell)")
+    style = raw.get("style", "list")
+    if style not in STYLES:
+        raise BuildError(f"{where}: unknown style {style!r} (use one of {', '.join(STYLES)})")
+    if style == "choices":
+        columns = tuple(writer.text(c, f"{where}.columns") for c in raw["columns"])
+        rows = tuple(tuple(writer.text(cell, f"{where}.items[{i}]") for cell in row)
+                     for i, row in enumerate(raw["items"]))
+        return Part(heading, style, intro, rows, columns)
+    items = tuple(item for i, value in enumerate(raw["items"])
+                  if (item := writer.text(value, f"{where}.items[{i}]")))
+    return Part(heading, style, intro, items) if items else None
+
+
+def load_rows(writer: Writer, rows: list[list[dict[str, Any]]],
+              where: str) -> tuple[tuple[Field, ...], ...]:
+    """Rows of fields; a field whose label composes to nothing is left out."""
+    out = []
+    for r, row in enumerate(rows):
+        fields = []
+        for f, raw in enumerate(row):
+            label = writer.text(raw["label"], f"{where}.rows[{r}][{f}]")
+            if label:
+                fields.append(Field(label, int(raw.get("width", 1)), bool(raw.get("tall"))))
+        if fields:
+            out.append(tuple(fields))
+    return tuple(out)
+

@@ -1,0 +1,205 @@
+"""The parents' and carers' page and the printable parents' leaflet.
+
+Both are laid out from the same composed pieces (contacts, teaching, the phone rule, how
+the school keeps children safe, tips, where to report and trusted links), so the leaflet
+in the book bag can never disagree with the page. Links are data in content/resources.yaml.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+from markupsafe import Markup
+
+from ..compose import KEY_STAGE_NAMES, Composer, Page, PrintDoc, Section
+from ..config import Config
+from ..errors import BuildError
+from ..qr import qr_data_uri
+
+PAGE_PATH = "parents.md"
+LEAFLET_FILE = "parents-leaflet.pdf"
+# Where the pack is assumed to live on the school's own website, until the config says
+# where it is published (see parents_page_url).
+# Sites that closed or moved; a link to them is a bug (content and config alike).
+RETIRED_HOSTS = ("thinkuknow.co.uk", "kidsmart.org.uk", "digizen.org", "teachernet.gov.uk",
+                 "becta.org.uk")
+TRACKING_PARAMETERS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A trusted website or a place to report: where it goes and what it is for."""
+
+    title: str
+    url: str | None
+    about: Markup
+    print_as: str | None = None
+    phone: str | None = None
+    last_checked: dt.date | None = None
+    key: str = ""
+    leaflet: bool = False
+    from_school: bool = False
+
+
+@dataclass(frozen=True)
+class Tip:
+    heading: Markup
+    text: Markup
+    leaflet: bool
+
+
+def compose(composer: Composer) -> Section:
+    info = parents_info(composer)
+    leaflet_words = composed_words(composer, "parents/leaflet.yaml")
+    return Section(
+        pages=[Page(PAGE_PATH, "Parents and carers",
+                    composer.page("pages/parents.md", parents=info))],
+        prints=[PrintDoc(
+            filename=LEAFLET_FILE,
+            title="Online safety leaflet for parents and carers",
+            audience="Parents and carers",
+            template="print/leaflet.html",
+            context={"parents": info, "words": leaflet_words},
+            max_pages=2,
+        )],
+        home_links=[{"title": "For parents and carers", "path": PAGE_PATH,
+                     "about": "who to contact, what we teach, parental controls, where to "
+                              "report and trusted links, with a leaflet to print"}],
+    )
+
+
+def parents_page_url(config: Config) -> str | None:
+    """The public address of the parents' page, for the QR code on the leaflet.
+
+    ``publish.url`` says where the pack is published; without it the pack is taken to sit
+    at ``<school.website>/online-safety/``. With neither, the leaflet has no QR code.
+    """
+    return f"{config.site_url}parents/" if config.site_url else None
+
+
+def nation_terms(composer: Composer) -> dict[str, str]:
+    """The words the school's nation uses (content/nations.yaml), e.g. ``dsl_full``."""
+    nations = composer.data("nations.yaml")
+    nation = composer.config.school.nation
+    if nation not in nations or "terms" not in nations[nation]:
+        raise BuildError(f"content/nations.yaml: no terms for nation {nation!r}")
+    return dict(nations[nation]["terms"])
+
+
+def parents_info(composer: Composer) -> dict[str, Any]:
+    """Every piece of the parents' page, composed once for the page and the leaflet."""
+    config = composer.config
+    url = parents_page_url(config)
+    data = composer.data("resources.yaml")
+    terms = nation_terms(composer)
+    return {
+        "contacts": Markup(composer.page("parents/contacts.md", **terms)),
+        "teaching": teaching(composer),
+        "phones": Markup(composer.page("parents/phones.md", **terms)),
+        "safety": Markup(composer.page("parents/safety.md", **terms)),
+        "tips": tips(composer),
+        "reporting": [link(composer, item, "reporting") for item in data["reporting"]],
+        "resources": [link(composer, item, "resources") for item in data["resources"]],
+        "extras": school_links(config),
+        "url": url,
+        "url_host": urlparse(url).hostname if url else None,
+        "url_path": urlparse(url).path if url else None,
+        "qr": qr_data_uri(url) if url else None,
+    }
+
+
+def teaching(composer: Composer) -> dict[str, Any]:
+    raw = composer.data("parents/teaching.yaml")
+    where = "content/parents/teaching.yaml"
+    stages = [{"key": ks, "name": _capitalised(KEY_STAGE_NAMES[ks]),
+               "text": composer.text(raw["stages"][ks], f"{where}: stages.{ks}")}
+              for ks in composer.config.key_stages]
+    return {"intro": composer.text(raw["intro"], f"{where}: intro"), "stages": stages}
+
+
+def _capitalised(text: str) -> str:
+    """'sixth form' -> 'Sixth form' (unlike str.capitalize, the rest is left alone)."""
+    return text[:1].upper() + text[1:]
+
+
+def tips(composer: Composer) -> dict[str, list[Tip]]:
+    raw = composer.data("parents/tips.yaml")
+    where = "content/parents/tips.yaml"
+    return {group: [Tip(composer.text(t["heading"], f"{where}: {group}[{i}]"),
+                        composer.text(t["text"], f"{where}: {group}[{i}]"),
+                        bool(t.get("leaflet")))
+                    for i, t in enumerate(items)]
+            for group, items in raw.items()}
+
+
+def link(composer: Composer, item: dict[str, Any], group: str) -> Link:
+    where = f"content/resources.yaml: {group}: {item.get('title', '?')}"
+    url = item.get("url")
+    if url:
+        check_url(url, where)
+    if not isinstance(item.get("last_checked"), dt.date):
+        raise BuildError(f"{where}: last_checked must be a date (YYYY-MM-DD)")
+    return Link(
+        title=item["title"],
+        url=url,
+        about=composer.text(item["about"], where),
+        print_as=item.get("print_as") or (display_address(url) if url else None),
+        phone=item.get("phone"),
+        last_checked=item["last_checked"],
+        key=item.get("key", ""),
+        leaflet=bool(item.get("leaflet")),
+    )
+
+
+def school_links(config: Config) -> list[Link]:
+    """The config's extra_resources meant for parents (audience parents or all)."""
+    links = []
+    for i, extra in enumerate(config.extra_resources):
+        if extra.audience not in ("parents", "all"):
+            continue
+        check_url(extra.url, f"extra_resources[{i}]")
+        links.append(Link(title=extra.title, url=extra.url, about=Markup(""),
+                          print_as=display_address(extra.url), from_school=True))
+    return links
+
+
+def check_url(url: str, where: str) -> None:
+    """Refuse links to retired sites, and links that carry tracking parameters."""
+    parsed = urlparse(url)
+    if parsed.scheme != "https" and parsed.scheme != "http":
+        raise BuildError(f"{where}: {url} is not a web address")
+    host = (parsed.hostname or "").lower()
+    for retired in RETIRED_HOSTS:
+        if host == retired or host.endswith("." + retired):
+            raise BuildError(f"{where}: {url} points to {retired}, which has closed; "
+                             "link to its replacement (for Thinkuknow: ceopeducation.co.uk)")
+    for name, _ in parse_qsl(parsed.query, keep_blank_values=True):
+        if name.lower().startswith(TRACKING_PARAMETERS):
+            raise BuildError(f"{where}: {url} carries a tracking parameter ({name}); "
+                             "remove it so the link opens plainly")
+
+
+def display_address(url: str) -> str:
+    """https://www.example.org/a/ -> example.org/a (how an address is printed on paper)."""
+    parsed = urlparse(url)
+    host = (parsed.hostname or "").removeprefix("www.")
+    return (host + parsed.path).rstrip("/")
+
+
+def composed_words(composer: Composer, name: str) -> dict[str, Any]:
+    """A YAML file of words, each string composed with the school's values."""
+    where = f"content/{name}"
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, str):
+            return composer.text(value, f"{where}: {path}")
+        if isinstance(value, dict):
+            return {k: walk(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    return walk(composer.data(name), "")

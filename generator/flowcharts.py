@@ -1,0 +1,263 @@
+"""Incident flowcharts drawn at build time as accessible SVG (no JavaScript, no CDN).
+
+The words of each chart live in ``content/`` (see ``content/policy/flowcharts.yaml``);
+this module only lays boxes and arrows out. A chart is a column of steps read top to
+bottom; a question step may have one side branch to its right (drawn with a labelled
+arrow), which either ends there or rejoins the next step of the column.
+
+The SVG has real ``<text>`` (so it can be searched, copied and zoomed), ``role="img"``
+and a ``<title>``/``<desc>`` text alternative; every string is XML-escaped here. Text is
+wrapped with the metrics of the Andika font the PDFs use, which is wider than the
+fallback fonts a browser picks, so wrapped lines fit on the web too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "templates" / "fonts"
+FONT_FAMILY = "Andika, Arial, Helvetica, sans-serif"
+KINDS = ("start", "step", "decision", "end")
+
+WIDTH = 640
+MARGIN = 6
+MAIN_W = 344
+GAP = 60            # between the main column and the side column (arrow and its label)
+SIDE_W = WIDTH - 2 * MARGIN - MAIN_W - GAP
+FONT_SIZE = 14.0
+LINE_H = 18.0
+PAD_X = 12.0
+PAD_Y = 9.0
+POINT = 12.0        # how far a question's pointed ends reach in
+ROW_GAP = 30.0      # vertical space for the arrow between two steps
+LABEL_SIZE = 13.0
+ARROW = 7.0
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A side step to the right of a question, reached by the arrow labelled ``label``."""
+
+    label: str
+    text: str
+    kind: str = "step"
+    rejoin: bool = False     # an arrow leads back into the next step of the column
+
+
+@dataclass(frozen=True)
+class Step:
+    text: str
+    kind: str = "step"            # start | step | decision | end
+    branch: Branch | None = None
+    down_label: str = ""          # label on the arrow to the next step (e.g. "No")
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str                      # used for element ids; unique within a page
+    title: str
+    description: str
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Colours:
+    stroke: str                   # box borders and arrows (the school's strong colour)
+    fill: str                     # start and end boxes (the school's pale colour)
+    question: str = "#fff4cc"
+    ink: str = "#1b1b1b"
+
+
+class ChartError(ValueError):
+    """The chart description cannot be drawn (wrong kind, a rejoin with nowhere to go)."""
+
+
+# ------------------------------------------------------------------ text measuring
+
+@cache
+def _metrics(bold: bool) -> tuple[dict[int, float], float]:
+    """Advance width of each character, in em, from the bundled Andika font."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(FONT_DIR / ("Andika-Bold.ttf" if bold else "Andika-Regular.ttf"), lazy=True)
+    units = font["head"].unitsPerEm
+    hmtx = font["hmtx"].metrics
+    widths = {code: hmtx[glyph][0] / units for code, glyph in font.getBestCmap().items()}
+    fallback = hmtx[".notdef"][0] / units if ".notdef" in hmtx else 0.6
+    return widths, fallback
+
+
+def text_width(text: str, size: float = FONT_SIZE, bold: bool = False) -> float:
+    widths, fallback = _metrics(bold)
+    return sum(widths.get(ord(ch), fallback) for ch in text) * size
+
+
+def wrap(text: str, width: float, size: float = FONT_SIZE, bold: bool = False) -> list[str]:
+    """Greedy word wrap to ``width`` user units; a word longer than a line is split."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if text_width(candidate, size, bold) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = word
+        while text_width(line, size, bold) > width and len(line) > 1:
+            cut = len(line) - 1
+            while cut > 1 and text_width(line[:cut] + "-", size, bold) > width:
+                cut -= 1
+            lines.append(line[:cut] + "-")
+            line = line[cut:]
+    if line:
+        lines.append(line)
+    return lines or [""]
+
+
+# ------------------------------------------------------------------ layout
+
+@dataclass(frozen=True)
+class _Box:
+    x: float
+    y: float
+    w: float
+    h: float
+    kind: str
+    lines: tuple[str, ...]
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+
+def _box(x: float, y: float, w: float, kind: str, text: str) -> _Box:
+    inset = PAD_X + (POINT if kind == "decision" else 0)
+    lines = wrap(text, w - 2 * inset, bold=kind == "decision")
+    return _Box(x, y, w, len(lines) * LINE_H + 2 * PAD_Y, kind, tuple(lines))
+
+
+def check(chart: Chart) -> None:
+    """Raise ChartError if the description cannot be drawn as a column with side steps."""
+    if not chart.steps:
+        raise ChartError(f"{chart.key}: a chart needs at least one step")
+    for i, step in enumerate(chart.steps):
+        for kind in (step.kind, step.branch.kind if step.branch else "step"):
+            if kind not in KINDS:
+                raise ChartError(f"{chart.key}: step {i + 1}: kind {kind!r} is not one of "
+                                 f"{', '.join(KINDS)}")
+        if step.branch and step.branch.rejoin:
+            following = chart.steps[i + 1] if i + 1 < len(chart.steps) else None
+            if following is None or following.branch is not None:
+                raise ChartError(f"{chart.key}: step {i + 1}: a side step can only rejoin a "
+                                 "next step that has no side step of its own")
+
+
+def draw(chart: Chart, colours: Colours) -> str:
+    """The chart as one line of inline SVG markup (no blank lines, safe inside Markdown)."""
+    check(chart)
+    parts: list[str] = []
+    side_x = MARGIN + MAIN_W + GAP
+    y = MARGIN
+    previous: _Box | None = None
+    pending_rejoin: _Box | None = None
+    for step in chart.steps:
+        main = _box(MARGIN, y, MAIN_W, step.kind, step.text)
+        side = _box(side_x, y, SIDE_W, step.branch.kind, step.branch.text) if step.branch \
+            else None
+        if previous is not None:
+            parts += _arrow([(previous.cx, previous.bottom), (main.cx, main.y)], colours)
+        if pending_rejoin is not None:
+            mid = main.y + main.h / 2
+            parts += _arrow([(pending_rejoin.cx, pending_rejoin.bottom),
+                             (pending_rejoin.cx, mid), (main.right, mid)], colours)
+            pending_rejoin = None
+        parts += _shape(main, colours)
+        if side is not None and step.branch is not None:
+            parts += _shape(side, colours)
+            level = y + min(main.h, side.h) / 2
+            parts += _arrow([(main.right, level), (side.x, level)], colours)
+            parts.append(_label(step.branch.label, (main.right + side.x) / 2, level - 5,
+                                "middle", colours))
+            if step.branch.rejoin:
+                pending_rejoin = side
+        row_h = max(main.h, side.h if side else 0)
+        if step.down_label:
+            parts.append(_label(step.down_label, main.cx + 8, main.bottom + ROW_GAP / 2 + 4,
+                                "start", colours))
+        previous = main
+        y += row_h + ROW_GAP
+    height = y - ROW_GAP + MARGIN
+    return _svg(chart, parts, height)
+
+
+def _svg(chart: Chart, parts: list[str], height: float) -> str:
+    title_id, desc_id = f"fc-{chart.key}-title", f"fc-{chart.key}-desc"
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="esafety-flowchart" '
+            f'viewBox="0 0 {WIDTH} {_n(height)}" width="{WIDTH}" height="{_n(height)}" '
+            f'role="img" aria-labelledby="{title_id}" aria-describedby="{desc_id}" '
+            f'font-family={quoteattr(FONT_FAMILY)} font-size="{_n(FONT_SIZE)}">')
+    meta = (f'<title id="{title_id}">{escape(chart.title)}</title>'
+            f'<desc id="{desc_id}">{escape(chart.description)}</desc>')
+    return head + meta + "".join(parts) + "</svg>"
+
+
+def _shape(box: _Box, colours: Colours) -> list[str]:
+    stroke = f'stroke="{colours.stroke}" stroke-width="2"'
+    if box.kind == "decision":
+        x, y, w, h, p = box.x, box.y, box.w, box.h, POINT
+        points = [(x + p, y), (x + w - p, y), (x + w, y + h / 2), (x + w - p, y + h),
+                  (x + p, y + h), (x, y + h / 2)]
+        outline = (f'<polygon points="{" ".join(f"{_n(a)},{_n(b)}" for a, b in points)}" '
+                   f'fill="{colours.question}" {stroke}/>')
+    else:
+        fill = colours.fill if box.kind in ("start", "end") else "#ffffff"
+        radius = 14 if box.kind in ("start", "end") else 3
+        outline = (f'<rect x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" '
+                   f'height="{_n(box.h)}" rx="{radius}" fill="{fill}" {stroke}/>')
+    weight = ' font-weight="bold"' if box.kind == "decision" else ""
+    text = []
+    for i, line in enumerate(box.lines):
+        baseline = box.y + PAD_Y + LINE_H * i + LINE_H * 0.75
+        text.append(f'<text x="{_n(box.cx)}" y="{_n(baseline)}" text-anchor="middle" '
+                    f'fill="{colours.ink}"{weight}>{escape(line)}</text>')
+    return [outline, *text]
+
+
+def _arrow(points: list[tuple[float, float]], colours: Colours) -> list[str]:
+    """A line through ``points`` ending in an arrowhead at the last point."""
+    (x1, y1), (x2, y2) = points[-2], points[-1]
+    dx, dy = x2 - x1, y2 - y1
+    length = (dx * dx + dy * dy) ** 0.5 or 1.0
+    ux, uy = dx / length, dy / length
+    base = (x2 - ux * ARROW * 1.4, y2 - uy * ARROW * 1.4)
+    left = (base[0] - uy * ARROW * 0.75, base[1] + ux * ARROW * 0.75)
+    right = (base[0] + uy * ARROW * 0.75, base[1] - ux * ARROW * 0.75)
+    line_points = [*points[:-1], base]
+    path = " ".join(f"{_n(a)},{_n(b)}" for a, b in line_points)
+    head = " ".join(f"{_n(a)},{_n(b)}" for a, b in (points[-1], left, right))
+    return [f'<polyline points="{path}" fill="none" stroke="{colours.stroke}" '
+            f'stroke-width="2"/>',
+            f'<polygon points="{head}" fill="{colours.stroke}"/>']
+
+
+def _label(text: str, x: float, y: float, anchor: str, colours: Colours) -> str:
+    return (f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" font-weight="bold" '
+            f'font-size="{_n(LABEL_SIZE)}" fill="{colours.ink}">{escape(text)}</text>')
+
+
+def _n(value: float) -> str:
+    """A coordinate with at most one decimal place (same input, same bytes)."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text

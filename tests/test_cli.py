@@ -1,0 +1,360 @@
+"""The ``esafety`` command: exit codes, one-line messages, new, check, schema.
+
+Exit codes: 0 success, 1 build failure (or warnings with --strict), 2 invalid input or usage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from conftest import (
+    DEFAULT_CONFIG,
+    ROOT,
+    SCHOOL_NAMES,
+    deep_merge,
+    school_data,
+    school_path,
+    write_school,
+)
+
+from generator.cli import cli, main
+
+TODAY = "2026-11-21"
+SCHEMA_FILE = ROOT / "school_config.schema.json"
+MODELINE = "# yaml-language-server: $schema=./school_config.schema.json"
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESAFETY_TODAY", TODAY)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, list[str], list[str]]:
+    """(exit code, stdout lines, stderr lines) of ``esafety argv``."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.splitlines()
+
+
+# ------------------------------------------------------------------ usage
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--version")
+    assert (code, out, err) == (0, ["esafety, version 0.1.0"], [])
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str],
+                                                command: str) -> None:
+    code, out, err = run(capsys, command, "--help")
+    assert code == 0 and not err
+    lines = [line.strip() for line in out]
+    assert "Example:" in lines
+    assert lines[lines.index("Example:") + 1].startswith(f"esafety {command}")
+
+
+@pytest.mark.parametrize(("argv", "prefix", "needle"), [
+    (["--nope"], "esafety: ", "--nope"),
+    (["build", "--nope"], "esafety build: ", "--nope"),
+    (["build", "surplus"], "esafety build: ", "surplus"),
+    (["check", "--strict", "--config"], "esafety check: ", "--config"),
+    (["publish"], "esafety: ", "publish"),
+], ids=["unknown group option", "unknown option", "extra argument", "missing value",
+        "unknown command"])
+def test_usage_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], argv: list[str],
+                                           prefix: str, needle: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == []
+    assert len(err) == 1, err
+    assert err[0].startswith(prefix) and needle in err[0]
+    assert err[0].endswith("--help)")
+
+
+def test_missing_config_file_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "build", "--config", "nowhere.yaml") == (
+        2, [], ["nowhere.yaml: no such config file"])
+    assert run(capsys, "check", "--config", "nowhere.yaml") == (
+        2, [], ["nowhere.yaml:1: (file): file not found", "1 problem found."])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_invalid_config_exits_2_with_one_line_per_problem(
+        make_school: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    config = make_school({"school": {"phase": "primery", "colour": "green"}})
+    code, out, err = run(capsys, "build", "--config", config)
+    assert code == 2 and out == []
+    assert len(err) == 3
+    assert "school.phase: \"primery\" is not allowed" in err[0]
+    assert "school.colour: \"green\" is not a colour" in err[1]
+    assert err[2] == "2 problems found; nothing was built and the existing site is unchanged."
+    assert not (config.parent / "site").exists()
+
+
+def test_bad_esafety_today_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ESAFETY_TODAY", "21/11/2026")
+    assert run(capsys, "check", "--config", DEFAULT_CONFIG) == (
+        2, [], ["ESAFETY_TODAY='21/11/2026' is not a date; write YYYY-MM-DD"])
+
+
+# ------------------------------------------------------------------ build failures
+
+
+def broken_content(config: Path) -> None:
+    """A school override of the KS1 rules that names a value that does not exist."""
+    override = config.parent / "overrides" / "content" / "rules"
+    override.mkdir(parents=True)
+    text = (ROOT / "content" / "rules" / "ks1.yaml").read_text(encoding="utf-8")
+    text = text.replace('"I ask a grown-up before I go online."',
+                        '"I ask {{ people.nanny.name }} before I go online."')
+    assert "nanny" in text
+    (override / "ks1.yaml").write_text(text, encoding="utf-8")
+
+
+def test_build_failure_exits_1_with_one_line(make_school: Any,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    config = make_school()
+    broken_content(config)
+    code, out, err = run(capsys, "build", "--config", config)
+    assert code == 1 and out == []
+    assert len(err) == 1, err
+    assert "content/rules/ks1.yaml" in err[0] and "nanny" in err[0]
+    assert not (config.parent / "site").exists()
+
+
+def test_build_failure_traceback_only_with_v(make_school: Any,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    config = make_school()
+    broken_content(config)
+    code, _, quiet = run(capsys, "build", "--config", config)
+    assert code == 1 and not any("Traceback" in line for line in quiet)
+    code, _, verbose = run(capsys, "-v", "build", "--config", config)
+    assert code == 1
+    assert verbose[0] == "Traceback (most recent call last):"
+    assert verbose[-1] == quiet[-1]
+
+
+def test_unexpected_error_is_one_line_without_v(make_school: Any,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the printer is on fire")
+
+    monkeypatch.setattr("generator.build.compose", explode)
+    config = make_school()
+    assert run(capsys, "build", "--config", config) == (1, [], [
+        "internal error: RuntimeError: the printer is on fire (run with -v for details)"])
+    code, _, err = run(capsys, "--verbose", "build", "--config", config)
+    assert code == 1
+    assert err[0] == "Traceback (most recent call last):"
+    assert "RuntimeError: the printer is on fire" in err
+
+
+def test_config_error_traceback_only_with_v(make_school: Any,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    config = make_school({"school": {"phase": "primery"}})
+    _, _, quiet = run(capsys, "check", "--config", config)
+    assert len(quiet) == 2 and "Traceback" not in "\n".join(quiet)
+    code, _, verbose = run(capsys, "-v", "check", "--config", config)
+    assert code == 2
+    assert "Traceback (most recent call last):" in verbose
+    assert verbose[-2:] == quiet
+
+
+# ------------------------------------------------------------------ python -m generator
+
+
+@pytest.mark.parametrize(("text", "code"), [(None, 0), ("school: {name: x}\n", 2)],
+                         ids=["valid", "invalid"])
+def test_python_dash_m(tmp_path: Path, text: str | None, code: int) -> None:
+    config = DEFAULT_CONFIG if text is None else write_school(tmp_path, text)
+    env = {**os.environ, "ESAFETY_TODAY": TODAY}
+    result = subprocess.run([sys.executable, "-m", "generator", "check", "--config", str(config)],
+                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    if code == 0:
+        assert result.stdout == f"{config}: OK, no warnings\n"
+    else:
+        assert result.stderr.splitlines()[-1] == "4 problems found."
+
+
+# ------------------------------------------------------------------ new
+
+
+def test_new_scaffolds_a_folder_that_builds(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "st-marys"
+    code, out, err = run(capsys, "new", target)
+    config = target / "school_config.yaml"
+    assert (code, err) == (0, [])
+    assert len(out) == 1 and out[0].startswith(f"Created {config}")
+    text = config.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == MODELINE
+    assert (target / "school_config.schema.json").read_bytes() == SCHEMA_FILE.read_bytes()
+    assert run(capsys, "check", "--strict", "--config", config)[0] == 0
+    code, out, err = run(capsys, "build", "--config", config)
+    assert (code, err) == (0, [])
+    site = target / "site"
+    assert len(out) == 1
+    built = re.fullmatch(rf"Built (\d+) pages and (\d+) PDFs into {re.escape(str(site))}", out[0])
+    assert built, out
+    assert int(built[1]) >= 5
+    assert int(built[2]) == len(list((site / "downloads").glob("*.pdf"))) >= 3
+    assert (site / "index.html").is_file()
+    assert (site / "downloads" / "poster-ks2.pdf").is_file()
+
+
+def test_new_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "school"
+    assert run(capsys, "new", target)[0] == 0
+    config = target / "school_config.yaml"
+    config.write_text("# our own edits\n", encoding="utf-8")
+    assert run(capsys, "new", target) == (
+        2, [], [f"{config}: already exists; not overwriting it"])
+    assert config.read_text(encoding="utf-8") == "# our own edits\n"
+
+
+def test_new_refuses_a_file_in_the_way(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "school"
+    target.write_text("not a folder", encoding="utf-8")
+    assert run(capsys, "new", target) == (2, [], [f"{target}: exists and is not a folder"])
+    assert target.read_text(encoding="utf-8") == "not a folder"
+
+
+# ------------------------------------------------------------------ check
+
+
+def test_check_without_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "check", "--config", DEFAULT_CONFIG) == (
+        0, [f"{DEFAULT_CONFIG}: OK, no warnings"], [])
+    assert run(capsys, "check", "--strict", "--config", DEFAULT_CONFIG)[0] == 0
+
+
+def warned_keys(lines: list[str], config: Path) -> set[str]:
+    prefix = f"{config}: warning: "
+    assert all(line.startswith(prefix) for line in lines), lines
+    return {line.removeprefix(prefix).split(":", 1)[0] for line in lines}
+
+
+def test_check_lists_warnings_and_strict_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    config = school_path("infant_minimal")
+    code, out, err = run(capsys, "check", "--config", config)
+    assert (code, err) == (0, [])
+    assert warned_keys(out, config) == {
+        "technology.filtering.provider", "technology.monitoring.provider",
+        "technology.filtering.last_reviewed", "people.deputy_dsls"}
+    code, strict_out, err = run(capsys, "check", "--strict", "--config", config)
+    assert (code, strict_out, err) == (1, out, [])
+
+
+def test_check_warns_about_an_overdue_review(make_school: Any,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    config = make_school({"review": {"approved_on": dt.date(2025, 10, 1)}})
+    code, out, _ = run(capsys, "check", "--strict", "--config", config)
+    assert code == 1
+    assert warned_keys(out, config) == {"review.next_review"}
+    assert "due on 1 October 2026" in out[0]
+
+
+@pytest.mark.parametrize(("reviewed", "warned"), [
+    (dt.date(2025, 11, 21), False),   # exactly 12 months ago: still in date
+    (dt.date(2025, 11, 20), True),    # 12 months and a day
+])
+def test_check_filtering_review_age(make_school: Any, capsys: pytest.CaptureFixture[str],
+                                    reviewed: dt.date, warned: bool) -> None:
+    config = make_school({"technology": {"filtering": {"last_reviewed": reviewed}}})
+    code, out, _ = run(capsys, "check", "--strict", "--config", config)
+    assert code == (1 if warned else 0)
+    if warned:
+        assert warned_keys(out, config) == {"technology.filtering.last_reviewed"}
+    else:
+        assert out == [f"{config}: OK, no warnings"]
+
+
+@pytest.mark.parametrize("name", SCHOOL_NAMES)
+def test_check_is_repeatable(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    first = run(capsys, "check", "--config", school_path(name))
+    assert run(capsys, "check", "--config", school_path(name)) == first
+    assert first[0] == 0
+
+
+# ------------------------------------------------------------------ JSON Schema
+
+
+def test_schema_file_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["schema"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out == SCHEMA_FILE.read_text(encoding="utf-8"), \
+        "school_config.schema.json is stale: run `make schema`"
+
+
+def test_schema_output_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "schema.json"
+    assert run(capsys, "schema", "--output", target) == (0, [], [])
+    assert target.read_bytes() == SCHEMA_FILE.read_bytes()
+
+
+def test_default_config_names_the_schema() -> None:
+    first = DEFAULT_CONFIG.read_text(encoding="utf-8").splitlines()[0]
+    assert first == MODELINE
+    assert (DEFAULT_CONFIG.parent / "school_config.schema.json").is_file()
+
+
+def as_json(value: Any) -> Any:
+    """YAML data as JSON would see it (dates as YYYY-MM-DD text)."""
+    if isinstance(value, dict):
+        return {str(k): as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_json(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+@pytest.mark.parametrize("name", SCHOOL_NAMES)
+def test_schema_accepts_every_sample_school(validator: Any, name: str) -> None:
+    data = as_json(yaml.safe_load(school_path(name).read_text(encoding="utf-8")))
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+    assert errors == []
+
+
+@pytest.mark.parametrize(("changes", "where"), [
+    ({"school": {"shortname": "W"}}, ["school"]),
+    ({"school": {"phase": "primery"}}, ["school", "phase"]),
+    ({"phones": {"pupils": {"rule": "sometimes"}}}, ["phones", "pupils", "rule"]),
+    ({"review": {"version": None}}, ["review", "version"]),
+    ({"posters": {"paper": "A5"}}, ["posters", "paper"]),
+    ({"review": {"approved_on": "next week"}}, ["review", "approved_on"]),
+], ids=["unknown key", "phase", "phone rule", "missing version", "paper", "date"])
+def test_schema_rejects_what_the_loader_rejects(validator: Any, changes: dict[str, Any],
+                                                where: list[str]) -> None:
+    data = as_json(deep_merge(school_data("primary"), changes))
+    if changes == {"review": {"version": None}}:
+        del data["review"]["version"]
+    paths = [list(e.absolute_path) for e in validator.iter_errors(data)]
+    assert paths, "the schema accepted an invalid config"
+    assert all(p[:len(where)] == where or where[:len(p)] == p for p in paths), paths

@@ -1,0 +1,244 @@
+"""Pupils' rules and posters: how many rules, the phone rule, one-page posters that carry
+every rule of their page, the SMART poster, and reading levels."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pytest
+from conftest import SCHOOL_NAMES, school_path
+from helpers import normalise_space, parse_html, pdf_text, rules_on_page, squash
+
+from generator.compose import Composer, RuleSet, compose
+from generator.config import load_config
+from generator.markup import to_plain_text
+from generator.pdf import render_pdf
+from generator.readability import GRADE_LIMITS, flesch_kincaid_grade
+
+MM = 72 / 25.4
+PAPER_MM = {"A3": (297, 420), "A4": (210, 297)}          # portrait width, height
+PHONE_RULES = ["not_allowed", "handed_in", "locked_away", "off_and_away", "allowed"]
+SETS_OF = {name: load_config(school_path(name)).rule_sets for name in SCHOOL_NAMES}
+SCHOOL_SETS = [(name, key) for name in SCHOOL_NAMES for key in SETS_OF[name]]
+
+
+def composer_for(config_path: Path) -> Composer:
+    return Composer(load_config(config_path), config_path.parent)
+
+
+def plain_rules(rule_set: RuleSet) -> list[str]:
+    return [to_plain_text(rule.text) for rule in rule_set.rules]
+
+
+# ------------------------------------------------------------------ how many rules
+
+
+@pytest.mark.parametrize(("school", "key"), SCHOOL_SETS)
+def test_rules_page_has_6_to_12_rules_as_composed(built_sites: Any, school: str,
+                                                  key: str) -> None:
+    page = built_sites(school).site_dir / "rules" / key / "index.html"
+    on_page = rules_on_page(page)
+    assert 6 <= len(on_page) <= 12
+    assert on_page == plain_rules(composer_for(school_path(school)).rule_set(key))
+    assert parse_html(page).find("h1"), "the page has a title"
+
+
+# ------------------------------------------------------------------ the phone rule
+
+PUPILS = {
+    "who_may_bring": "Year 6 pupils who walk home alone",
+    "handed_to": "school office",
+    "details": "at lunchtime in the library, to call home or use learning apps",
+}
+OFF = r"\b(turn it off|switch it off|stays switched off)\b"
+# What each rule must say (every pattern) and must never say (any pattern), in lower case.
+MUST = {
+    "not_allowed": [r"\bdo not bring a phone\b"],
+    "handed_in": [OFF, r"\bhand it in\b"],
+    "locked_away": [OFF, r"\block it away\b"],
+    "off_and_away": [OFF, r"\bin my bag\b"],
+    "allowed": [r"\bwhen and where\b"],
+}
+NEVER = {
+    "not_allowed": [r"\bhand(ed)? (it )?in\b", r"\block", r"\bin my bag\b", r"\bmay bring\b",
+                    r"\bi (only )?use my phone\b", OFF],
+    "handed_in": [r"\bdo not bring\b", r"\block", r"\bin my bag\b", r"\bi (only )?use my phone\b"],
+    "locked_away": [r"\bdo not bring\b", r"\bhand(ed)? (it )?in\b", r"\bin my bag\b",
+                    r"\bi (only )?use my phone\b"],
+    "off_and_away": [r"\bdo not bring\b", r"\bhand(ed)? (it )?in\b", r"\block",
+                     r"\bi (only )?use my phone\b"],
+    "allowed": [r"\bdo not bring\b", r"\bhand(ed)? (it )?in\b", r"\block", r"\bin my bag\b",
+                OFF],
+}
+# The school's own words each rule must carry (phones.pupils.<field>), when given.
+SHOWN = {
+    "not_allowed": (),
+    "handed_in": ("who_may_bring", "handed_to"),
+    "locked_away": ("who_may_bring", "handed_to"),
+    "off_and_away": ("who_may_bring",),
+    "allowed": ("details",),
+}
+MENTIONS_PHONE = re.compile(r"\b(phones?|smart ?watch(es)?|mobile)\b", re.I)
+
+
+def check_phone_rule(rules: list[str], rule: str, pupils: Any) -> None:
+    """Exactly one rule is about phones; it says what ``rule`` means, with the school's own
+    words, and nothing another rule would say."""
+    phone = [r for r in rules if MENTIONS_PHONE.search(r)]
+    assert len(phone) == 1, f"expected one phone rule, found {phone}"
+    text = phone[0].lower()
+    for pattern in MUST[rule]:
+        assert re.search(pattern, text), f"{rule}: {pattern!r} missing from {phone[0]!r}"
+    for pattern in NEVER[rule]:
+        assert not re.search(pattern, text), f"{rule}: {pattern!r} contradicts {phone[0]!r}"
+    for name in SHOWN[rule]:
+        given = getattr(pupils, name)
+        if given:
+            assert given.lower() in text, f"{rule}: {name} {given!r} missing from {phone[0]!r}"
+
+
+@pytest.mark.parametrize("key", ["ks2", "ks3"])
+@pytest.mark.parametrize("rule", PHONE_RULES)
+def test_phone_rule_wording(make_school: Any, rule: str, key: str) -> None:
+    config = make_school({"phones": {"pupils": {"rule": rule, **PUPILS}}})
+    composer = composer_for(config)
+    check_phone_rule(plain_rules(composer.rule_set(key)), rule, composer.config.phones.pupils)
+
+
+def test_ks1_rules_have_no_phone_rule(make_school: Any) -> None:
+    for rule in PHONE_RULES:
+        config = make_school({"phones": {"pupils": {"rule": rule, **PUPILS}}})
+        rules = plain_rules(composer_for(config).rule_set("ks1"))
+        assert not [r for r in rules if MENTIONS_PHONE.search(r)]
+
+
+def test_allowed_without_details_leaves_no_gap(make_school: Any) -> None:
+    config = make_school({"phones": {"pupils": {"rule": "allowed", "details": ""}}})
+    for key in ("ks2", "ks3"):
+        rules = plain_rules(composer_for(config).rule_set(key))
+        phone = [r for r in rules if MENTIONS_PHONE.search(r)]
+        assert len(phone) == 1 and ":" not in phone[0], phone
+
+
+@pytest.mark.parametrize(("school", "key"), [(s, k) for s, k in SCHOOL_SETS if k != "ks1"])
+def test_phone_rule_on_built_pages(built_sites: Any, school: str, key: str) -> None:
+    pupils = load_config(school_path(school)).phones.pupils
+    rules = rules_on_page(built_sites(school).site_dir / "rules" / key / "index.html")
+    check_phone_rule(rules, pupils.rule, pupils)
+
+
+def test_built_schools_cover_four_phone_rules() -> None:
+    rules = {load_config(school_path(n)).phones.pupils.rule for n in SCHOOL_NAMES
+             if set(SETS_OF[n]) & {"ks2", "ks3"}}
+    assert rules == {"handed_in", "locked_away", "off_and_away", "allowed"}
+
+
+# ------------------------------------------------------------------ posters
+
+
+def page_size_mm(pdf: Path) -> tuple[float, float]:
+    box = pypdf.PdfReader(pdf).pages[0].mediabox
+    return float(box.width) / MM, float(box.height) / MM
+
+
+def expected_size_mm(paper: str, orientation: str) -> tuple[float, float]:
+    short, long = PAPER_MM[paper]
+    return (long, short) if orientation == "landscape" else (short, long)
+
+
+def assert_poster(pdf: Path, paper: str, orientation: str, texts: list[str]) -> None:
+    reader = pypdf.PdfReader(pdf)
+    assert len(reader.pages) == 1, f"{pdf.name}: {len(reader.pages)} pages"
+    width, height = page_size_mm(pdf)
+    want = expected_size_mm(paper, orientation)
+    assert abs(width - want[0]) < 0.5 and abs(height - want[1]) < 0.5, (
+        f"{pdf.name}: {width:.1f} x {height:.1f} mm, expected {paper} {orientation}")
+    found = squash(pdf_text(pdf))
+    missing = [t for t in texts if squash(t) not in found]
+    assert missing == [], f"{pdf.name} lacks: {missing}"
+
+
+@pytest.mark.parametrize(("school", "key"), SCHOOL_SETS)
+def test_rules_poster_is_one_page_of_the_right_paper_with_every_rule(
+        built_sites: Any, school: str, key: str) -> None:
+    site = built_sites(school).site_dir
+    config = load_config(school_path(school))
+    rules = rules_on_page(site / "rules" / key / "index.html")
+    assert rules
+    assert_poster(site / "downloads" / f"poster-{key}.pdf", config.posters.paper,
+                  config.posters.orientation, rules)
+
+
+def test_test_schools_cover_each_paper_and_orientation() -> None:
+    """The cases above only mean something if the test schools vary the poster settings."""
+    settings = {(c.posters.paper, c.posters.orientation)
+                for c in (load_config(school_path(n)) for n in SCHOOL_NAMES)}
+    assert {("A3", "landscape"), ("A4", "landscape"), ("A3", "portrait")} <= settings
+
+
+@pytest.mark.parametrize(("paper", "orientation"), [("A4", "portrait"), ("A4", "landscape"),
+                                                    ("A3", "portrait")])
+def test_poster_paper_settings(make_school: Any, paper: str, orientation: str) -> None:
+    config_path = make_school({"posters": {"paper": paper, "orientation": orientation}})
+    config = load_config(config_path)
+    pack = compose(config, config_path.parent)
+    ruleset = composer_for(config_path).rule_set("ks2")
+    doc = next(d for d in pack.prints if d.filename == "poster-ks2.pdf")
+    rendered = render_pdf(pack, doc)
+    assert rendered.warnings == ()
+    pdf = config_path.parent / doc.filename
+    pdf.write_bytes(rendered.data)
+    assert_poster(pdf, paper, orientation, plain_rules(ruleset))
+
+
+@pytest.mark.parametrize("school", SCHOOL_NAMES)
+def test_smart_poster(built_sites: Any, school: str) -> None:
+    site = built_sites(school).site_dir
+    config = load_config(school_path(school))
+    smart = composer_for(school_path(school)).smart_tips()
+    words = [tip["word"] for tip in smart["tips"]]
+    assert words == ["Safe", "Meet", "Accepted", "Reliable", "Tell"]
+    assert [tip["letter"] for tip in smart["tips"]] == ["S", "M", "A", "R", "T"]
+    tips = [to_plain_text(tip["text"]) for tip in smart["tips"]]
+    pdf = site / "downloads" / "poster-smart.pdf"
+    assert_poster(pdf, config.posters.paper, config.posters.orientation,
+                  words + tips + ["Childnet"])
+    page = parse_html(site / "smart" / "index.html")
+    for text in words + tips + ["Childnet"]:
+        assert text in page.text
+    assert any(a.attrs.get("href", "").startswith("https://www.childnet.com/")
+               for a in page.find("a"))
+
+
+# ------------------------------------------------------------------ reading level
+
+
+def grade(rule_set: RuleSet) -> float:
+    texts = plain_rules(rule_set) + [to_plain_text(rule_set.tell), to_plain_text(rule_set.help)]
+    return flesch_kincaid_grade(texts)
+
+
+@pytest.mark.parametrize(("school", "key"), SCHOOL_SETS)
+def test_reading_level_of_each_school(school: str, key: str) -> None:
+    rule_set = composer_for(school_path(school)).rule_set(key)
+    assert grade(rule_set) <= GRADE_LIMITS[key], f"{school} {key}: grade {grade(rule_set):.2f}"
+
+
+@pytest.mark.parametrize("key", ["ks2", "ks3"])
+@pytest.mark.parametrize("rule", PHONE_RULES)
+def test_reading_level_with_each_phone_rule(make_school: Any, rule: str, key: str) -> None:
+    config = make_school({"phones": {"pupils": {"rule": rule, **PUPILS}}})
+    rule_set = composer_for(config).rule_set(key)
+    assert grade(rule_set) <= GRADE_LIMITS[key], f"{rule} {key}: grade {grade(rule_set):.2f}"
+
+
+def test_reading_level_check_can_fail() -> None:
+    """A grown-up sentence is well above every limit, so the checks above are not vacuous."""
+    text = ("Notwithstanding the aforementioned considerations, responsibility for "
+            "safeguarding arrangements remains collectively distributed among designated "
+            "institutional representatives.")
+    assert flesch_kincaid_grade([text]) > max(GRADE_LIMITS.values())
+    assert normalise_space(to_plain_text("I *stop* and\n**tell**.")) == "I stop and tell."

@@ -1,73 +1,141 @@
-"""Warnings about a valid config: things a DSL should fix before an inspector asks.
+"""The compliance check: what a DSL should put right before an inspector asks.
 
-``esafety check`` prints them; ``--strict`` makes any of them fail. "Today" can be set
-with the ESAFETY_TODAY environment variable (YYYY-MM-DD) so results are repeatable.
+Each finding names the config key (or content file) it is about, what is wrong and what
+to do. ``esafety check`` prints them, ``--strict`` makes any of them fail, and the site's
+staff page "Review status" shows the same list. "Today" can be set with the ESAFETY_TODAY
+environment variable (YYYY-MM-DD) so results are repeatable.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from .brand import darken_for_white_text
 from .config import Config, add_months
 from .markup import format_date
+from .schoolyear import academic_year_start
 
 REVIEW_SOON_DAYS = 30
+LINK_CHECK_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str        # the config key or content file it is about
+    problem: str
+    action: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}; {self.action}"
 
 
 def today() -> dt.date:
+    """Today, or ESAFETY_TODAY when set (raises ValueError if it is not a date)."""
     given = os.environ.get("ESAFETY_TODAY")
     return dt.date.fromisoformat(given) if given else dt.date.today()
 
 
-def findings(config: Config, on: dt.date | None = None) -> list[str]:
-    """Every warning for ``config`` as of ``on`` (default: today), each with what to do."""
+def findings(config: Config, on: dt.date | None = None,
+             data: Callable[[str], Any] | None = None) -> list[Finding]:
+    """Every finding for ``config`` as of ``on`` (default: today).
+
+    ``data`` reads a content data file (``Composer.data``); with it, the trusted links
+    and guidance editions the pack prints are checked too.
+    """
     day = on or today()
-    found: list[str] = []
-    found += _review_dates(config, day)
-    found += _filtering_and_monitoring(config, day)
+    found = _review_dates(config, day) + _filtering_and_monitoring(config, day)
     if not config.people.deputy_dsls:
-        found.append("people.deputy_dsls: no deputy DSL is named; name at least one so "
-                     "concerns can be raised when the DSL is away")
+        found.append(Finding("people.deputy_dsls", "no deputy DSL is named",
+                             "name at least one so concerns can be raised when the DSL is away"))
     pupils = config.phones.pupils
     if pupils.rule == "allowed" and not pupils.details:
-        found.append("phones.pupils.details: the rule is 'allowed' but says nothing about "
-                     "where and when; add details so pupils and parents know the limits")
+        found.append(Finding("phones.pupils.details",
+                             "the rule is 'allowed' but says nothing about where and when",
+                             "add details so pupils and parents know the limits"))
     colour = config.school.colour
     if colour and darken_for_white_text(colour) != colour:
-        found.append(f"school.colour: {colour} is too light for white text; the pack uses "
-                     f"{darken_for_white_text(colour)} instead (choose a darker colour to "
-                     "silence this)")
+        found.append(Finding("school.colour", f"{colour} is too light for white text, so the "
+                             f"pack uses {darken_for_white_text(colour)} instead",
+                             "choose a darker colour to silence this"))
+    found += _extra_links(config, day)
+    if data is not None:
+        found += _trusted_links(data("resources.yaml"), day)
+        found += _guidance(data("guidance.yaml"), config, day)
     return found
 
 
-def _review_dates(config: Config, day: dt.date) -> list[str]:
+def _review_dates(config: Config, day: dt.date) -> list[Finding]:
     due = config.next_review
     if due < day:
-        return [f"review.next_review: the policy review was due on {format_date(due)}; "
-                "review it, then update review.version and review.approved_on"]
+        return [Finding("review.next_review", f"the policy review was due on {format_date(due)}",
+                        "review it, then run esafety review to record the new version")]
     if (due - day).days <= REVIEW_SOON_DAYS:
-        return [f"review.next_review: the policy review is due on {format_date(due)}, "
-                f"within {REVIEW_SOON_DAYS} days; put it on the governors' agenda"]
+        return [Finding("review.next_review", f"the policy review is due on {format_date(due)}, "
+                        f"within {REVIEW_SOON_DAYS} days", "put it on the governors' agenda")]
     return []
 
 
-def _filtering_and_monitoring(config: Config, day: dt.date) -> list[str]:
+def _filtering_and_monitoring(config: Config, day: dt.date) -> list[Finding]:
     tech = config.technology
     found = []
     if not tech.filtering.provider:
-        found.append("technology.filtering.provider: no filtering provider is named; the DfE "
-                     "filtering standard expects the school to know and record its system")
+        found.append(Finding("technology.filtering.provider", "no filtering provider is named",
+                             "the DfE filtering standard expects the school to know and "
+                             "record its system"))
     if not tech.monitoring.provider:
-        found.append("technology.monitoring.provider: no monitoring provider is named; say "
-                     "how devices and networks are monitored (software, physical or both)")
+        found.append(Finding("technology.monitoring.provider", "no monitoring provider is named",
+                             "say how devices and networks are monitored (software, physical "
+                             "or both)"))
     reviewed = tech.filtering.last_reviewed
     if reviewed is None:
-        found.append("technology.filtering.last_reviewed: no date for the annual filtering "
-                     "and monitoring review; hold one with the DSL, SLT and IT provider")
+        found.append(Finding("technology.filtering.last_reviewed",
+                             "no date for the annual filtering and monitoring review",
+                             "hold one with the DSL, SLT and IT provider, and record the date"))
     elif add_months(reviewed, 12) < day:
-        found.append(f"technology.filtering.last_reviewed: the filtering and monitoring "
-                     f"review of {format_date(reviewed)} is over 12 months old; review again")
+        found.append(Finding("technology.filtering.last_reviewed",
+                             f"the filtering and monitoring review of {format_date(reviewed)} "
+                             "is over 12 months old", "review again"))
     return found
 
+
+def _stale(checked: dt.date | None, day: dt.date) -> bool:
+    return checked is not None and add_months(checked, LINK_CHECK_MONTHS) < day
+
+
+def _extra_links(config: Config, day: dt.date) -> list[Finding]:
+    return [Finding(f"extra_resources[{i}].last_checked",
+                    f"the link to {resource.title} was last checked on "
+                    f"{format_date(resource.last_checked)}, over a year ago",
+                    "open it, make sure it still works, and update the date")
+            for i, resource in enumerate(config.extra_resources)
+            if _stale(resource.last_checked, day)]
+
+
+def _trusted_links(resources: dict[str, Any], day: dt.date) -> list[Finding]:
+    return [Finding("content/resources.yaml",
+                    f"the link to {item['title']} was last checked on "
+                    f"{format_date(item['last_checked'])}, over a year ago",
+                    "open it, make sure it still goes to the right page, and update "
+                    "last_checked")
+            for item in resources["resources"] if _stale(item.get("last_checked"), day)]
+
+
+def _guidance(guidance: dict[str, Any], config: Config, day: dt.date) -> list[Finding]:
+    """Editions older than this school year, unless someone checked since it began."""
+    year_start = academic_year_start(day)
+    checked = guidance.get("checked")
+    if isinstance(checked, dt.date) and checked >= year_start:
+        return []
+    nation = config.school.nation
+    old = [doc for doc in guidance["documents"].values()
+           if doc.get("year") and doc["year"] < year_start.year
+           and nation in doc.get("nations", [nation])]
+    return [Finding("content/guidance.yaml",
+                    f"{doc['title']} is older than the {year_start.year}–"
+                    f"{(year_start.year + 1) % 100:02d} school year",
+                    "check for a newer edition, update its title, year and link, then set "
+                    "checked to today") for doc in old]

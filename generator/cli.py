@@ -11,6 +11,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -62,6 +63,7 @@ def check(config_path: Path, strict: bool) -> None:
     """
     from .build import load
     from .checks import findings, today
+    from .compose import Composer
 
     config = load(config_path)
     try:
@@ -69,13 +71,39 @@ def check(config_path: Path, strict: bool) -> None:
     except ValueError:
         raise UsageError(f"ESAFETY_TODAY={os.environ.get('ESAFETY_TODAY')!r} is not a date; "
                          "write YYYY-MM-DD") from None
-    found = findings(config, day)
+    composer = Composer(config, Path(config_path).resolve().parent)
+    found = findings(config, day, composer.data)
     for finding in found:
         click.echo(f"{config_path}: warning: {finding}")
     if not found:
         click.echo(f"{config_path}: OK, no warnings")
     if strict and found:
         sys.exit(1)
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.option("--version", "new_version", required=True, help="The new policy version.")
+@click.option("--approved-on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The date the governors approve the new version (YYYY-MM-DD).")
+@click.option("--approved-by", default=None, help="Who approves it, if it has changed.")
+def review(config_path: Path, new_version: str, approved_on: Any, approved_by: str | None
+           ) -> None:
+    """Start a new review: keep a copy of this version, then record the new one.
+
+    The copy goes to reviews/<version>/ beside the config; the "What changed" page and
+    changes.pdf then compare the new version with it.
+
+    \b
+    Example:
+        esafety review --version 2027.1 --approved-on 2027-10-05
+    """
+    from .review import start_review
+
+    folder = start_review(config_path, new_version, approved_on.date(), approved_by)
+    click.echo(f"Kept a copy of the current policy in {folder}; {config_path} now says "
+               f"version {new_version}, approved {approved_on.date().isoformat()}. Make your "
+               "changes, then build: the What changed page shows them.")
 
 
 @cli.command()

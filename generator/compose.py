@@ -8,6 +8,7 @@ The same composed rule text feeds the web page, the poster and the pupil agreeme
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,8 @@ def content_environment(dirs: list[Path]) -> Environment:
         icon=markup.inline_icon,
         the=with_article,
         inner=mid_sentence,
+        capfirst=capitalise_first,
+        isodate=lambda text: markup.format_date(dt.date.fromisoformat(str(text))),
         names=join_names,
     )
     return env
@@ -145,6 +148,13 @@ def mid_sentence(value: str) -> str:
     return value[:1].lower() + value[1:] if first.lower() in _ORDINARY_FIRST_WORDS else value
 
 
+def capitalise_first(value: str) -> str:
+    """'no deputy DSL' -> 'No deputy DSL' (only the first letter changes)."""
+    text = str(value)
+    out = text[:1].upper() + text[1:]
+    return Markup(out) if isinstance(value, Markup) else out
+
+
 def join_names(items: list[Any], attribute: str | None = None) -> str:
     """['A', 'B', 'C'] -> 'A, B and C'."""
     words = [str(getattr(i, attribute) if attribute else i) for i in items]
@@ -163,6 +173,7 @@ class Composer:
         self.env = content_environment(self.content_dirs)
         self.brand = make_brand(config.school.colour, config.school.logo, project_dir)
         self.context = self._base_context()
+        self.memo: dict[str, Any] = {}   # work shared between document modules
 
     def _base_context(self) -> dict[str, Any]:
         c = self.config

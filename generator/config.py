@@ -229,6 +229,9 @@ class Resource(_Section):
     title: Text
     url: Url
     audience: Audience = "parents"
+    last_checked: dt.date | None = Field(
+        None, description="Added key: when someone last opened the link and checked it; "
+        "`esafety check` warns when this is over a year ago.")
 
 
 class Posters(_Section):
@@ -245,6 +248,9 @@ class Publish(_Section):
         None, description="Address of the pack's home page once published, e.g. "
         "https://www.school.org/online-safety/. Default: <school.website>/online-safety/. "
         "The QR code on the parents' leaflet points to its parents/ page.")
+    staff_pages: bool = Field(
+        True, description="Publish the staff page 'Review status' (the compliance check's "
+        "findings). Set to false for a site that only parents see.")
 
 
 class Config(_Section):

@@ -34,8 +34,15 @@ class PolicySection:
     part: str                 # slug of the part (and of its web page)
 
 
+def policy_composer(composer: Composer) -> PolicyComposer:
+    """The school's PolicyComposer, made once per build and shared (e.g. with changes)."""
+    if "policy" not in composer.memo:
+        composer.memo["policy"] = PolicyComposer(composer)
+    return composer.memo["policy"]
+
+
 def compose(composer: Composer) -> Section:
-    policy = PolicyComposer(composer)
+    policy = policy_composer(composer)
     return Section(
         pages=policy.pages(),
         prints=[policy.print_doc()],
@@ -79,6 +86,7 @@ class PolicyComposer:
         self.parts = self._parts()
         self.sections = {s.id: s for part in self.parts for s in part["sections"]}
         self.context["flowcharts"] = self._flowcharts()
+        self._parts_cache: dict[str, list[dict[str, Any]]] = {}
 
     # ------------------------------------------------------------ shared pieces
     def _text(self, source: str, where: str, **extra: Any) -> Markup:
@@ -181,14 +189,20 @@ class PolicyComposer:
     def _key_people(self, for_print: bool) -> Markup:
         return Markup(self._page(f"{CONTENT}/key_people.md", ref=self._ref(for_print)))
 
-    def _composed_parts(self, for_print: bool) -> list[dict[str, Any]]:
+    def composed_parts(self, for_print: bool) -> list[dict[str, Any]]:
+        key = "print" if for_print else "web"
+        if key not in self._parts_cache:
+            self._parts_cache[key] = self._compose_parts(for_print)
+        return self._parts_cache[key]
+
+    def _compose_parts(self, for_print: bool) -> list[dict[str, Any]]:
         return [{**part, "markdown": [self._section_markdown(s, for_print)
                                       for s in part["sections"]]}
                 for part in self.parts]
 
     # ------------------------------------------------------------ outputs
     def pages(self) -> list[Page]:
-        parts = self._composed_parts(for_print=False)
+        parts = self.composed_parts(for_print=False)
         section_title = self.title
         pages = [Page(f"{WEB_DIR}/index.md", self._plain(self.structure["overview_nav"],
                                                         "overview_nav"),
@@ -205,7 +219,7 @@ class PolicyComposer:
         return pages
 
     def print_doc(self) -> PrintDoc:
-        parts = self._composed_parts(for_print=True)
+        parts = self.composed_parts(for_print=True)
         body = "\n\n".join(
             f"# {part['title']} {{: #part-{part['slug']} .part }}\n\n" + "\n\n".join(
                 str(m) for m in part["markdown"])

@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_APT_PACKAGES := chromium poppler-utils zbar-tools
 
-.PHONY: build test bench lint format schema serve clean system-deps test-system-deps
+.PHONY: build test bench lint format schema serve clean system-deps test-system-deps zensical
 
 build: $(STAMP) system-deps
 	$(BIN)/esafety build --config school_config.yaml --site-dir site
 
-test: $(STAMP) system-deps test-system-deps
+test: $(STAMP) system-deps test-system-deps zensical
 	$(BIN)/ruff check generator tests bench
 	$(BIN)/pytest -q
 
@@ -41,6 +41,13 @@ system-deps:
 # Real components for the tests: Debian's Chromium (driven by Playwright) and pdftoppm.
 test-system-deps:
 	@bash scripts/apt-install.sh $(TEST_APT_PACKAGES)
+
+# Zensical (Material's successor) in its own venv, so its dependencies never move ours.
+# Best effort: when it cannot be installed, its tests are skipped and say why.
+zensical: .venv-zensical/.installed
+.venv-zensical/.installed:
+	@($(PYTHON) -m venv .venv-zensical && .venv-zensical/bin/pip install --quiet zensical \
+	  && touch $@) || echo "note: Zensical could not be installed; its tests will be skipped"
 
 clean:
 	rm -rf site .pytest_cache .ruff_cache

@@ -28,7 +28,7 @@ from .compose import Pack, PrintDoc, compose
 from .config import Config, load_config
 from .errors import BuildError, UsageError
 from .pdf import PrintJob, RenderedPdf, render_pdf
-from .site import engine_versions, run_mkdocs, write_project
+from .site import engine_versions, run_engine, write_project
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class BuildResult:
 
 
 def build(config_path: Path, site_dir: Path | None = None, *, use_cache: bool = True,
-          workers: int | None = None) -> BuildResult:
+          workers: int | None = None, engine: str = "mkdocs") -> BuildResult:
     """Build one school's pack from ``config_path`` into ``site_dir`` (default: ./site)."""
     config_path = Path(config_path)
     if not config_path.is_file():
@@ -52,11 +52,11 @@ def build(config_path: Path, site_dir: Path | None = None, *, use_cache: bool = 
     pack = compose(config, project_dir)
     cache = BuildCache(project_dir / CACHE_DIR) if use_cache else None
     with reproducible_dates(config):
-        return render_and_publish(pack, site_dir, cache, workers)
+        return render_and_publish(pack, site_dir, cache, workers, engine)
 
 
 def render_and_publish(pack: Pack, site_dir: Path, cache: BuildCache | None = None,
-                       workers: int | None = None) -> BuildResult:
+                       workers: int | None = None, engine: str = "mkdocs") -> BuildResult:
     site_dir = site_dir.resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".esafety-build-", dir=site_dir.parent) as tmp:
@@ -64,11 +64,11 @@ def render_and_publish(pack: Pack, site_dir: Path, cache: BuildCache | None = No
         config_path = write_project(pack, project)
         pdfs = render_pdfs(pack, cache, workers)
         write_downloads(pack, pdfs, project / "docs" / "downloads")
-        site_key = tree_digest(project) + ":" + engine_versions()
+        site_key = tree_digest(project) + ":" + engine_versions(engine)
         if cache and site_dir.is_dir() and cache.site_key(site_dir) == site_key:
             log.info("nothing changed; %s left as it is", site_dir)
         else:
-            staged = run_mkdocs(config_path)
+            staged = run_engine(engine, config_path)
             publish(staged, site_dir)
             if cache:
                 cache.remember_site(site_dir, site_key)

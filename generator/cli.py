@@ -38,7 +38,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @CONFIG_OPTION
 @click.option("--site-dir", type=click.Path(path_type=Path), default=None,
               help="Where to write the site (default: site/ beside the config).")
-def build(config_path: Path, site_dir: Path | None) -> None:
+@click.option("--engine", type=click.Choice(["mkdocs", "zensical"]), default="mkdocs",
+              show_default=True, help="Static site engine for the web pages.")
+def build(config_path: Path, site_dir: Path | None, engine: str) -> None:
     """Build the website and PDFs.
 
     \b
@@ -47,7 +49,7 @@ def build(config_path: Path, site_dir: Path | None) -> None:
     """
     from .build import build as run_build
 
-    result = run_build(config_path, site_dir)
+    result = run_build(config_path, site_dir, engine=engine)
     click.echo(f"Built {result.pages} pages and {len(result.pdfs)} PDFs into {result.site_dir}")
 
 

@@ -10,6 +10,7 @@ import html
 import logging
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .compose import TOOL_ROOT, Pack
-from .errors import BuildError
+from .errors import BuildError, UsageError
 from .markup import format_date
 
 BASE_MKDOCS_YML = TOOL_ROOT / "mkdocs.yml"
@@ -89,10 +90,42 @@ def navigation(pack: Pack) -> list[Any]:
     return nav
 
 
-def engine_versions() -> str:
+ENGINES = ("mkdocs", "zensical")
+
+
+def engine_versions(engine: str = "mkdocs") -> str:
     from importlib.metadata import version
 
+    if engine == "zensical":
+        return f"zensical at {zensical_command()}"
     return f"mkdocs {version('mkdocs')}, mkdocs-material {version('mkdocs-material')}"
+
+
+def run_engine(engine: str, config_path: Path) -> Path:
+    """Build the generated project with the chosen engine; return the site folder."""
+    return run_zensical(config_path) if engine == "zensical" else run_mkdocs(config_path)
+
+
+def zensical_command() -> str | None:
+    """Zensical's command: on PATH, or in the .venv-zensical that `make test` sets up."""
+    found = shutil.which("zensical")
+    local = TOOL_ROOT / ".venv-zensical" / "bin" / "zensical"
+    return found or (str(local) if local.is_file() else None)
+
+
+def run_zensical(config_path: Path) -> Path:
+    """Build the same generated project with Zensical, Material's successor."""
+    command = zensical_command()
+    if command is None:
+        raise UsageError("--engine zensical: Zensical is not installed "
+                         "(pip install zensical, or run make test once to set it up)")
+    result = subprocess.run([command, "build", "-f", str(config_path), "--clean"],
+                            cwd=config_path.parent, capture_output=True, text=True,
+                            check=False)
+    if result.returncode != 0:
+        last = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise BuildError("Zensical: " + " / ".join(last))
+    return config_path.parent / "site"
 
 
 def run_mkdocs(config_path: Path) -> Path:

@@ -13,21 +13,22 @@ import ctypes.util
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from .cache import CACHE_DIR, BuildCache, tree_digest
-from .compose import Pack, PrintDoc, compose
+from .compose import Pack, compose
 from .config import Config, load_config
-from .errors import BuildError, UsageError
-from .pdf import PrintJob, RenderedPdf, render_pdf
+from .errors import BuildError, EsafetyError, UsageError
+from .pdf import RenderedPdf
+from .pool import PdfRenderer, SchoolPdfs
 from .site import engine_versions, run_engine, write_project
 
 log = logging.getLogger(__name__)
@@ -40,89 +41,150 @@ class BuildResult:
     pdfs: tuple[RenderedPdf, ...]
 
 
+@dataclass(frozen=True)
+class SchoolJob:
+    """One school to build: its config and where its site goes."""
+
+    config_path: Path
+    site_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class SchoolOutcome:
+    job: SchoolJob
+    result: BuildResult | None = None
+    error: EsafetyError | None = None
+
+
 def build(config_path: Path, site_dir: Path | None = None, *, use_cache: bool = True,
           workers: int | None = None, engine: str = "mkdocs") -> BuildResult:
     """Build one school's pack from ``config_path`` into ``site_dir`` (default: ./site)."""
-    config_path = Path(config_path)
-    if not config_path.is_file():
-        raise UsageError(f"{config_path}: no such config file")
-    project_dir = config_path.resolve().parent
-    config = load_config(config_path, project_dir)
-    site_dir = Path(site_dir) if site_dir else project_dir / "site"
-    pack = compose(config, project_dir)
+    (outcome,) = build_many([SchoolJob(Path(config_path), site_dir)], use_cache=use_cache,
+                            workers=workers, engine=engine)
+    if outcome.error:
+        raise outcome.error
+    assert outcome.result is not None
+    return outcome.result
+
+
+def build_many(jobs: list[SchoolJob], *, use_cache: bool = True, workers: int | None = None,
+               engine: str = "mkdocs") -> list[SchoolOutcome]:
+    """Build several schools with one pool of PDF workers. A school that fails is reported
+    in its outcome and does not stop the others."""
+    prepared: dict[int, tuple[Pack, Path, BuildCache | None]] = {}
+    outcomes: dict[int, SchoolOutcome] = {}
+    for i, job in enumerate(jobs):
+        try:
+            prepared[i] = prepare(job, use_cache)
+        except EsafetyError as exc:
+            outcomes[i] = SchoolOutcome(job, error=exc)
+    renderer = PdfRenderer(workers)
+    try:
+        order = list(prepared)
+        handles = renderer.start([(prepared[i][0], prepared[i][2]) for i in order])
+        for i, pdfs in zip(order, handles, strict=True):
+            pack, site_dir, cache = prepared[i]
+            try:
+                result = render_and_publish(pack, site_dir, pdfs, cache, engine)
+                outcomes[i] = SchoolOutcome(jobs[i], result=result)
+            except EsafetyError as exc:
+                outcomes[i] = SchoolOutcome(jobs[i], error=exc)
+    finally:
+        renderer.close()
+    return [outcomes[i] for i in range(len(jobs))]
+
+
+def find_jobs(sources: list[Path], site_dir: Path | None = None) -> list[SchoolJob]:
+    """Schools named by config files and folders. With several schools and a site folder,
+    each school gets its own folder inside it (named after its config's folder or file)."""
+    configs: list[Path] = []
+    for source in sources:
+        configs += _configs_in(source) if source.is_dir() else [source]
+    if not configs:
+        raise UsageError(f"{', '.join(map(str, sources))}: no school configs found")
+    if len(configs) == 1:
+        return [SchoolJob(configs[0], site_dir)]
+    return [SchoolJob(path, (site_dir / _slug(path)) if site_dir else _default_site(path))
+            for path in configs]
+
+
+def _configs_in(folder: Path) -> list[Path]:
+    """School configs in a folder; a file that another one extends is shared defaults."""
+    candidates = sorted([*folder.glob("*/school_config.yaml"), *folder.glob("*.yaml"),
+                         *folder.glob("*.yml")])
+    extended = set()
+    for path in candidates:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, yaml.YAMLError):
+            continue  # reported properly when the school is loaded
+        if isinstance(data, dict) and isinstance(data.get("extends"), str):
+            extended.add((path.parent / data["extends"]).resolve())
+    return [p for p in candidates if p.resolve() not in extended]
+
+
+def _slug(config_path: Path) -> str:
+    return config_path.parent.name if config_path.name == "school_config.yaml" \
+        else config_path.stem
+
+
+def _default_site(config_path: Path) -> Path:
+    if config_path.name == "school_config.yaml":
+        return config_path.parent / "site"
+    return config_path.parent / f"site-{config_path.stem}"
+
+
+def prepare(job: SchoolJob, use_cache: bool) -> tuple[Pack, Path, BuildCache | None]:
+    """Load and compose one school (everything that can fail on its input)."""
+    if not job.config_path.is_file():
+        raise UsageError(f"{job.config_path}: no such config file")
+    project_dir = job.config_path.resolve().parent
+    config = load_config(job.config_path, project_dir)
+    site_dir = (Path(job.site_dir) if job.site_dir else project_dir / "site").resolve()
     cache = BuildCache(project_dir / CACHE_DIR) if use_cache else None
-    with reproducible_dates(config):
-        return render_and_publish(pack, site_dir, cache, workers, engine)
+    return compose(config, project_dir), site_dir, cache
 
 
-def render_and_publish(pack: Pack, site_dir: Path, cache: BuildCache | None = None,
-                       workers: int | None = None, engine: str = "mkdocs") -> BuildResult:
-    site_dir = site_dir.resolve()
+def render_and_publish(pack: Pack, site_dir: Path, pdfs: SchoolPdfs,
+                       cache: BuildCache | None = None, engine: str = "mkdocs") -> BuildResult:
+    """Stage the site beside ``site_dir`` (web pages built while the PDF workers run), check
+    it, then publish it in one move, unless it is exactly the site already there."""
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".esafety-build-", dir=site_dir.parent) as tmp:
         project = Path(tmp) / "project"
         config_path = write_project(pack, project)
-        pdfs = render_pdfs(pack, cache, workers)
-        write_downloads(pack, pdfs, project / "docs" / "downloads")
+        downloads = project / "docs" / "downloads"
+        staged = None
+        if pdfs.pending:  # build the pages now, against placeholder PDFs
+            write_downloads(pack, _placeholders(pack, pdfs), downloads)
+            with reproducible_dates(pack.config):
+                staged = run_engine(engine, config_path)
+        rendered = pdfs.result()
+        write_downloads(pack, rendered, downloads)
         site_key = tree_digest(project) + ":" + engine_versions(engine)
-        if cache and site_dir.is_dir() and cache.site_key(site_dir) == site_key:
+        if staged is None and cache and site_dir.is_dir() and cache.site_key(site_dir) == site_key:
             log.info("nothing changed; %s left as it is", site_dir)
         else:
-            staged = run_engine(engine, config_path)
+            if staged is None:
+                with reproducible_dates(pack.config):
+                    staged = run_engine(engine, config_path)
+            write_downloads(pack, rendered, staged / "downloads")
             publish(staged, site_dir)
             if cache:
                 cache.remember_site(site_dir, site_key)
-    log.info("built %d pages and %d PDFs into %s", len(pack.pages), len(pdfs), site_dir)
-    return BuildResult(site_dir, len(pack.pages), tuple(pdfs))
+    log.info("built %d pages and %d PDFs into %s", len(pack.pages), len(rendered), site_dir)
+    return BuildResult(site_dir, len(pack.pages), tuple(rendered))
 
 
-def render_pdfs(pack: Pack, cache: BuildCache | None = None,
-                workers: int | None = None) -> list[RenderedPdf]:
-    """Every PDF of the pack: from the cache when its inputs are unchanged, else rendered
-    in a pool of worker processes (WeasyPrint is imported once per worker)."""
-    keys = {doc.filename: PrintJob(pack, doc).cache_key() for doc in pack.prints}
-    done = {doc.filename: hit for doc in pack.prints
-            if cache and (hit := cache.pdf(doc.filename, keys[doc.filename]))}
-    missing = [doc for doc in pack.prints if doc.filename not in done]
-    for pdf in render_in_pool(pack, missing, workers):
-        done[pdf.filename] = pdf
-        if cache and not pdf.warnings:
-            cache.store_pdf(pdf, keys[pdf.filename])
-    rendered = [done[doc.filename] for doc in pack.prints]
-    problems = [f"{r.filename}: {w}" for r in rendered for w in r.warnings]
-    if problems:
-        raise BuildError("WeasyPrint: " + "; ".join(problems))
-    return rendered
-
-
-_POOL_PACK: Pack | None = None  # inherited by forked workers; never pickled
-
-
-def render_in_pool(pack: Pack, docs: list[PrintDoc], workers: int | None) -> list[RenderedPdf]:
-    count = min(len(docs), workers or os.cpu_count() or 1)
-    if count <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [render_pdf(pack, doc) for doc in docs]
-    global _POOL_PACK
-    _POOL_PACK = pack
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(count, mp_context=context, initializer=_warm_worker) as pool:
-            return list(pool.map(_render_in_worker, docs))
-    finally:
-        _POOL_PACK = None
-
-
-def _warm_worker() -> None:
-    import weasyprint  # noqa: F401  (once per worker, not once per PDF)
-
-
-def _render_in_worker(doc: PrintDoc) -> RenderedPdf:
-    assert _POOL_PACK is not None
-    return render_pdf(_POOL_PACK, doc)
+def _placeholders(pack: Pack, pdfs: SchoolPdfs) -> list[RenderedPdf]:
+    """Finished PDFs, and empty stand-ins for those still rendering (the engines only
+    check that each linked file exists; the real bytes replace them before publishing)."""
+    return [pdfs.done.get(doc.filename) or RenderedPdf(doc.filename, b"", 0, ())
+            for doc in pack.prints]
 
 
 def write_downloads(pack: Pack, pdfs: list[RenderedPdf], folder: Path) -> None:
-    """The PDFs and manifest.json go into docs/ so MkDocs checks every link to them."""
+    """The PDFs, other downloads and manifest.json (into docs/, so every link is checked)."""
     folder.mkdir(parents=True, exist_ok=True)
     for extra in pack.files:
         (folder / extra.filename).write_bytes(extra.data)

@@ -35,22 +35,54 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 @cli.command()
-@CONFIG_OPTION
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--config", "config_paths", type=click.Path(path_type=Path), multiple=True,
+              help="A school's config file (repeat for several; default: school_config.yaml).")
 @click.option("--site-dir", type=click.Path(path_type=Path), default=None,
-              help="Where to write the site (default: site/ beside the config).")
+              help="Where to write the site (default: site/ beside the config). With several "
+                   "schools, each goes into a folder of its own inside it.")
 @click.option("--engine", type=click.Choice(["mkdocs", "zensical"]), default="mkdocs",
               show_default=True, help="Static site engine for the web pages.")
-def build(config_path: Path, site_dir: Path | None, engine: str) -> None:
-    """Build the website and PDFs.
+def build(sources: tuple[Path, ...], config_paths: tuple[Path, ...], site_dir: Path | None,
+          engine: str) -> None:
+    """Build the website and PDFs, for one school or many.
+
+    SOURCES may be config files or folders of them: a folder's schools are each
+    subfolder's school_config.yaml and the .yaml files in it (a file that others name in
+    `extends:` is shared defaults, not a school). Schools share one pool of PDF workers;
+    one school's error does not stop the others.
 
     \b
     Example:
         esafety build --config school_config.yaml --site-dir site
+        esafety build trust/        (every school in the trust's folder)
     """
-    from .build import build as run_build
+    from .build import build_many, find_jobs
 
-    result = run_build(config_path, site_dir, engine=engine)
-    click.echo(f"Built {result.pages} pages and {len(result.pdfs)} PDFs into {result.site_dir}")
+    jobs = find_jobs([*config_paths, *sources] or [Path("school_config.yaml")], site_dir)
+    outcomes = build_many(jobs, engine=engine)
+    failures = [o for o in outcomes if o.error]
+    for outcome in outcomes:
+        if outcome.result:
+            result = outcome.result
+            click.echo(f"Built {result.pages} pages and {len(result.pdfs)} PDFs into "
+                       f"{result.site_dir}")
+        else:
+            assert outcome.error is not None
+            if len(outcomes) > 1:
+                click.echo(f"{outcome.job.config_path}: not built:", err=True)
+            raise_or_report(outcome.error, last=len(failures) == 1 and len(outcomes) == 1)
+    if len(outcomes) > 1:
+        click.echo(f"{len(outcomes) - len(failures)} of {len(outcomes)} schools built.")
+    if failures:
+        sys.exit(max(f.error.exit_code for f in failures if f.error))
+
+
+def raise_or_report(error: EsafetyError, last: bool) -> None:
+    """One school's error: raised when it is the only school, else printed and counted."""
+    if last:
+        raise error
+    click.echo(str(error), err=True)
 
 
 @cli.command()

@@ -8,13 +8,26 @@ The same composed rule text feeds the web page, the poster and the pupil agreeme
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import hashlib
+import os
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+)
 from markupsafe import Markup
 
 from . import markup
@@ -106,8 +119,46 @@ def search_path(project_dir: Path, kind: str) -> list[Path]:
 
 
 def content_environment(dirs: list[Path]) -> Environment:
+    """The Jinja environment for content/, shared by every build that reads the same folders
+    (compiled templates are kept; Jinja re-reads a file whose modification time changes)."""
+    return _content_environment(tuple(dirs))
+
+
+class _StringLoader(BaseLoader):
+    """Content strings (rules, tips, phrases) as templates named by their hash, so their
+    compiled code is kept in the bytecode cache like a file's."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, str] = {}
+
+    def add(self, source: str) -> str:
+        name = "string:" + hashlib.sha256(source.encode("utf-8")).hexdigest()
+        self.sources[name] = source
+        return name
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, None, Any]:
+        if template not in self.sources:
+            raise TemplateNotFound(template)
+        return self.sources[template], None, lambda: True
+
+
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    """Compiled templates kept between runs (~1 s saved per build); None if not writable."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "esafety-pack" / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(folder)) if os.access(folder, os.W_OK) else None
+
+
+@cache
+def _content_environment(dirs: tuple[Path, ...]) -> Environment:
+    strings = _StringLoader()
     env = Environment(
-        loader=FileSystemLoader([str(d) for d in dirs]),
+        loader=ChoiceLoader([FileSystemLoader([str(d) for d in dirs]), strings]),
+        bytecode_cache=_bytecode_cache(),
         undefined=StrictUndefined,
         autoescape=False,
         finalize=markup.md_escape,
@@ -126,6 +177,7 @@ def content_environment(dirs: list[Path]) -> Environment:
         isodate=lambda text: markup.format_date(dt.date.fromisoformat(str(text))),
         names=join_names,
     )
+    env.globals["_strings"] = strings  # content strings (see Composer.text)
     return env
 
 
@@ -199,13 +251,15 @@ class Composer:
         for folder in self.content_dirs:
             path = folder / name
             if path.is_file():
-                return yaml.safe_load(path.read_text(encoding="utf-8"))
+                stat = path.stat()
+                return copy.deepcopy(_read_data(path, stat.st_mtime_ns, stat.st_size))
         raise BuildError(f"content/{name}: file not found")
 
     def text(self, source: str, where: str, **extra: Any) -> Markup:
         """Render one content string (a rule, a tip) with the school's values."""
+        name = self.env.globals["_strings"].add(source)
         try:
-            rendered = self.env.from_string(source).render({**self.context, **extra})
+            rendered = self.env.get_template(name).render({**self.context, **extra})
         except TemplateError as exc:
             raise BuildError(f"{where}: {exc}") from None
         return Markup(rendered.strip())
@@ -249,6 +303,13 @@ class Composer:
             for tip in raw["tips"]
         ]
         return {**raw, "tips": tips, "credit": self.text(raw["credit"], "content/smart.yaml")}
+
+
+@lru_cache(maxsize=256)
+def _read_data(path: Path, mtime_ns: int, size: int) -> Any:
+    """Parse a content data file once per version of it (libyaml's parser when present)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (safe)
 
 
 @dataclass

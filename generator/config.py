@@ -27,8 +27,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .defaults import read_with_defaults
 from .errors import ConfigError, Problem
-from .yamlfile import KeyPath, YamlDocument, format_path, read_yaml
+from .yamlfile import KeyPath, YamlDocument, format_path
 
 Phase = Literal[
     "nursery", "infant", "junior", "primary", "middle", "secondary", "all-through", "special"
@@ -256,6 +257,9 @@ class Publish(_Section):
 class Config(_Section):
     """A whole school_config.yaml."""
 
+    extends: str | None = Field(
+        None, description="Added key: a YAML file of shared defaults (e.g. a trust's or local "
+        "authority's) that this config starts from; path relative to this file.")
     school: SchoolInfo
     people: People
     technology: Technology = Field(default_factory=Technology)
@@ -312,7 +316,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def load_config(path: Path, project_dir: Path | None = None) -> Config:
     """Read and validate a config file; raise ConfigError listing every problem."""
-    doc = read_yaml(path, display_name=_display_name(path))
+    doc = read_with_defaults(path, _display_name(path))
     return validate(doc, project_dir or path.parent)
 
 
@@ -350,7 +354,7 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
     if not isinstance(logo, str) or not logo.strip():
         return []
     path = ("school", "logo")
-    where = (doc.file, doc.line_of(path), format_path(path))
+    where = (*doc.locate(path), format_path(path))
     try:
         resolved = (project_dir / logo).resolve()
         is_file = resolved.is_file()
@@ -372,12 +376,12 @@ def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
     review = config.review
     if review.next_review and review.next_review <= review.approved_on:
         path = ("review", "next_review")
-        problems.append(Problem(doc.file, doc.line_of(path), format_path(path),
+        problems.append(Problem(*doc.locate(path), format_path(path),
                                 "must be after review.approved_on"))
     stages = config.school.key_stages or []
     if len(set(stages)) != len(stages):
         path = ("school", "key_stages")
-        problems.append(Problem(doc.file, doc.line_of(path), format_path(path),
+        problems.append(Problem(*doc.locate(path), format_path(path),
                                 "lists a key stage twice"))
     return problems
 
@@ -387,7 +391,7 @@ def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
 def _problem(doc: YamlDocument, err: Any) -> Problem:
     loc: KeyPath = tuple(p for p in err["loc"] if isinstance(p, int | str))
     loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
-    return Problem(doc.file, doc.line_of(loc), format_path(loc), _message(err, loc))
+    return Problem(*doc.locate(loc), format_path(loc), _message(err, loc))
 
 
 def _message(err: Any, loc: KeyPath) -> str:

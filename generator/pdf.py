@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from markupsafe import Markup
 
 from . import markup
 from .compose import TEMPLATES_DIR, Pack, PrintDoc
@@ -56,8 +57,16 @@ def print_environment(template_dirs: list[Path]) -> Environment:
         inline_markdown=markup.to_inline_html,
         date=markup.format_date,
         icon_uri=icon_data_uri,
+        css_string=css_string,
     )
     return env
+
+
+def css_string(value: object) -> Markup:
+    """A value as the inside of a CSS string ("..."): everything but plain letters, digits
+    and spaces is hex-escaped, so no value can end the string or the <style> element."""
+    return Markup("".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):x} "
+                          for ch in markup.format_value(value)))
 
 
 @cache

@@ -60,12 +60,19 @@ class YamlDocument:
     # Problems found while reading that do not stop validation (duplicate keys).
     problems: list[Problem] = field(default_factory=list)
 
+    # With `extends:`, the file each key path came from (default: ``file``).
+    files: dict[KeyPath, str] = field(default_factory=dict)
+
     def line_of(self, path: KeyPath) -> int:
         """The line of the longest prefix of ``path`` that exists in the file."""
+        return self.locate(path)[1]
+
+    def locate(self, path: KeyPath) -> tuple[str, int]:
+        """The file and line of the longest prefix of ``path`` that was written somewhere."""
         for end in range(len(path), 0, -1):
             if path[:end] in self.lines:
-                return self.lines[path[:end]]
-        return 1
+                return self.files.get(path[:end], self.file), self.lines[path[:end]]
+        return self.file, 1
 
 
 def format_path(path: KeyPath) -> str:

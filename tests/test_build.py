@@ -179,12 +179,12 @@ def test_render_failure_leaves_previous_site(previous_site: tuple[Path, Path], t
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """One PDF fails to render while another renders for real (in the build's worker
     processes, so they leave markers on disk); the rest are quick stand-ins."""
-    import generator.build
+    import generator.pool
     from generator.pdf import RenderedPdf
 
     config, site = previous_site
     before = snapshot(site)
-    real_render = generator.build.render_pdf
+    real_render = generator.pool.render_pdf
     markers = tmp_path / "rendered"
     markers.mkdir()
 
@@ -197,7 +197,7 @@ def test_render_failure_leaves_previous_site(previous_site: tuple[Path, Path], t
             return pdf
         return RenderedPdf(doc.filename, b"%PDF-1.7 stand-in", 1, ())
 
-    monkeypatch.setattr(generator.build, "render_pdf", render_or_fail)
+    monkeypatch.setattr(generator.pool, "render_pdf", render_or_fail)
     with pytest.raises(BuildError, match="the printer jammed"):
         build(config, site, use_cache=False)
     assert (markers / "poster-ks1.pdf").read_bytes().startswith(b"%PDF")
@@ -211,23 +211,24 @@ def test_site_failure_after_pdfs_leaves_previous_site(previous_site: tuple[Path,
                                                       error: Exception) -> None:
     """PDFs are in the staging folder when MkDocs fails: the folder goes, the site stays."""
     import generator.build
+    import generator.pool
     from generator.pdf import RenderedPdf
 
     config, site = previous_site
     before = snapshot(site)
     staged: list[Path] = []
 
-    def quick_pdfs(pack: Any, *args: Any, **kwargs: Any) -> list[RenderedPdf]:
+    def quick_pdf(pack: Any, doc: Any) -> RenderedPdf:
         # Stand-ins: real PDFs are tested elsewhere; here only their place in staging counts.
-        return [RenderedPdf(doc.filename, b"%PDF-1.7 stand-in", 1, ()) for doc in pack.prints]
+        return RenderedPdf(doc.filename, b"%PDF-1.7 stand-in", 1, ())
 
-    def fail(config_path: Path) -> Path:
+    def fail(engine: str, config_path: Path) -> Path:
         staged.append(config_path.parent)
         assert (config_path.parent / "docs" / "downloads" / "manifest.json").is_file()
         raise error
 
-    monkeypatch.setattr(generator.build, "render_pdfs", quick_pdfs)
-    monkeypatch.setattr(generator.build, "run_mkdocs", fail)
+    monkeypatch.setattr(generator.pool, "render_pdf", quick_pdf)
+    monkeypatch.setattr(generator.build, "run_engine", fail)
     with pytest.raises(type(error)):
         build(config, site)
     assert staged and not staged[0].exists()      # the staging folder was removed

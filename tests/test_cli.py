@@ -67,7 +67,7 @@ def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[st
 @pytest.mark.parametrize(("argv", "prefix", "needle"), [
     (["--nope"], "esafety: ", "--nope"),
     (["build", "--nope"], "esafety build: ", "--nope"),
-    (["build", "surplus"], "esafety build: ", "surplus"),
+    (["check", "surplus"], "esafety check: ", "surplus"),
     (["check", "--strict", "--config"], "esafety check: ", "--config"),
     (["publish"], "esafety: ", "publish"),
 ], ids=["unknown group option", "unknown option", "extra argument", "missing value",

@@ -3,6 +3,6 @@
 The order here is the order of the site's navigation and of the downloads list.
 """
 
-from . import calendar, changes, forms, parents, policy, rules, smart, status
+from . import about, calendar, changes, forms, parents, policy, rules, smart, status
 
-DOCUMENT_MODULES = [rules, smart, policy, changes, parents, forms, calendar, status]
+DOCUMENT_MODULES = [rules, smart, policy, changes, parents, forms, calendar, status, about]

@@ -1,0 +1,139 @@
+"""Trusts and local authorities: many schools in one run, with shared defaults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.build import SchoolJob, build_many, find_jobs
+from generator.cli import main
+from generator.config import load_config
+from generator.errors import ConfigError
+
+TRUST_DEFAULTS = """\
+# Values every school in the trust shares; each school may override any of them.
+school:
+  trust: "Ridgeway Learning Trust"
+  local_authority: "Northam City Council"
+technology:
+  filtering: {provider: "Lightspeed Filter", last_reviewed: 2026-07-01}
+  monitoring: {provider: "Impero", method: both, alerts_to: ["DSL"]}
+  incident_log: "MyConcern"
+people:
+  technical_support: {name: "Ridgeway Trust IT Services", kind: in-house}
+review:
+  approved_by: "Trust Board"
+  cycle_months: 12
+"""
+
+OAK = """\
+extends: ../trust.yaml
+school: {name: "Oak Primary School", phase: primary}
+people:
+  headteacher: {name: "Mrs Ada Oakes"}
+  dsl: {name: "Mr Ben Acorn", role: "Deputy Head"}
+  deputy_dsls: [{name: "Ms Cara Leaf"}]
+  online_safety_governor: {name: "Dr Dev Bark"}
+phones: {pupils: {rule: not_allowed}}
+review: {version: "1", approved_on: 2026-09-01}
+"""
+
+ELM = """\
+extends: ../trust.yaml
+school: {name: "Elm Academy", phase: secondary}
+people:
+  headteacher: {name: "Mr Eli Elm"}
+  dsl: {name: "Ms Fay Root"}
+  deputy_dsls: [{name: "Mr Gil Twig"}]
+  online_safety_governor: {name: "Dr Hal Sap"}
+technology:
+  monitoring: {provider: "Smoothwall Monitor"}
+phones: {pupils: {rule: locked_away}}
+review: {version: "2", approved_on: 2026-09-02, approved_by: "Local Governing Body"}
+"""
+
+
+@pytest.fixture
+def trust(tmp_path: Path) -> Path:
+    (tmp_path / "trust.yaml").write_text(TRUST_DEFAULTS, encoding="utf-8")
+    for name, text in (("oak", OAK), ("elm", ELM)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "school_config.yaml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_school_overrides_the_trust_defaults(trust: Path) -> None:
+    oak = load_config(trust / "oak" / "school_config.yaml")
+    elm = load_config(trust / "elm" / "school_config.yaml")
+    assert oak.school.trust == elm.school.trust == "Ridgeway Learning Trust"
+    assert oak.technology.monitoring.provider == "Impero"
+    assert elm.technology.monitoring.provider == "Smoothwall Monitor"
+    assert elm.technology.monitoring.method == "both"     # mappings merge key by key
+    assert oak.review.approved_by == "Trust Board"
+    assert elm.review.approved_by == "Local Governing Body"
+
+
+def test_problems_name_the_file_that_holds_them(trust: Path) -> None:
+    (trust / "trust.yaml").write_text(TRUST_DEFAULTS.replace("method: both", "method: bath"))
+    (trust / "elm" / "school_config.yaml").write_text(ELM.replace('name: "Ms Fay Root"',
+                                                                  'name: "Ms Fay Root", emial: x'))
+    with pytest.raises(ConfigError) as caught:
+        load_config(trust / "elm" / "school_config.yaml")
+    lines = [str(p) for p in caught.value.problems]
+    assert any(line.endswith('trust.yaml:7: technology.monitoring.method: "bath" is not '
+                             "allowed; use one of: software, physical, both (did you mean "
+                             "'both'?)") for line in lines), lines
+    assert any("school_config.yaml:5: people.dsl.emial: unknown key" in line
+               for line in lines), lines
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("extends: ../missing.yaml\n", r'"\.\./missing\.yaml" not found'),
+    ("extends: [1]\n", "expected the path of a YAML file"),
+    ("extends: school_config.yaml\n", r"extends this file again \(a loop of extends\)"),
+])
+def test_bad_extends(tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "school_config.yaml"
+    config.write_text(text + OAK.split("\n", 1)[1], encoding="utf-8")
+    with pytest.raises(ConfigError, match=":1: extends: .*" + message):
+        load_config(config)
+
+
+def test_a_folder_builds_every_school_and_skips_the_defaults_file(trust: Path) -> None:
+    jobs = find_jobs([trust])
+    assert [j.config_path.parent.name for j in jobs] == ["elm", "oak"]
+    outcomes = build_many(jobs)
+    assert all(o.error is None for o in outcomes)
+    for name, school in (("oak", "Oak Primary School"), ("elm", "Elm Academy")):
+        manifest = json.loads((trust / name / "site" / "downloads" / "manifest.json")
+                              .read_text(encoding="utf-8"))
+        assert manifest["school"] == school
+        assert any(d["file"] == "policy.pdf" for d in manifest["documents"])
+    assert (trust / "oak" / "site" / "rules" / "ks2" / "index.html").is_file()
+    assert (trust / "elm" / "site" / "rules" / "ks3" / "index.html").is_file()
+
+
+def test_one_broken_school_does_not_stop_the_others(trust: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    (trust / "elm" / "school_config.yaml").write_text(ELM.replace("phase: secondary",
+                                                                  "phase: secondery"))
+    code = main(["build", str(trust), "--site-dir", str(trust / "out")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert (trust / "out" / "oak" / "index.html").is_file()
+    assert not (trust / "out" / "elm").exists()
+    assert "school_config.yaml:2: school.phase" in captured.err
+    assert "elm" in captured.err
+    assert "1 of 2 schools built." in captured.out
+
+
+def test_several_config_options_share_one_run(trust: Path) -> None:
+    oak, elm = trust / "oak" / "school_config.yaml", trust / "elm" / "school_config.yaml"
+    jobs = find_jobs([oak, elm], trust / "sites")
+    assert jobs == [SchoolJob(oak, trust / "sites" / "oak"),
+                    SchoolJob(elm, trust / "sites" / "elm")]
+    assert main(["build", "--config", str(oak), "--config", str(elm),
+                 "--site-dir", str(trust / "sites")]) == 0
+    assert (trust / "sites" / "elm" / "policy" / "index.html").is_file()

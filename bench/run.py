@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -34,12 +33,23 @@ from generator.site import run_mkdocs, write_project  # noqa: E402
 ESAFETY = [sys.executable, "-m", "generator"]
 
 
-def timed_cli(args: list[str], cwd: Path) -> float:
-    """Run the CLI in a fresh process, as a school would; seconds taken."""
+def timed_cli(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Run the CLI in a fresh process, as a school would: (seconds, peak memory in MB)."""
     start = time.perf_counter()
-    subprocess.run(ESAFETY + args, cwd=cwd, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                   stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    child = subprocess.Popen(ESAFETY + args, cwd=cwd, stdout=subprocess.DEVNULL,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    _pid, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: esafety {' '.join(args)} failed")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def fresh_build(config: Path, cwd: Path) -> tuple[float, float]:
+    """A full build: no cached PDFs and no previous site."""
+    shutil.rmtree(config.parent / ".esafety-cache", ignore_errors=True)
+    shutil.rmtree(config.parent / "site", ignore_errors=True)
+    return timed_cli(["build", "--config", str(config)], cwd)
 
 
 def raw_parts(config_path: Path) -> dict[str, float]:
@@ -57,6 +67,8 @@ def raw_parts(config_path: Path) -> dict[str, float]:
             (downloads / pdf.filename).write_bytes(html_to_pdf(pdf.html))
         weasy = time.perf_counter() - start
         (downloads / "manifest.json").write_text("{}")
+        for extra in pack.files:
+            (downloads / extra.filename).write_bytes(extra.data)
         start = time.perf_counter()
         run_mkdocs(config_file)
         mkdocs = time.perf_counter() - start
@@ -89,19 +101,19 @@ def main() -> None:
 
         results: dict[str, object] = {"machine": platform.node(), "cpus": os.cpu_count(),
                                       "python": platform.python_version()}
-        timed_cli(["build", "--config", str(config)], work)  # warm the OS caches
-        full = timed_cli(["build", "--config", str(config)], work)
-        unchanged = timed_cli(["build", "--config", str(config)], work)
+        fresh_build(config, work)  # warm the OS file cache and compiled templates
+        full, full_rss = fresh_build(config, work)
+        unchanged, _ = timed_cli(["build", "--config", str(config)], work)
         edit(config, 'approved_by: "Full Governing Board"', 'approved_by: "Governing Board"')
-        config_edit = timed_cli(["build", "--config", str(config)], work)
-        parts = raw_parts(config)
+        config_edit, _ = timed_cli(["build", "--config", str(config)], work)
 
         # One content file edited: a school's override of the SMART tips.
         override = school / "overrides" / "content"
         override.mkdir(parents=True)
         shutil.copy(ROOT / "content" / "smart.yaml", override / "smart.yaml")
         edit(override / "smart.yaml", "It is never too late to tell.", "It is never too late.")
-        content_edit = timed_cli(["build", "--config", str(config)], work)
+        content_edit, _ = timed_cli(["build", "--config", str(config)], work)
+        parts = raw_parts(config)
 
         batch = batch_build(work, args.schools)
         results.update({
@@ -114,7 +126,7 @@ def main() -> None:
             "rebuild_content_edit_s": content_edit,
             "batch": batch,
             "batch_over_n_full": batch["seconds"] / (args.schools * full),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "peak_rss_mb": max(full_rss, batch["peak_rss_mb"]),
         })
         report(results)
         save(results)
@@ -123,18 +135,18 @@ def main() -> None:
 
 
 def batch_build(work: Path, count: int) -> dict[str, float]:
-    """``count`` schools built one after another by the CLI (one process each)."""
+    """``count`` schools in one run of ``esafety build FOLDER`` (one pool of PDF workers)."""
     base = (ROOT / "school_config.yaml").read_text(encoding="utf-8")
-    seconds = 0.0
+    trust = work / "trust"
     for i in range(count):
-        folder = work / f"batch-{i:02d}"
-        folder.mkdir()
+        folder = trust / f"school-{i + 1:02d}"
+        folder.mkdir(parents=True)
         shutil.copytree(ROOT / "assets", folder / "assets")
         (folder / "school_config.yaml").write_text(
             base.replace("Willowbank Primary School", f"Willowbank Primary School {i + 1}"),
             encoding="utf-8")
-        seconds += timed_cli(["build", "--config", str(folder / "school_config.yaml")], work)
-    return {"schools": count, "seconds": seconds}
+    seconds, rss = timed_cli(["build", str(trust)], work)
+    return {"schools": count, "seconds": seconds, "peak_rss_mb": rss}
 
 
 def report(r: dict) -> None:
@@ -150,7 +162,7 @@ def report(r: dict) -> None:
         f"rebuild, one content edit  {r['rebuild_content_edit_s']:.2f} s",
         f"batch of {r['batch']['schools']} schools        {r['batch']['seconds']:.2f} s = "
         f"{r['batch_over_n_full']:.2f} x (N x full)  (target < 0.6)",
-        f"peak memory (one process)  {r['peak_rss_mb']:.0f} MB  (target < 400)",
+        f"peak memory (any process)  {r['peak_rss_mb']:.0f} MB  (target < 400)",
     ]
     print("\n".join(lines))  # noqa: T201
 

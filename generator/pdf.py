@@ -31,7 +31,7 @@ BASE_URL = (TEMPLATES_DIR / "print").as_uri() + "/"
 FIT_STEP = 0.92
 FIT_ATTEMPTS = 10
 MAX_SCALE = 1.6
-GROW_ATTEMPTS = 3
+FILL_ENOUGH = 0.94
 # Poster type sizes (points, at scale 1) on A3; A4 posters are scaled by PAPER_FACTOR.
 POSTER_BASE_PT = {"ks1": 36.0, "ks2": 28.0, "ks3": 24.0, "smart": 30.0}
 PAPER_FACTOR = {"A3": 1.0, "A4": 0.70}
@@ -182,45 +182,51 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
-    """Lay a poster out as large as fits on one page.
+    """Lay a poster out as large as fits on one page, in as few layouts as possible.
 
-    Shrink in steps until it fits; then, if it fills little of the page, grow the type
-    towards the square root of the free space (text height grows with the square of its
-    size when lines wrap), keeping the largest size that still fits.
+    Each layout tells how much of the page the poster used (from its #poster-end mark,
+    counting any overflow onto later pages). Text height grows with the square of the type
+    size when lines wrap, so the next size is the current one times the square root of
+    the free space, kept between the largest size known to fit and the smallest known not
+    to. A layout that fills at least 94% of the page is kept at once.
     """
-    scale = 1.0
+    scale, best = 1.0, None
+    low, high = 0.0, MAX_SCALE * 1.01
     document = layout(scale)
     for _ in range(FIT_ATTEMPTS):
+        room = _free_space_ratio(document)
         if len(document.pages) == 1:
+            best, low = document, scale
+            if room < 1.0 / FILL_ENOUGH or scale >= MAX_SCALE:
+                return document
+        else:
+            high = scale
+        guess = scale * room ** 0.5 * 0.99
+        if not low < guess < high:
+            guess = (low + high) / 2 if low else scale * FIT_STEP
+        guess = min(guess, MAX_SCALE)
+        if best is not None and (high - low) < 0.02:
             break
-        scale *= FIT_STEP
+        scale = guess
         document = layout(scale)
-    else:
+    if best is None and len(document.pages) == 1:
+        best = document
+    if best is None:
         raise BuildError(f"{filename}: does not fit on one page even with the type scaled "
                          f"to {scale:.0%}; shorten the text")
-    low, room = scale, _free_space_ratio(document)
-    if room < 1.06:
-        return document
-    high = min(MAX_SCALE, scale * room ** 0.5)
-    for _ in range(GROW_ATTEMPTS):  # narrow in on the largest size that fits
-        trial = (low + high) / 2 if high - low < 0.2 * low else high * 0.97
-        candidate = layout(trial)
-        if len(candidate.pages) == 1:
-            document, low = candidate, trial
-        else:
-            high = trial
-    return document
+    return best
 
 
 def _free_space_ratio(document: Any) -> float:
-    """Available height / used height on a one-page document (from the #poster-end mark)."""
-    page = document.pages[0]
-    end = page.anchors.get("poster-end")
+    """Available height / used height (from the #poster-end mark on the last page)."""
+    last = document.pages[-1]
+    end = last.anchors.get("poster-end")
     if not end:
         return 1.0
-    top, bottom = _page_margins_px(page)
-    used = end[1] - top
-    return (page.height - bottom - top) / used if used > 0 else 1.0
+    top, bottom = _page_margins_px(last)
+    available = last.height - bottom - top
+    used = available * (len(document.pages) - 1) + end[1] - top
+    return available / used if used > 0 else 1.0
 
 
 def _page_margins_px(page: Any) -> tuple[float, float]:

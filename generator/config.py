@@ -114,6 +114,19 @@ def _colour(value: str) -> str:
     return value.lower()
 
 
+# Dates a policy can use; later ones would overflow the year 9999 in date arithmetic.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+def _plausible_day(value: dt.date) -> dt.date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise PydanticCustomError(
+            "implausible_date", "{value} is not a plausible date; use a year from {first} to "
+            "{last}", {"value": value.isoformat(), "first": FIRST_DAY.year, "last": LAST_DAY.year})
+    return value
+
+
+Day = Annotated[dt.date, AfterValidator(_plausible_day)]
 Text = Annotated[str, AfterValidator(_not_blank)]
 OptText = Annotated[Text | None, BeforeValidator(_empty_to_none)]
 Email = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(
@@ -180,7 +193,7 @@ class People(_Section):
 
 class Filtering(_Section):
     provider: OptText = None
-    last_reviewed: dt.date | None = Field(
+    last_reviewed: Day | None = Field(
         None, description="Date of the last annual filtering and monitoring review.")
 
 
@@ -220,17 +233,17 @@ class Phones(_Section):
 
 class Review(_Section):
     version: Text = Field(description='Policy version, in quotes (e.g. "2026.1").')
-    approved_on: dt.date
+    approved_on: Day
     approved_by: OptText = None
     cycle_months: int = Field(12, ge=1, le=36)
-    next_review: dt.date | None = Field(None, description="Overrides approved_on + cycle_months.")
+    next_review: Day | None = Field(None, description="Overrides approved_on + cycle_months.")
 
 
 class Resource(_Section):
     title: Text
     url: Url
     audience: Audience = "parents"
-    last_checked: dt.date | None = Field(
+    last_checked: Day | None = Field(
         None, description="Added key: when someone last opened the link and checked it; "
         "`esafety check` warns when this is over a year ago.")
 
@@ -420,9 +433,9 @@ def _message(err: Any, loc: KeyPath) -> str:
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"expected a mapping of keys, got {_describe(value)}"
     if kind == "greater_than_equal":
-        return f"must be {ctx.get('ge')} or more, got {value}"
+        return f"must be {ctx.get('ge')} or more, got {_number(value)}"
     if kind == "less_than_equal":
-        return f"must be {ctx.get('le')} or less, got {value}"
+        return f"must be {ctx.get('le')} or less, got {_number(value)}"
     if kind == "too_short":
         return "must not be empty"
     return str(err["msg"])
@@ -442,7 +455,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"true/false ({str(value).lower()})"
     if isinstance(value, int | float):
-        return f"a number ({value})"
+        return f"a number ({_number(value)})"
     if isinstance(value, str):
         return f"text ({json.dumps(value, ensure_ascii=False)})"
     if isinstance(value, list):
@@ -452,6 +465,16 @@ def _describe(value: Any) -> str:
     if isinstance(value, dt.date):
         return f"a date ({value.isoformat()})"
     return type(value).__name__
+
+
+def _number(value: Any) -> str:
+    """A number as written, shortened; Python refuses to print an integer of thousands of
+    digits (a YAML hex number can make one), so that is described instead."""
+    try:
+        text = str(value)
+    except ValueError:
+        return "thousands of digits"
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} digits)"
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:

@@ -28,14 +28,19 @@ def read_with_defaults(path: Path, display_name: str,
     if not isinstance(target, str) or not target.strip():
         raise ConfigError([*doc.problems, Problem(*where, "expected the path of a YAML file, "
                                                   'e.g. extends: "../trust.yaml"')])
-    base_path = (path.parent / target).resolve()
+    try:
+        base_path = (path.parent / target).resolve()
+        usable = base_path.is_file()
+    except (ValueError, OSError):  # a NUL byte, a name too long for the filesystem
+        raise ConfigError([*doc.problems, Problem(*where, f"{json.dumps(target)} is not a "
+                                                  "usable file name")]) from None
     chain = (*chain, path.resolve())
     if base_path in chain:
         raise ConfigError([Problem(*where, f"{json.dumps(target)} extends this file again "
                                    "(a loop of extends)")])
     if len(chain) > MAX_DEPTH:
         raise ConfigError([Problem(*where, f"more than {MAX_DEPTH} files deep; flatten them")])
-    if not base_path.is_file():
+    if not usable:
         raise ConfigError([*doc.problems, Problem(*where, f"{json.dumps(target)} not found "
                                                   "(paths are relative to this file)")])
     base_name = _relative_name(base_path, Path(display_name))

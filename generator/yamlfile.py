@@ -7,6 +7,7 @@ every validation problem can be reported as ``file:line: key.path: message``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ KeyPath = tuple[str | int, ...]
 MAX_BYTES = 1_000_000
 # A real config has a few hundred nodes; an alias bomb expands to billions.
 MAX_NODES = 50_000
+# A real config nests four or five levels deep; PyYAML reads nesting by recursion, so a
+# file of thousands of "[" would otherwise end in a RecursionError.
+MAX_DEPTH = 64
 
 
 class _Loader(yaml.SafeLoader):
@@ -40,14 +44,24 @@ class _Loader(yaml.SafeLoader):
         return mapping
 
 
-def _timestamp_or_text(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    try:
-        return SafeConstructor.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
+def _or_text(construct: Any) -> Any:
+    """A scalar constructor that keeps the text as written when the value cannot be made
+    (2026-13-01, a number of thousands of digits, ``!!bool maybe``, ``!!float abc``), so
+    validation reports it at its line instead of the reader failing."""
+
+    def constructor(loader: _Loader, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError):
+            return loader.construct_scalar(node)
+    return constructor
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+for _tag, _construct in (("timestamp", SafeConstructor.construct_yaml_timestamp),
+                         ("int", SafeConstructor.construct_yaml_int),
+                         ("float", SafeConstructor.construct_yaml_float),
+                         ("bool", SafeConstructor.construct_yaml_bool)):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _or_text(_construct))
 
 
 @dataclass
@@ -76,10 +90,17 @@ class YamlDocument:
 
 
 def format_path(path: KeyPath) -> str:
-    """('people', 'deputy_dsls', 0, 'name') -> 'people.deputy_dsls[0].name'."""
+    """('people', 'deputy_dsls', 0, 'name') -> 'people.deputy_dsls[0].name'. A key that is
+    empty or holds a line break or other control character is shown in quotes, escaped, so
+    a problem stays on one line."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        key = str(part) if str(part).isprintable() and str(part).strip() else json.dumps(
+            str(part), ensure_ascii=False)
+        out += f".{key}" if out else key
     return out or "(top level)"
 
 
@@ -102,6 +123,7 @@ def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
 
     loader: _Loader | None = None
     try:
+        _check_depth(text, name)
         loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
@@ -124,6 +146,25 @@ def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
         if loader is not None:
             loader.dispose()
     return YamlDocument(name, data, lines, problems)
+
+
+def _check_depth(text: str, name: str) -> None:
+    """Refuse lists and mappings nested more than MAX_DEPTH deep, before PyYAML's recursive
+    composer sees them (its parser, used here, reads nesting without recursion)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ConfigError([Problem(name, event.start_mark.line + 1, "(syntax)",
+                                           _too_deep())])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _too_deep() -> str:
+    return (f"lists or mappings nested more than {MAX_DEPTH} levels deep; refusing to read "
+            "them (a config nests only a few levels)")
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str]:
@@ -165,6 +206,8 @@ def _index(
         raise ConfigError([Problem(
             name, line, format_path(where),
             "a YAML alias (*name) refers to a value that contains it; refusing to read it")])
+    if len(ancestors) > MAX_DEPTH:   # nesting built from aliases (*a inside *b inside ...)
+        raise ConfigError([Problem(name, line, format_path(where), _too_deep())])
     ancestors += (node,)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}

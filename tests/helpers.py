@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
 import re
 import shutil
 import subprocess
+import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pypdf
@@ -175,3 +181,267 @@ def rules_on_page(page: Path) -> list[str]:
     lists = re.findall(r'<ol class="esafety-rules">(.*?)</ol>', html, re.S)
     assert len(lists) == 1, f"{page}: {len(lists)} rule lists"
     return [normalise_space(e.text) for e in parse_html(lists[0]).find("li")]
+
+
+# ---------------------------------------------------------------- a built site in a browser
+# Debian's Chromium, driven by Playwright (never a downloaded browser), over a site served on
+# 127.0.0.1. One tour of a site visits every page once and records all a page does; the
+# browser, accessibility and privacy tests all read the same tour.
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+# The WCAG 2.0, 2.1 and 2.2 rules at levels A and AA.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# What the site's chrome is: none of it may show on paper.
+SITE_CHROME = (".md-header", ".md-tabs", ".md-sidebar", ".md-search", ".md-footer", ".md-top",
+               ".md-skip", ".md-overlay", ".md-content__button", ".headerlink")
+# Icons drawn by the theme (Material for MkDocs) inside its own named buttons and links.
+THEME_ICONS = (".md-icon, .md-logo, .md-top, .md-footer__button, .md-nav__icon, "
+               ".md-content__button")
+# Turns transitions off, so a test sees where things end up, not where they are mid-slide.
+NO_MOTION = "*, *::before, *::after { transition: none !important; animation: none !important; }"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (base signature)
+        pass
+
+
+@contextmanager
+def serve(site: Path) -> Iterator[str]:
+    """Serve ``site`` on 127.0.0.1 at a free port; yield its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright (for a module-scoped ``browser`` fixture)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Visit:
+    """What happened while one page loaded, and what it showed."""
+
+    url: str
+    problems: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)    # every URL the page asked for
+    h1: list[str] = field(default_factory=list)
+    text: str = ""
+    script_text: str = ""
+    page: dict[str, Any] = field(default_factory=dict)   # see _PAGE_FACTS
+    printed: dict[str, Any] = field(default_factory=dict)  # see _PRINT_FACTS
+    axe: list[dict[str, Any]] | None = None              # axe-core's violations, if run
+
+
+# Facts read from a loaded page in one call: cookies and storage, pictures without a text
+# alternative, and every link.
+_PAGE_FACTS = """(themeIcons) => {
+  const named = s => {
+    const title = s.querySelector(':scope > title');
+    return s.getAttribute('role') === 'img' && title && title.textContent.trim() !== '';
+  };
+  return {
+    cookie: document.cookie,
+    storage: localStorage.length + sessionStorage.length,
+    imgs_without_alt: [...document.images].filter(i => !i.hasAttribute('alt'))
+      .map(i => i.outerHTML.slice(0, 120)),
+    svgs_without_text: [...document.querySelectorAll('svg')]
+      .filter(s => s.getAttribute('aria-hidden') !== 'true' && !named(s)
+                   && !s.closest(themeIcons))
+      .map(s => s.outerHTML.slice(0, 120)),
+    theme_svgs_named_as_images: [...document.querySelectorAll('svg[role=img]')]
+      .filter(s => s.closest(themeIcons) && !named(s)).length,
+    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    nav_links: [...document.querySelectorAll('.md-nav--primary a.md-nav__link[href]')]
+      .map(a => a.href),
+  };
+}"""
+
+# Facts read with print media emulated: which parts of the site's chrome would print, and
+# how much of the page's own content would.
+_PRINT_FACTS = """(chrome) => {
+  const shows = e => e.checkVisibility({opacityProperty: true, visibilityProperty: true})
+    && e.getBoundingClientRect().width > 0 && e.getBoundingClientRect().height > 0;
+  const article = document.querySelector('article');
+  return {
+    chrome: chrome.flatMap(sel => [...document.querySelectorAll(sel)].filter(shows)
+      .map(e => sel + ': ' + (e.innerText || e.outerHTML).trim().slice(0, 60))),
+    content_shows: !!article && shows(article),
+    content_text: article ? article.innerText : '',
+    headings_shown: [...document.querySelectorAll('article h1, article h2')].filter(shows)
+      .length,
+    headings: document.querySelectorAll('article h1, article h2').length,
+  };
+}"""
+
+
+@dataclass
+class Visitor:
+    """One browser context for one served site; records everything a page does."""
+
+    context: Any
+    base: str
+    current: Visit | None = None
+    in_flight: set[Any] = field(default_factory=set)
+
+    def _note(self, problem: str) -> None:
+        if self.current is not None:
+            self.current.problems.append(problem)
+
+    def route(self, route: Any) -> None:
+        url = route.request.url
+        if self.current is not None:
+            self.current.requests.append(url)
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc != urlsplit(self.base).netloc:
+            self._note(f"request to another host: {url}")
+            route.abort()
+        else:
+            route.continue_()
+
+    def watch(self, page: Any) -> None:
+        page.on("console", lambda m: m.type == "error" and self._note(f"console: {m.text}"))
+        page.on("pageerror", lambda e: self._note(f"page error: {e}"))
+        page.on("request", lambda r: self.in_flight.add(r))
+        page.on("requestfinished", lambda r: self.in_flight.discard(r))
+
+        def failed(request: Any) -> None:
+            self.in_flight.discard(request)
+            self._note(f"failed: {request.url} ({request.failure})")
+
+        page.on("requestfailed", failed)
+        page.on("response", lambda r: r.status >= 400 and self._note(f"HTTP {r.status}: {r.url}"))
+
+        def dialog(d: Any) -> None:
+            self._note(f"script dialog: {d.type} {d.message!r}")
+            d.dismiss()
+
+        page.on("dialog", dialog)
+
+    def settle(self, page: Any, step_ms: int = 50, limit_ms: int = 15_000) -> None:
+        """Wait until no request has been in flight for two steps (the search worker fetches
+        its index after the load event). Like Playwright's networkidle, but 100 ms, not 500."""
+        quiet = waited = 0
+        while quiet < 2:
+            page.wait_for_timeout(step_ms)
+            waited += step_ms
+            quiet = 0 if self.in_flight else quiet + 1
+            if waited >= limit_ms:
+                self._note(f"still loading after {limit_ms} ms: "
+                           f"{sorted(r.url for r in self.in_flight)}")
+                return
+
+    @contextmanager
+    def recording(self, label: str) -> Iterator[Visit]:
+        """Record problems and requests during an interaction (typing, clicking...)."""
+        self.current = Visit(label)
+        try:
+            yield self.current
+        finally:
+            self.current = None
+
+    def visit(self, page: Any, path: str, *, audit: bool = False, axe: bool = False) -> Visit:
+        """Load one page and record it; ``audit`` adds the page facts and the print view,
+        ``axe`` an axe-core run."""
+        self.current = Visit(self.base + path)
+        page.goto(self.current.url, wait_until="load")
+        self.settle(page)
+        self.current.h1 = [t.strip() for t in page.locator("h1").all_inner_texts()]
+        self.current.text = page.evaluate("document.body.innerText")
+        self.current.script_text = page.evaluate(
+            "Array.from(document.scripts).map(s => s.text).join('\\n')")
+        if audit:
+            self.current.page = page.evaluate(_PAGE_FACTS, THEME_ICONS)
+            page.emulate_media(media="print")
+            self.current.printed = page.evaluate(_PRINT_FACTS, list(SITE_CHROME))
+            page.emulate_media(media="screen")
+        if axe:
+            self.current.axe = run_axe(page)
+        visit, self.current = self.current, None
+        return visit
+
+
+@contextmanager
+def visitor(browser: Any, site: Path, **context_options: Any) -> Iterator[tuple[Visitor, Any]]:
+    with serve(site) as base:
+        context = browser.new_context(**context_options)
+        v = Visitor(context, base)
+        context.route("**/*", v.route)
+        page = context.new_page()
+        v.watch(page)
+        try:
+            yield v, page
+        finally:
+            context.close()
+
+
+def site_paths(site: Path) -> list[str]:
+    """URL path of every page: 'index.html' as '', 'rules/ks1/index.html' as 'rules/ks1/'."""
+    paths = []
+    for page in html_pages(site):
+        rel = page.relative_to(site).as_posix()
+        paths.append(rel.removesuffix("index.html"))
+    return paths
+
+
+def visit_all(browser: Any, site: Path) -> dict[str, Visit]:
+    with visitor(browser, site) as (v, page):
+        return {path: v.visit(page, path) for path in site_paths(site)}
+
+
+@dataclass
+class Tour:
+    """Every page of one site, visited once with ``audit``, and what the browser kept."""
+
+    base: str
+    pages: dict[str, Visit]
+    cookies: list[dict[str, Any]]       # the browser context's cookies after the last page
+
+
+_TOURS: dict[Path, Tour] = {}
+
+
+def tour(browser: Any, site: Path, *, axe: bool = False) -> Tour:
+    """Visit every page of ``site`` once per test session, with axe-core if asked. The
+    result is kept for the browser, accessibility and privacy tests alike: the
+    accessibility tests (first in the run) ask for axe, the others take the same tour."""
+    kept = _TOURS.get(site)
+    if kept is None or (axe and any(v.axe is None for v in kept.pages.values())):
+        with visitor(browser, site) as (v, page):
+            pages = {path: v.visit(page, path, audit=True, axe=axe) for path in site_paths(site)}
+            _TOURS[site] = Tour(v.base, pages, v.context.cookies())
+    return _TOURS[site]
+
+
+def run_axe(page: Any, context: str | None = None) -> list[dict[str, Any]]:
+    """axe-core's WCAG A and AA violations on the page as it is now (bundled, offline)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+    return Axe().run(page, context=context, options=options).response["violations"]
+
+
+def axe_summary(violations: list[dict[str, Any]]) -> list[str]:
+    """One line per problem: rule, impact, element and axe's advice."""
+    return [f"{v['id']} ({v['impact']}): {' '.join(node['target'][-1:])}: "
+            + normalise_space(node.get("failureSummary", ""))[:240]
+            for v in violations for node in v["nodes"]]

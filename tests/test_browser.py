@@ -1,184 +1,44 @@
 """The built sites in a real browser: Debian's Chromium, driven by Playwright.
 
 Every page is served from 127.0.0.1 and must load with no console error, no failed request,
-no request to any other host and no script dialog, and must have a heading.
+no request to any other host and no script dialog, and must have a heading. Search and the
+navigation work offline, every link within the site leads to a page or a file, every PDF
+link serves a PDF, and every page prints without the site's header, menus and footer.
+The pages are visited once per school (helpers.tour) and the tests read what was recorded.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
+import re
+import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 import pytest
 from conftest import SCHOOL_NAMES
-from helpers import html_pages
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
+from helpers import CHROMIUM, chromium, serve, site_paths, tour, visit_all, visitor
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason=f"{CHROMIUM} is missing: install Debian's chromium (make test-system-deps)")
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (base signature)
-        pass
-
-
-@contextmanager
-def serve(site: Path) -> Iterator[str]:
-    """Serve ``site`` on 127.0.0.1 at a free port; yield its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@dataclass
-class Visit:
-    """What happened while one page loaded."""
-
-    url: str
-    problems: list[str] = field(default_factory=list)
-    h1: list[str] = field(default_factory=list)
-    text: str = ""
-    script_text: str = ""
-
-
-@dataclass
-class Visitor:
-    """One browser context for one served site; records everything a page does."""
-
-    context: Any
-    base: str
-    current: Visit | None = None
-    in_flight: set[Any] = field(default_factory=set)
-
-    def _note(self, problem: str) -> None:
-        if self.current is not None:
-            self.current.problems.append(problem)
-
-    def route(self, route: Any) -> None:
-        url = route.request.url
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and parts.netloc != urlsplit(self.base).netloc:
-            self._note(f"request to another host: {url}")
-            route.abort()
-        else:
-            route.continue_()
-
-    def watch(self, page: Any) -> None:
-        page.on("console", lambda m: m.type == "error" and self._note(f"console: {m.text}"))
-        page.on("pageerror", lambda e: self._note(f"page error: {e}"))
-        page.on("request", lambda r: self.in_flight.add(r))
-        page.on("requestfinished", lambda r: self.in_flight.discard(r))
-
-        def failed(request: Any) -> None:
-            self.in_flight.discard(request)
-            self._note(f"failed: {request.url} ({request.failure})")
-
-        page.on("requestfailed", failed)
-        page.on("response", lambda r: r.status >= 400 and self._note(f"HTTP {r.status}: {r.url}"))
-
-        def dialog(d: Any) -> None:
-            self._note(f"script dialog: {d.type} {d.message!r}")
-            d.dismiss()
-
-        page.on("dialog", dialog)
-
-    def settle(self, page: Any, step_ms: int = 50, limit_ms: int = 15_000) -> None:
-        """Wait until no request has been in flight for two steps (the search worker fetches
-        its index after the load event). Like Playwright's networkidle, but 100 ms, not 500."""
-        quiet = waited = 0
-        while quiet < 2:
-            page.wait_for_timeout(step_ms)
-            waited += step_ms
-            quiet = 0 if self.in_flight else quiet + 1
-            if waited >= limit_ms:
-                self._note(f"still loading after {limit_ms} ms: "
-                           f"{sorted(r.url for r in self.in_flight)}")
-                return
-
-    def visit(self, page: Any, path: str) -> Visit:
-        self.current = Visit(self.base + path)
-        page.goto(self.current.url, wait_until="load")
-        self.settle(page)
-        self.current.h1 = [t.strip() for t in page.locator("h1").all_inner_texts()]
-        self.current.text = page.evaluate("document.body.innerText")
-        self.current.script_text = page.evaluate(
-            "Array.from(document.scripts).map(s => s.text).join('\\n')")
-        visit, self.current = self.current, None
-        return visit
-
-
-@contextmanager
-def visitor(browser: Any, site: Path) -> Iterator[tuple[Visitor, Any]]:
-    with serve(site) as base:
-        context = browser.new_context()
-        v = Visitor(context, base)
-        context.route("**/*", v.route)
-        page = context.new_page()
-        v.watch(page)
-        try:
-            yield v, page
-        finally:
-            context.close()
-
-
-def site_paths(site: Path) -> list[str]:
-    """URL path of every page: 'index.html' as '', 'rules/ks1/index.html' as 'rules/ks1/'."""
-    paths = []
-    for page in html_pages(site):
-        rel = page.relative_to(site).as_posix()
-        paths.append(rel.removesuffix("index.html"))
-    return paths
-
-
-def visit_all(browser: Any, site: Path) -> dict[str, Visit]:
-    with visitor(browser, site) as (v, page):
-        return {path: v.visit(page, path) for path in site_paths(site)}
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
-def visits(browser: Any, built_sites: Any) -> Any:
-    cache: dict[str, dict[str, Visit]] = {}
-
-    def get(school: str) -> dict[str, Visit]:
-        if school not in cache:
-            cache[school] = visit_all(browser, built_sites(school).site_dir)
-        return cache[school]
-
-    return get
+def tours(browser: Any, built_sites: Any) -> Any:
+    return lambda school: tour(browser, built_sites(school).site_dir)
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
-def test_every_page_loads_cleanly_with_a_heading(visits: Any, school: str) -> None:
-    pages = visits(school)
+def test_every_page_loads_cleanly_with_a_heading(tours: Any, school: str) -> None:
+    pages = tours(school).pages
     assert len(pages) >= 5
     problems = {path: v.problems for path, v in pages.items() if v.problems}
     assert problems == {}
@@ -195,9 +55,108 @@ NAMES = [
 
 
 @pytest.mark.parametrize(("school", "path", "name"), NAMES, ids=[n for *_, n in NAMES])
-def test_names_read_exactly_in_the_browser(visits: Any, school: str, path: str,
+def test_names_read_exactly_in_the_browser(tours: Any, school: str, path: str,
                                            name: str) -> None:
-    assert name in visits(school)[path].text
+    assert name in tours(school).pages[path].text
+
+
+@pytest.mark.parametrize("school", SCHOOL_NAMES)
+def test_every_link_within_the_site_leads_somewhere(tours: Any, built_sites: Any,
+                                                    school: str) -> None:
+    """Every link on every page (navigation, footer, content) that stays on the site opens
+    a page that loaded cleanly, or a file that exists (a download)."""
+    visited = tours(school)
+    site = built_sites(school).site_dir
+    pages = {v.url for v in visited.pages.values()}
+    broken = set()
+    for path, v in visited.pages.items():
+        assert v.page["nav_links"], f"{path}: no navigation links"
+        for link in v.page["links"]:
+            target = urldefrag(link).url
+            if not target.startswith(visited.base) or target in pages:
+                continue
+            if not (site / target.removeprefix(visited.base)).is_file():
+                broken.add(f"{path}: {link}")
+    assert sorted(broken) == []
+
+
+@pytest.mark.parametrize("school", SCHOOL_NAMES)
+def test_every_pdf_link_serves_a_pdf(tours: Any, built_sites: Any, school: str) -> None:
+    """Every href ending .pdf, on any page, returns 200, application/pdf and a PDF's bytes;
+    and every PDF the build made is linked from at least one page."""
+    visited = tours(school)
+    result = built_sites(school)
+    links = {urldefrag(link).url.removeprefix(visited.base)
+             for v in visited.pages.values() for link in v.page["links"]
+             if urlsplit(link).path.endswith(".pdf")}
+    assert {f"downloads/{pdf.filename}" for pdf in result.pdfs} <= links
+    with serve(result.site_dir) as base:
+        for link in sorted(links):
+            with urllib.request.urlopen(base + link, timeout=10) as response:
+                assert response.status == 200, link
+                assert response.headers.get_content_type() == "application/pdf", link
+                assert response.read(5) == b"%PDF-", link
+
+
+@pytest.mark.parametrize("school", SCHOOL_NAMES)
+def test_every_page_prints_without_the_site_chrome(tours: Any, school: str) -> None:
+    """With print media emulated, no header, navigation, search, footer or button shows,
+    and the page's own content does, every heading of it."""
+    for path, v in tours(school).pages.items():
+        printed = v.printed
+        assert printed["chrome"] == [], path
+        assert printed["content_shows"], path
+        assert printed["headings_shown"] == printed["headings"] > 0, path
+        assert v.h1[0].rstrip("¶").strip() in printed["content_text"], path
+
+
+SEARCHES = [("phone", "phone"), ("parental controls", "parental controls")]
+
+
+def test_search_works_offline(browser: Any, built_sites: Any) -> None:
+    """Type into the search box: results appear from the site's own index, and a result
+    opens its page. Nothing is fetched from another host on the way."""
+    site = built_sites("primary").site_dir
+    with visitor(browser, site) as (v, page), v.recording("search") as record:
+        for words, expect in SEARCHES:
+            page.goto(v.base, wait_until="load")
+            page.locator(".md-search__input").click()
+            page.keyboard.type(words)
+            results = page.locator(".md-search-result__item a.md-search-result__link")
+            results.first.wait_for(state="visible", timeout=10_000)
+            meta = page.locator(".md-search-result__meta").inner_text()
+            assert re.fullmatch(r"\d+ matching documents?", meta.strip()), meta
+            href = results.first.get_attribute("href")
+            results.first.click()
+            page.wait_for_load_state("load")
+            assert urldefrag(page.url).url == urldefrag(href).url
+            assert expect in page.locator("article").inner_text().lower()
+    assert record.problems == []
+    assert all(url.startswith(v.base) for url in record.requests)
+    assert any(url.endswith("search/search_index.json") for url in record.requests)
+
+
+def test_navigation_links_open_their_pages(browser: Any, built_sites: Any) -> None:
+    """Click links of the navigation (on a desktop-sized screen), every other one from top
+    to bottom: each opens a page with one heading, where the same link is marked as the
+    current page. (Where every link leads is checked above, for every page.)"""
+    site = built_sites("primary").site_dir
+    links = '.md-nav--primary a.md-nav__link[href]:not([href^="#"])'
+    with visitor(browser, site, viewport={"width": 1280, "height": 900}) as (v, page), \
+            v.recording("navigation") as record:
+        page.goto(v.base, wait_until="load")
+        count = page.locator(links).count()
+        assert count == len(site_paths(site)) - 1          # every page but the 404 page
+        for i in range(0, count, 2):      # the same links, in the same order, on every page
+            assert page.locator(links).count() == count, page.url
+            link = page.locator(links).nth(i)
+            title = link.inner_text().strip()
+            link.click()
+            page.wait_for_load_state("load")
+            assert page.locator("article h1").count() == 1, page.url
+            active = page.locator(f"{links}.md-nav__link--active").first.inner_text().strip()
+            assert active == title, page.url
+    assert record.problems == []
 
 
 def test_hostile_values_are_text_in_the_browser(browser: Any, hostile_site: Any) -> None:

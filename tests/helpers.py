@@ -326,7 +326,10 @@ class Visitor:
 
         def failed(request: Any) -> None:
             self.in_flight.discard(request)
-            self._note(f"failed: {request.url} ({request.failure})")
+            # ERR_ABORTED: the page navigated away while it loaded (a test clicked on);
+            # a request refused by route() above fails as ERR_FAILED and is noted there.
+            if "ERR_ABORTED" not in str(request.failure):
+                self._note(f"failed: {request.url} ({request.failure})")
 
         page.on("requestfailed", failed)
         page.on("response", lambda r: r.status >= 400 and self._note(f"HTTP {r.status}: {r.url}"))

@@ -24,10 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.build import build, reproducible_dates  # noqa: E402
+from generator.build import build  # noqa: E402
 from generator.compose import compose  # noqa: E402
 from generator.config import load_config  # noqa: E402
 from generator.pdf import html_to_pdf  # noqa: E402
+from generator.pool import reproducible_dates  # noqa: E402
 from generator.site import run_mkdocs, write_project  # noqa: E402
 
 ESAFETY = [sys.executable, "-m", "generator"]

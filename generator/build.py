@@ -7,7 +7,6 @@ with one rename. A failed build leaves the previous site exactly as it was.
 
 from __future__ import annotations
 
-import calendar
 import ctypes
 import ctypes.util
 import hashlib
@@ -16,8 +15,6 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +25,7 @@ from .compose import Pack, compose
 from .config import Config, load_config
 from .errors import BuildError, EsafetyError, UsageError
 from .pdf import RenderedPdf
-from .pool import PdfRenderer, SchoolPdfs
+from .pool import PdfRenderer, SchoolPdfs, reproducible_dates
 from .site import engine_versions, run_engine, write_project
 
 log = logging.getLogger(__name__)
@@ -210,21 +207,6 @@ def write_downloads(pack: Pack, pdfs: list[RenderedPdf], folder: Path) -> None:
     }
     (folder / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-@contextmanager
-def reproducible_dates(config: Config) -> Iterator[None]:
-    """Same input, same bytes: every tool that stamps a date uses the approval date."""
-    epoch = calendar.timegm(config.review.approved_on.timetuple())
-    old = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = old
 
 
 def publish(staged: Path, site_dir: Path) -> None:

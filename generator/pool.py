@@ -10,11 +10,14 @@ from __future__ import annotations
 import calendar
 import multiprocessing
 import os
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .cache import BuildCache
 from .compose import Pack, PrintDoc
+from .config import Config
 from .errors import BuildError
 from .pdf import PrintJob, RenderedPdf, render_pdf
 
@@ -104,18 +107,24 @@ def _warm_worker() -> None:
     import weasyprint  # noqa: F401  (once per worker, not once per PDF)
 
 
-def _render(pack: Pack, doc: PrintDoc) -> RenderedPdf:
-    """Render with the school's approval date as the only date fontTools may stamp."""
-    epoch = calendar.timegm(pack.config.review.approved_on.timetuple())
+@contextmanager
+def reproducible_dates(config: Config) -> Iterator[None]:
+    """Same input, same bytes: every tool that stamps a date uses the approval date."""
+    epoch = calendar.timegm(config.review.approved_on.timetuple())
     old = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     try:
-        return render_pdf(pack, doc)
+        yield
     finally:
         if old is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
             os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+def _render(pack: Pack, doc: PrintDoc) -> RenderedPdf:
+    with reproducible_dates(pack.config):
+        return render_pdf(pack, doc)
 
 
 def _render_in_worker(index: int, doc: PrintDoc) -> RenderedPdf:

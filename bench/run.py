@@ -37,8 +37,12 @@ ESAFETY = [sys.executable, "-m", "generator"]
 def timed_cli(args: list[str], cwd: Path) -> tuple[float, float]:
     """Run the CLI in a fresh process, as a school would: (seconds, peak memory in MB)."""
     start = time.perf_counter()
-    child = subprocess.Popen(ESAFETY + args, cwd=cwd, stdout=subprocess.DEVNULL,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    child = subprocess.Popen(
+        ESAFETY + args,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     _pid, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -76,8 +80,13 @@ def raw_parts(config_path: Path) -> dict[str, float]:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import weasyprint"], check=True)
     weasy_import = time.perf_counter() - start
-    return {"mkdocs": mkdocs, "weasyprint_sequential": weasy, "sum": mkdocs + weasy,
-            "weasyprint_import_process": weasy_import, "pdfs": len(result.pdfs)}
+    return {
+        "mkdocs": mkdocs,
+        "weasyprint_sequential": weasy,
+        "sum": mkdocs + weasy,
+        "weasyprint_import_process": weasy_import,
+        "pdfs": len(result.pdfs),
+    }
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -100,8 +109,11 @@ def main() -> None:
         shutil.copytree(ROOT / "assets", school / "assets")
         config = school / "school_config.yaml"
 
-        results: dict[str, object] = {"machine": platform.node(), "cpus": os.cpu_count(),
-                                      "python": platform.python_version()}
+        results: dict[str, object] = {
+            "machine": platform.node(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        }
         fresh_build(config, work)  # warm the OS file cache and compiled templates
         full, full_rss = fresh_build(config, work)
         unchanged, _ = timed_cli(["build", "--config", str(config)], work)
@@ -117,18 +129,20 @@ def main() -> None:
         parts = raw_parts(config)
 
         batch = batch_build(work, args.schools)
-        results.update({
-            "full_build_s": full,
-            "raw_parts_s": parts,
-            "full_over_raw_sum": full / parts["sum"],
-            "rebuild_unchanged_s": unchanged,
-            "rebuild_unchanged_over_full": unchanged / full,
-            "rebuild_config_edit_s": config_edit,
-            "rebuild_content_edit_s": content_edit,
-            "batch": batch,
-            "batch_over_n_full": batch["seconds"] / (args.schools * full),
-            "peak_rss_mb": max(full_rss, batch["peak_rss_mb"]),
-        })
+        results.update(
+            {
+                "full_build_s": full,
+                "raw_parts_s": parts,
+                "full_over_raw_sum": full / parts["sum"],
+                "rebuild_unchanged_s": unchanged,
+                "rebuild_unchanged_over_full": unchanged / full,
+                "rebuild_config_edit_s": config_edit,
+                "rebuild_content_edit_s": content_edit,
+                "batch": batch,
+                "batch_over_n_full": batch["seconds"] / (args.schools * full),
+                "peak_rss_mb": max(full_rss, batch["peak_rss_mb"]),
+            }
+        )
         report(results)
         save(results)
     finally:
@@ -145,7 +159,8 @@ def batch_build(work: Path, count: int) -> dict[str, float]:
         shutil.copytree(ROOT / "assets", folder / "assets")
         (folder / "school_config.yaml").write_text(
             base.replace("Willowbank Primary School", f"Willowbank Primary School {i + 1}"),
-            encoding="utf-8")
+            encoding="utf-8",
+        )
     seconds, rss = timed_cli(["build", str(trust)], work)
     return {"schools": count, "seconds": seconds, "peak_rss_mb": rss}
 

@@ -22,9 +22,11 @@ def _hex(rgb: tuple[float, float, float]) -> str:
 
 def luminance(colour: str) -> float:
     """WCAG relative luminance of #rrggbb."""
+
     def linear(c: int) -> float:
         s = c / 255
         return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
     r, g, b = (linear(c) for c in _channels(colour))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -52,9 +54,9 @@ def tint(colour: str, amount: float = 0.9) -> str:
 
 @dataclass(frozen=True)
 class Brand:
-    colour: str          # as the school gave it
-    strong: str          # darkened if needed: backgrounds under white text, and text on white
-    pale: str            # card backgrounds under dark text
+    colour: str  # as the school gave it
+    strong: str  # darkened if needed: backgrounds under white text, and text on white
+    pale: str  # card backgrounds under dark text
     logo_path: Path | None
 
     @property

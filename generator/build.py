@@ -53,19 +53,34 @@ class SchoolOutcome:
     error: EsafetyError | None = None
 
 
-def build(config_path: Path, site_dir: Path | None = None, *, use_cache: bool = True,
-          workers: int | None = None, engine: str = "mkdocs") -> BuildResult:
+def build(
+    config_path: Path,
+    site_dir: Path | None = None,
+    *,
+    use_cache: bool = True,
+    workers: int | None = None,
+    engine: str = "mkdocs",
+) -> BuildResult:
     """Build one school's pack from ``config_path`` into ``site_dir`` (default: ./site)."""
-    (outcome,) = build_many([SchoolJob(Path(config_path), site_dir)], use_cache=use_cache,
-                            workers=workers, engine=engine)
+    (outcome,) = build_many(
+        [SchoolJob(Path(config_path), site_dir)],
+        use_cache=use_cache,
+        workers=workers,
+        engine=engine,
+    )
     if outcome.error:
         raise outcome.error
     assert outcome.result is not None
     return outcome.result
 
 
-def build_many(jobs: list[SchoolJob], *, use_cache: bool = True, workers: int | None = None,
-               engine: str = "mkdocs") -> list[SchoolOutcome]:
+def build_many(
+    jobs: list[SchoolJob],
+    *,
+    use_cache: bool = True,
+    workers: int | None = None,
+    engine: str = "mkdocs",
+) -> list[SchoolOutcome]:
     """Build several schools with one pool of PDF workers. A school that fails is reported
     in its outcome and does not stop the others."""
     prepared: dict[int, tuple[Pack, Path, BuildCache | None]] = {}
@@ -101,14 +116,17 @@ def find_jobs(sources: list[Path], site_dir: Path | None = None) -> list[SchoolJ
         raise UsageError(f"{', '.join(map(str, sources))}: no school configs found")
     if len(configs) == 1:
         return [SchoolJob(configs[0], site_dir)]
-    return [SchoolJob(path, (site_dir / _slug(path)) if site_dir else _default_site(path))
-            for path in configs]
+    return [
+        SchoolJob(path, (site_dir / _slug(path)) if site_dir else _default_site(path))
+        for path in configs
+    ]
 
 
 def _configs_in(folder: Path) -> list[Path]:
     """School configs in a folder; a file that another one extends is shared defaults."""
-    candidates = sorted([*folder.glob("*/school_config.yaml"), *folder.glob("*.yaml"),
-                         *folder.glob("*.yml")])
+    candidates = sorted(
+        [*folder.glob("*/school_config.yaml"), *folder.glob("*.yaml"), *folder.glob("*.yml")]
+    )
     extended = set()
     for path in candidates:
         try:
@@ -121,8 +139,7 @@ def _configs_in(folder: Path) -> list[Path]:
 
 
 def _slug(config_path: Path) -> str:
-    return config_path.parent.name if config_path.name == "school_config.yaml" \
-        else config_path.stem
+    return config_path.parent.name if config_path.name == "school_config.yaml" else config_path.stem
 
 
 def _default_site(config_path: Path) -> Path:
@@ -142,8 +159,13 @@ def prepare(job: SchoolJob, use_cache: bool) -> tuple[Pack, Path, BuildCache | N
     return compose(config, project_dir), site_dir, cache
 
 
-def render_and_publish(pack: Pack, site_dir: Path, pdfs: SchoolPdfs,
-                       cache: BuildCache | None = None, engine: str = "mkdocs") -> BuildResult:
+def render_and_publish(
+    pack: Pack,
+    site_dir: Path,
+    pdfs: SchoolPdfs,
+    cache: BuildCache | None = None,
+    engine: str = "mkdocs",
+) -> BuildResult:
     """Stage the site beside ``site_dir`` (web pages built while the PDF workers run), check
     it, then publish it in one move, unless it is exactly the site already there."""
     site_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -176,8 +198,9 @@ def render_and_publish(pack: Pack, site_dir: Path, pdfs: SchoolPdfs,
 def _placeholders(pack: Pack, pdfs: SchoolPdfs) -> list[RenderedPdf]:
     """Finished PDFs, and empty stand-ins for those still rendering (the engines only
     check that each linked file exists; the real bytes replace them before publishing)."""
-    return [pdfs.done.get(doc.filename) or RenderedPdf(doc.filename, b"", 0, ())
-            for doc in pack.prints]
+    return [
+        pdfs.done.get(doc.filename) or RenderedPdf(doc.filename, b"", 0, ()) for doc in pack.prints
+    ]
 
 
 def write_downloads(pack: Pack, pdfs: list[RenderedPdf], folder: Path) -> None:
@@ -190,14 +213,16 @@ def write_downloads(pack: Pack, pdfs: list[RenderedPdf], folder: Path) -> None:
     for pdf in pdfs:
         (folder / pdf.filename).write_bytes(pdf.data)
         doc = by_name[pdf.filename]
-        entries.append({
-            "file": pdf.filename,
-            "title": doc.title,
-            "audience": doc.audience,
-            "pages": pdf.pages,
-            "bytes": len(pdf.data),
-            "sha256": hashlib.sha256(pdf.data).hexdigest(),
-        })
+        entries.append(
+            {
+                "file": pdf.filename,
+                "title": doc.title,
+                "audience": doc.audience,
+                "pages": pdf.pages,
+                "bytes": len(pdf.data),
+                "sha256": hashlib.sha256(pdf.data).hexdigest(),
+            }
+        )
     manifest = {
         "school": pack.config.school.name,
         "version": pack.config.review.version,
@@ -206,7 +231,8 @@ def write_downloads(pack: Pack, pdfs: list[RenderedPdf], folder: Path) -> None:
         "documents": entries,
     }
     (folder / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def publish(staged: Path, site_dir: Path) -> None:

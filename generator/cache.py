@@ -39,8 +39,12 @@ class BuildCache:
         folder = self.folder / "pdf"
         folder.mkdir(parents=True, exist_ok=True)
         _write_atomic(folder / f"{key}.pdf", pdf.data)
-        meta = {"file": pdf.filename, "pages": pdf.pages,
-                "sha256": hashlib.sha256(pdf.data).hexdigest(), "html": pdf.html}
+        meta = {
+            "file": pdf.filename,
+            "pages": pdf.pages,
+            "sha256": hashlib.sha256(pdf.data).hexdigest(),
+            "html": pdf.html,
+        }
         _write_atomic(folder / f"{key}.json", json.dumps(meta).encode("utf-8"))
 
     # ------------------------------------------------------------ the site

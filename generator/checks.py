@@ -25,7 +25,7 @@ LINK_CHECK_MONTHS = 12
 
 @dataclass(frozen=True)
 class Finding:
-    path: str        # the config key or content file it is about
+    path: str  # the config key or content file it is about
     problem: str
     action: str
 
@@ -39,8 +39,9 @@ def today() -> dt.date:
     return dt.date.fromisoformat(given) if given else dt.date.today()
 
 
-def findings(config: Config, on: dt.date | None = None,
-             data: Callable[[str], Any] | None = None) -> list[Finding]:
+def findings(
+    config: Config, on: dt.date | None = None, data: Callable[[str], Any] | None = None
+) -> list[Finding]:
     """Every finding for ``config`` as of ``on`` (default: today).
 
     ``data`` reads a content data file (``Composer.data``); with it, the trusted links
@@ -49,18 +50,32 @@ def findings(config: Config, on: dt.date | None = None,
     day = on or today()
     found = _review_dates(config, day) + _filtering_and_monitoring(config, day)
     if not config.people.deputy_dsls:
-        found.append(Finding("people.deputy_dsls", "no deputy DSL is named",
-                             "name at least one so concerns can be raised when the DSL is away"))
+        found.append(
+            Finding(
+                "people.deputy_dsls",
+                "no deputy DSL is named",
+                "name at least one so concerns can be raised when the DSL is away",
+            )
+        )
     pupils = config.phones.pupils
     if pupils.rule == "allowed" and not pupils.details:
-        found.append(Finding("phones.pupils.details",
-                             "the rule is 'allowed' but says nothing about where and when",
-                             "add details so pupils and parents know the limits"))
+        found.append(
+            Finding(
+                "phones.pupils.details",
+                "the rule is 'allowed' but says nothing about where and when",
+                "add details so pupils and parents know the limits",
+            )
+        )
     colour = config.school.colour
     if colour and darken_for_white_text(colour) != colour:
-        found.append(Finding("school.colour", f"{colour} is too light for white text, so the "
-                             f"pack uses {darken_for_white_text(colour)} instead",
-                             "choose a darker colour to silence this"))
+        found.append(
+            Finding(
+                "school.colour",
+                f"{colour} is too light for white text, so the "
+                f"pack uses {darken_for_white_text(colour)} instead",
+                "choose a darker colour to silence this",
+            )
+        )
     found += _extra_links(config, day)
     if data is not None:
         found += _trusted_links(data("resources.yaml"), day)
@@ -71,11 +86,21 @@ def findings(config: Config, on: dt.date | None = None,
 def _review_dates(config: Config, day: dt.date) -> list[Finding]:
     due = config.next_review
     if due < day:
-        return [Finding("review.next_review", f"the policy review was due on {format_date(due)}",
-                        "review it, then run esafety review to record the new version")]
+        return [
+            Finding(
+                "review.next_review",
+                f"the policy review was due on {format_date(due)}",
+                "review it, then run esafety review to record the new version",
+            )
+        ]
     if (due - day).days <= REVIEW_SOON_DAYS:
-        return [Finding("review.next_review", f"the policy review is due on {format_date(due)}, "
-                        f"within {REVIEW_SOON_DAYS} days", "put it on the governors' agenda")]
+        return [
+            Finding(
+                "review.next_review",
+                f"the policy review is due on {format_date(due)}, within {REVIEW_SOON_DAYS} days",
+                "put it on the governors' agenda",
+            )
+        ]
     return []
 
 
@@ -83,22 +108,39 @@ def _filtering_and_monitoring(config: Config, day: dt.date) -> list[Finding]:
     tech = config.technology
     found = []
     if not tech.filtering.provider:
-        found.append(Finding("technology.filtering.provider", "no filtering provider is named",
-                             "the DfE filtering standard expects the school to know and "
-                             "record its system"))
+        found.append(
+            Finding(
+                "technology.filtering.provider",
+                "no filtering provider is named",
+                "the DfE filtering standard expects the school to know and record its system",
+            )
+        )
     if not tech.monitoring.provider:
-        found.append(Finding("technology.monitoring.provider", "no monitoring provider is named",
-                             "say how devices and networks are monitored (software, physical "
-                             "or both)"))
+        found.append(
+            Finding(
+                "technology.monitoring.provider",
+                "no monitoring provider is named",
+                "say how devices and networks are monitored (software, physical or both)",
+            )
+        )
     reviewed = tech.filtering.last_reviewed
     if reviewed is None:
-        found.append(Finding("technology.filtering.last_reviewed",
-                             "no date for the annual filtering and monitoring review",
-                             "hold one with the DSL, SLT and IT provider, and record the date"))
+        found.append(
+            Finding(
+                "technology.filtering.last_reviewed",
+                "no date for the annual filtering and monitoring review",
+                "hold one with the DSL, SLT and IT provider, and record the date",
+            )
+        )
     elif add_months(reviewed, 12) < day:
-        found.append(Finding("technology.filtering.last_reviewed",
-                             f"the filtering and monitoring review of {format_date(reviewed)} "
-                             "is over 12 months old", "review again"))
+        found.append(
+            Finding(
+                "technology.filtering.last_reviewed",
+                f"the filtering and monitoring review of {format_date(reviewed)} "
+                "is over 12 months old",
+                "review again",
+            )
+        )
     return found
 
 
@@ -107,21 +149,29 @@ def _stale(checked: dt.date | None, day: dt.date) -> bool:
 
 
 def _extra_links(config: Config, day: dt.date) -> list[Finding]:
-    return [Finding(f"extra_resources[{i}].last_checked",
-                    f"the link to {resource.title} was last checked on "
-                    f"{format_date(resource.last_checked)}, over a year ago",
-                    "open it, make sure it still works, and update the date")
-            for i, resource in enumerate(config.extra_resources)
-            if _stale(resource.last_checked, day)]
+    return [
+        Finding(
+            f"extra_resources[{i}].last_checked",
+            f"the link to {resource.title} was last checked on "
+            f"{format_date(resource.last_checked)}, over a year ago",
+            "open it, make sure it still works, and update the date",
+        )
+        for i, resource in enumerate(config.extra_resources)
+        if _stale(resource.last_checked, day)
+    ]
 
 
 def _trusted_links(resources: dict[str, Any], day: dt.date) -> list[Finding]:
-    return [Finding("content/resources.yaml",
-                    f"the link to {item['title']} was last checked on "
-                    f"{format_date(item['last_checked'])}, over a year ago",
-                    "open it, make sure it still goes to the right page, and update "
-                    "last_checked")
-            for item in resources["resources"] if _stale(item.get("last_checked"), day)]
+    return [
+        Finding(
+            "content/resources.yaml",
+            f"the link to {item['title']} was last checked on "
+            f"{format_date(item['last_checked'])}, over a year ago",
+            "open it, make sure it still goes to the right page, and update last_checked",
+        )
+        for item in resources["resources"]
+        if _stale(item.get("last_checked"), day)
+    ]
 
 
 def _guidance(guidance: dict[str, Any], config: Config, day: dt.date) -> list[Finding]:
@@ -131,11 +181,19 @@ def _guidance(guidance: dict[str, Any], config: Config, day: dt.date) -> list[Fi
     if isinstance(checked, dt.date) and checked >= year_start:
         return []
     nation = config.school.nation
-    old = [doc for doc in guidance["documents"].values()
-           if doc.get("year") and doc["year"] < year_start.year
-           and nation in doc.get("nations", [nation])]
-    return [Finding("content/guidance.yaml",
-                    f"{doc['title']} is older than the {year_start.year}–"
-                    f"{(year_start.year + 1) % 100:02d} school year",
-                    "check for a newer edition, update its title, year and link, then set "
-                    "checked to today") for doc in old]
+    old = [
+        doc
+        for doc in guidance["documents"].values()
+        if doc.get("year")
+        and doc["year"] < year_start.year
+        and nation in doc.get("nations", [nation])
+    ]
+    return [
+        Finding(
+            "content/guidance.yaml",
+            f"{doc['title']} is older than the {year_start.year}–"
+            f"{(year_start.year + 1) % 100:02d} school year",
+            "check for a newer edition, update its title, year and link, then set checked to today",
+        )
+        for doc in old
+    ]

@@ -20,8 +20,13 @@ from .errors import ConfigError, EsafetyError, UsageError
 log = logging.getLogger("generator")
 
 CONFIG_OPTION = click.option(
-    "--config", "config_path", type=click.Path(path_type=Path), default=Path("school_config.yaml"),
-    show_default=True, help="The school's config file.")
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=Path("school_config.yaml"),
+    show_default=True,
+    help="The school's config file.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,15 +41,30 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 @cli.command()
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--config", "config_paths", type=click.Path(path_type=Path), multiple=True,
-              help="A school's config file (repeat for several; default: school_config.yaml).")
-@click.option("--site-dir", type=click.Path(path_type=Path), default=None,
-              help="Where to write the site (default: site/ beside the config). With several "
-                   "schools, each goes into a folder of its own inside it.")
-@click.option("--engine", type=click.Choice(["mkdocs", "zensical"]), default="mkdocs",
-              show_default=True, help="Static site engine for the web pages.")
-def build(sources: tuple[Path, ...], config_paths: tuple[Path, ...], site_dir: Path | None,
-          engine: str) -> None:
+@click.option(
+    "--config",
+    "config_paths",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="A school's config file (repeat for several; default: school_config.yaml).",
+)
+@click.option(
+    "--site-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the site (default: site/ beside the config). With several "
+    "schools, each goes into a folder of its own inside it.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["mkdocs", "zensical"]),
+    default="mkdocs",
+    show_default=True,
+    help="Static site engine for the web pages.",
+)
+def build(
+    sources: tuple[Path, ...], config_paths: tuple[Path, ...], site_dir: Path | None, engine: str
+) -> None:
     """Build the website and PDFs, for one school or many.
 
     SOURCES may be config files or folders of them: a folder's schools are each
@@ -65,8 +85,9 @@ def build(sources: tuple[Path, ...], config_paths: tuple[Path, ...], site_dir: P
     for outcome in outcomes:
         if outcome.result:
             result = outcome.result
-            click.echo(f"Built {result.pages} pages and {len(result.pdfs)} PDFs into "
-                       f"{result.site_dir}")
+            click.echo(
+                f"Built {result.pages} pages and {len(result.pdfs)} PDFs into {result.site_dir}"
+            )
         else:
             assert outcome.error is not None
             if len(outcomes) > 1:
@@ -103,8 +124,9 @@ def check(config_path: Path, strict: bool) -> None:
     try:
         day = today()
     except ValueError:
-        raise UsageError(f"ESAFETY_TODAY={os.environ.get('ESAFETY_TODAY')!r} is not a date; "
-                         "write YYYY-MM-DD") from None
+        raise UsageError(
+            f"ESAFETY_TODAY={os.environ.get('ESAFETY_TODAY')!r} is not a date; write YYYY-MM-DD"
+        ) from None
     composer = Composer(config, Path(config_path).resolve().parent)
     found = findings(config, day, composer.data)
     for finding in found:
@@ -118,11 +140,14 @@ def check(config_path: Path, strict: bool) -> None:
 @cli.command()
 @CONFIG_OPTION
 @click.option("--version", "new_version", required=True, help="The new policy version.")
-@click.option("--approved-on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="The date the governors approve the new version (YYYY-MM-DD).")
+@click.option(
+    "--approved-on",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The date the governors approve the new version (YYYY-MM-DD).",
+)
 @click.option("--approved-by", default=None, help="Who approves it, if it has changed.")
-def review(config_path: Path, new_version: str, approved_on: Any, approved_by: str | None
-           ) -> None:
+def review(config_path: Path, new_version: str, approved_on: Any, approved_by: str | None) -> None:
     """Start a new review: keep a copy of this version, then record the new one.
 
     The copy goes to reviews/<version>/ beside the config; the "What changed" page and
@@ -135,9 +160,11 @@ def review(config_path: Path, new_version: str, approved_on: Any, approved_by: s
     from .review import start_review
 
     folder = start_review(config_path, new_version, approved_on.date(), approved_by)
-    click.echo(f"Kept a copy of the current policy in {folder}; {config_path} now says "
-               f"version {new_version}, approved {approved_on.date().isoformat()}. Make your "
-               "changes, then build: the What changed page shows them.")
+    click.echo(
+        f"Kept a copy of the current policy in {folder}; {config_path} now says "
+        f"version {new_version}, approved {approved_on.date().isoformat()}. Make your "
+        "changes, then build: the What changed page shows them."
+    )
 
 
 @cli.command()
@@ -157,8 +184,12 @@ def new(directory: Path) -> None:
 
 @cli.command()
 @CONFIG_OPTION
-@click.option("--site-dir", type=click.Path(path_type=Path), default=None,
-              help="Where to build (default: site/ beside the config).")
+@click.option(
+    "--site-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to build (default: site/ beside the config).",
+)
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def serve(config_path: Path, site_dir: Path | None, port: int, host: str) -> None:
@@ -175,8 +206,12 @@ def serve(config_path: Path, site_dir: Path | None, port: int, host: str) -> Non
 
 
 @cli.command("schema")
-@click.option("--output", type=click.Path(path_type=Path), default=None,
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
 def schema_command(output: Path | None) -> None:
     """Print the JSON Schema of school_config.yaml (for editors).
 
@@ -223,17 +258,20 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, ConfigError):
             count = len(exc.problems)
             builds = any(arg in ("build", "serve") for arg in args)
-            click.echo(f"{count} problem{'s' if count != 1 else ''} found"
-                       + ("; nothing was built and the existing site is unchanged." if builds
-                          else "."), err=True)
+            click.echo(
+                f"{count} problem{'s' if count != 1 else ''} found"
+                + ("; nothing was built and the existing site is unchanged." if builds else "."),
+                err=True,
+            )
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
     except Exception as exc:  # a bug: say so in one line, traceback with -v
         if verbose:
             traceback.print_exc()
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (run with -v for details)",
-                   err=True)
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc} (run with -v for details)", err=True
+        )
         return 1
 
 

@@ -68,8 +68,8 @@ class PrintDoc:
     audience: str
     template: str
     context: dict[str, Any] = field(hash=False, compare=False)
-    one_page: bool = False          # a poster: fitted to fill exactly one page
-    max_pages: int | None = None    # a form or leaflet: the build fails if it runs longer
+    one_page: bool = False  # a poster: fitted to fill exactly one page
+    max_pages: int | None = None  # a form or leaflet: the build fails if it runs longer
 
 
 @dataclass
@@ -89,20 +89,20 @@ class DownloadFile:
     filename: str
     title: str
     audience: str
-    kind: str                       # what the download link says it is, e.g. "iCalendar"
+    kind: str  # what the download link says it is, e.g. "iCalendar"
     data: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
 class Rule:
-    text: Markup           # composed Markdown, config values already escaped
+    text: Markup  # composed Markdown, config values already escaped
     icon: str
     icon_label: str
 
 
 @dataclass(frozen=True)
 class RuleSet:
-    key: str               # ks1 | ks2 | ks3
+    key: str  # ks1 | ks2 | ks3
     title: str
     audience: str
     intro: Markup
@@ -190,8 +190,20 @@ def with_article(value: str) -> str:
 
 
 # First words a school may capitalise in a value that our sentences use mid-sentence.
-_ORDINARY_FIRST_WORDS = {"pupils", "students", "children", "learners", "all", "those",
-                         "any", "only", "some", "most", "every", "each"}
+_ORDINARY_FIRST_WORDS = {
+    "pupils",
+    "students",
+    "children",
+    "learners",
+    "all",
+    "those",
+    "any",
+    "only",
+    "some",
+    "most",
+    "every",
+    "each",
+}
 
 
 def mid_sentence(value: str) -> str:
@@ -225,7 +237,7 @@ class Composer:
         self.env = content_environment(self.content_dirs)
         self.brand = make_brand(config.school.colour, config.school.logo, project_dir)
         self.context = self._base_context()
-        self.memo: dict[str, Any] = {}   # work shared between document modules
+        self.memo: dict[str, Any] = {}  # work shared between document modules
 
     def _base_context(self) -> dict[str, Any]:
         c = self.config
@@ -281,11 +293,13 @@ class Composer:
         for i, item in enumerate(raw["rules"]):
             if item.get("phone"):
                 item = phone_rules[key][self.config.phones.pupils.rule]
-            rules.append(Rule(
-                text=self.text(item["text"], f"{where}: rules[{i}]"),
-                icon=item["icon"],
-                icon_label=item.get("icon_label", item["icon"].replace("-", " ")),
-            ))
+            rules.append(
+                Rule(
+                    text=self.text(item["text"], f"{where}: rules[{i}]"),
+                    icon=item["icon"],
+                    icon_label=item.get("icon_label", item["icon"].replace("-", " ")),
+                )
+            )
         return RuleSet(
             key=key,
             title=raw["title"],
@@ -330,12 +344,20 @@ def compose(config: Config, project_dir: Path) -> Pack:
     sections = [module.compose(composer) for module in DOCUMENT_MODULES]
     prints = [doc for s in sections for doc in s.prints]
     files = [f for s in sections for f in s.files]
-    downloads = [{"file": d.filename, "title": d.title, "audience": d.audience,
-                  "kind": getattr(d, "kind", "PDF")} for d in [*prints, *files]]
-    shared = {"downloads": downloads,
-              "home_links": [link for s in sections for link in s.home_links]}
+    downloads = [
+        {
+            "file": d.filename,
+            "title": d.title,
+            "audience": d.audience,
+            "kind": getattr(d, "kind", "PDF"),
+        }
+        for d in [*prints, *files]
+    ]
+    shared = {
+        "downloads": downloads,
+        "home_links": [link for s in sections for link in s.home_links],
+    }
     pages = [Page("index.md", "Home", composer.page("pages/index.md", **shared))]
     pages += [page for s in sections for page in s.pages]
     pages.append(Page("downloads.md", "Downloads", composer.page("pages/downloads.md", **shared)))
-    return Pack(config, composer.brand, pages, prints, search_path(project_dir, "templates"),
-                files)
+    return Pack(config, composer.brand, pages, prints, search_path(project_dir, "templates"), files)

@@ -73,6 +73,7 @@ DEFAULT_LINKED_POLICIES = (
 
 # ---------------------------------------------------------------- value types
 
+
 def _empty_to_none(value: Any) -> Any:
     if isinstance(value, str) and not value.strip():
         return None
@@ -87,30 +88,40 @@ def _not_blank(value: str) -> str:
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _EMAIL = re.compile(rf"^[^@\s<>()\[\],;:\"]+@{_LABEL}(?:\.{_LABEL})+$")
-_URL = re.compile(r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?"
-                  r"(?:[/?#][^\s<>\"]*)?$")
+_URL = re.compile(
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?"
+    r"(?:[/?#][^\s<>\"]*)?$"
+)
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
-        raise PydanticCustomError("email", "{value} is not a valid email address",
-                                  {"value": json.dumps(value, ensure_ascii=False)})
+        raise PydanticCustomError(
+            "email",
+            "{value} is not a valid email address",
+            {"value": json.dumps(value, ensure_ascii=False)},
+        )
     return value
 
 
 def _url(value: str) -> str:
     if not _URL.match(value):
         raise PydanticCustomError(
-            "url", "{value} is not a web address (it must start with http:// or https://)",
-            {"value": json.dumps(value, ensure_ascii=False)})
+            "url",
+            "{value} is not a web address (it must start with http:// or https://)",
+            {"value": json.dumps(value, ensure_ascii=False)},
+        )
     return value
 
 
 def _colour(value: str) -> str:
     if not _COLOUR.match(value):
-        raise PydanticCustomError("colour", "{value} is not a colour; write #rrggbb, e.g. #1f5f8b",
-                                  {"value": json.dumps(value, ensure_ascii=False)})
+        raise PydanticCustomError(
+            "colour",
+            "{value} is not a colour; write #rrggbb, e.g. #1f5f8b",
+            {"value": json.dumps(value, ensure_ascii=False)},
+        )
     return value.lower()
 
 
@@ -121,21 +132,32 @@ FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 def _plausible_day(value: dt.date) -> dt.date:
     if not FIRST_DAY <= value <= LAST_DAY:
         raise PydanticCustomError(
-            "implausible_date", "{value} is not a plausible date; use a year from {first} to "
-            "{last}", {"value": value.isoformat(), "first": FIRST_DAY.year, "last": LAST_DAY.year})
+            "implausible_date",
+            "{value} is not a plausible date; use a year from {first} to {last}",
+            {"value": value.isoformat(), "first": FIRST_DAY.year, "last": LAST_DAY.year},
+        )
     return value
 
 
 Day = Annotated[dt.date, AfterValidator(_plausible_day)]
 Text = Annotated[str, AfterValidator(_not_blank)]
 OptText = Annotated[Text | None, BeforeValidator(_empty_to_none)]
-Email = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(
-    lambda v: None if v is None else _email(v))]
+Email = Annotated[
+    str | None,
+    BeforeValidator(_empty_to_none),
+    AfterValidator(lambda v: None if v is None else _email(v)),
+]
 Url = Annotated[str, AfterValidator(_url)]
-OptUrl = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(
-    lambda v: None if v is None else _url(v))]
-Colour = Annotated[str | None, BeforeValidator(_empty_to_none), AfterValidator(
-    lambda v: None if v is None else _colour(v))]
+OptUrl = Annotated[
+    str | None,
+    BeforeValidator(_empty_to_none),
+    AfterValidator(lambda v: None if v is None else _url(v)),
+]
+Colour = Annotated[
+    str | None,
+    BeforeValidator(_empty_to_none),
+    AfterValidator(lambda v: None if v is None else _colour(v)),
+]
 
 
 class _Section(BaseModel):
@@ -144,15 +166,18 @@ class _Section(BaseModel):
 
 # ---------------------------------------------------------------- the contract
 
+
 class SchoolInfo(_Section):
     """The school itself."""
 
     name: Text = Field(description="Full name as it should be printed.")
     short_name: OptText = Field(None, description="Shorter name for posters and running text.")
-    phase: Phase = Field(description="nursery, infant, junior, primary, middle, secondary, "
-                                     "all-through or special.")
+    phase: Phase = Field(
+        description="nursery, infant, junior, primary, middle, secondary, all-through or special."
+    )
     key_stages: list[KeyStage] | None = Field(
-        None, min_length=1, description="Key stages taught; default follows the phase.")
+        None, min_length=1, description="Key stages taught; default follows the phase."
+    )
     nation: Nation = Field("england", description="Which UK nation's guidance applies.")
     address: OptText = None
     phone: OptText = None
@@ -161,8 +186,9 @@ class SchoolInfo(_Section):
     local_authority: OptText = None
     trust: OptText = Field(None, description="Multi-academy trust name, if any.")
     logo: OptText = Field(None, description="SVG or PNG file inside the project folder.")
-    colour: Colour = Field(None, description="Brand colour #rrggbb; darkened where needed "
-                                             "so text on it stays WCAG AA.")
+    colour: Colour = Field(
+        None, description="Brand colour #rrggbb; darkened where needed so text on it stays WCAG AA."
+    )
 
 
 class Person(_Section):
@@ -194,7 +220,8 @@ class People(_Section):
 class Filtering(_Section):
     provider: OptText = None
     last_reviewed: Day | None = Field(
-        None, description="Date of the last annual filtering and monitoring review.")
+        None, description="Date of the last annual filtering and monitoring review."
+    )
 
 
 class Monitoring(_Section):
@@ -244,8 +271,10 @@ class Resource(_Section):
     url: Url
     audience: Audience = "parents"
     last_checked: Day | None = Field(
-        None, description="Added key: when someone last opened the link and checked it; "
-        "`esafety check` warns when this is over a year ago.")
+        None,
+        description="Added key: when someone last opened the link and checked it; "
+        "`esafety check` warns when this is over a year ago.",
+    )
 
 
 class Posters(_Section):
@@ -259,20 +288,26 @@ class Publish(_Section):
     """Added key: where the pack's website is published (not in the original contract)."""
 
     url: OptUrl = Field(
-        None, description="Address of the pack's home page once published, e.g. "
+        None,
+        description="Address of the pack's home page once published, e.g. "
         "https://www.school.org/online-safety/. Default: <school.website>/online-safety/. "
-        "The QR code on the parents' leaflet points to its parents/ page.")
+        "The QR code on the parents' leaflet points to its parents/ page.",
+    )
     staff_pages: bool = Field(
-        True, description="Publish the staff page 'Review status' (the compliance check's "
-        "findings). Set to false for a site that only parents see.")
+        True,
+        description="Publish the staff page 'Review status' (the compliance check's "
+        "findings). Set to false for a site that only parents see.",
+    )
 
 
 class Config(_Section):
     """A whole school_config.yaml."""
 
     extends: str | None = Field(
-        None, description="Added key: a YAML file of shared defaults (e.g. a trust's or local "
-        "authority's) that this config starts from; path relative to this file.")
+        None,
+        description="Added key: a YAML file of shared defaults (e.g. a trust's or local "
+        "authority's) that this config starts from; path relative to this file.",
+    )
     school: SchoolInfo
     people: People
     technology: Technology = Field(default_factory=Technology)
@@ -296,8 +331,9 @@ class Config(_Section):
 
     @property
     def next_review(self) -> dt.date:
-        return self.review.next_review or add_months(self.review.approved_on,
-                                                     self.review.cycle_months)
+        return self.review.next_review or add_months(
+            self.review.approved_on, self.review.cycle_months
+        )
 
     @property
     def online_safety_lead(self) -> Person:
@@ -321,11 +357,13 @@ def add_months(day: dt.date, months: int) -> dt.date:
     """Same day ``months`` later, clamped to the month's end (31 Jan + 1 = 28/29 Feb)."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(year=year, month=month,
-                       day=min(day.day, calendar.monthrange(year, month)[1]))
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 # ---------------------------------------------------------------- loading
+
 
 def load_config(path: Path, project_dir: Path | None = None) -> Config:
     """Read and validate a config file; raise ConfigError listing every problem."""
@@ -336,9 +374,17 @@ def load_config(path: Path, project_dir: Path | None = None) -> Config:
 def validate(doc: YamlDocument, project_dir: Path) -> Config:
     if not isinstance(doc.data, dict):
         got = _describe(doc.data)
-        raise ConfigError([*doc.problems, Problem(
-            doc.file, 1, "(top level)",
-            f"expected a mapping of keys (school:, people:, ...), got {got}")])
+        raise ConfigError(
+            [
+                *doc.problems,
+                Problem(
+                    doc.file,
+                    1,
+                    "(top level)",
+                    f"expected a mapping of keys (school:, people:, ...), got {got}",
+                ),
+            ]
+        )
     problems: list[Problem] = list(doc.problems)
     config: Config | None = None
     try:
@@ -374,13 +420,23 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
     except (OSError, ValueError):  # a NUL byte, a name too long for the file system
         return [Problem(*where, f"{json.dumps(logo)} is not a usable file name")]
     if not resolved.is_relative_to(project_dir.resolve()):
-        return [Problem(*where, f"{json.dumps(logo)} is outside the project folder; "
-                                "put the logo beside school_config.yaml")]
+        return [
+            Problem(
+                *where,
+                f"{json.dumps(logo)} is outside the project folder; "
+                "put the logo beside school_config.yaml",
+            )
+        ]
     if resolved.suffix.lower() not in (".svg", ".png"):
         return [Problem(*where, f"{json.dumps(logo)} must be an .svg or .png file")]
     if not is_file:
-        return [Problem(*where, f"{json.dumps(logo)} not found (the path is relative to the "
-                                "folder of school_config.yaml)")]
+        return [
+            Problem(
+                *where,
+                f"{json.dumps(logo)} not found (the path is relative to the "
+                "folder of school_config.yaml)",
+            )
+        ]
     return []
 
 
@@ -389,17 +445,18 @@ def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
     review = config.review
     if review.next_review and review.next_review <= review.approved_on:
         path = ("review", "next_review")
-        problems.append(Problem(*doc.locate(path), format_path(path),
-                                "must be after review.approved_on"))
+        problems.append(
+            Problem(*doc.locate(path), format_path(path), "must be after review.approved_on")
+        )
     stages = config.school.key_stages or []
     if len(set(stages)) != len(stages):
         path = ("school", "key_stages")
-        problems.append(Problem(*doc.locate(path), format_path(path),
-                                "lists a key stage twice"))
+        problems.append(Problem(*doc.locate(path), format_path(path), "lists a key stage twice"))
     return problems
 
 
 # ---------------------------------------------------------------- messages
+
 
 def _problem(doc: YamlDocument, err: Any) -> Problem:
     loc: KeyPath = tuple(p for p in err["loc"] if isinstance(p, int | str))
@@ -419,8 +476,11 @@ def _message(err: Any, loc: KeyPath) -> str:
         hint = _did_you_mean(str(value), allowed) if isinstance(value, str) else ""
         return f"{_show(value)} is not allowed; use one of: {', '.join(allowed)}{hint}"
     if kind in ("string_type",):
-        hint = " (yes/no/on/off/true/false mean true or false in YAML: put text in quotes)" \
-            if isinstance(value, bool) else ""
+        hint = (
+            " (yes/no/on/off/true/false mean true or false in YAML: put text in quotes)"
+            if isinstance(value, bool)
+            else ""
+        )
         if isinstance(value, int | float) and not isinstance(value, bool):
             hint = ' (put it in quotes, e.g. "2026.1", so YAML keeps it as written)'
         return f"expected text, got {_describe(value)}{hint}"

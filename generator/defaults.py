@@ -17,8 +17,7 @@ from .yamlfile import KeyPath, YamlDocument, read_yaml
 MAX_DEPTH = 5
 
 
-def read_with_defaults(path: Path, display_name: str,
-                       chain: tuple[Path, ...] = ()) -> YamlDocument:
+def read_with_defaults(path: Path, display_name: str, chain: tuple[Path, ...] = ()) -> YamlDocument:
     """Read ``path``; if it says ``extends:``, lay it over the file it names."""
     doc = read_yaml(path, display_name=display_name)
     if not isinstance(doc.data, dict) or "extends" not in doc.data:
@@ -26,28 +25,41 @@ def read_with_defaults(path: Path, display_name: str,
     target = doc.data.pop("extends")
     where = (doc.file, doc.line_of(("extends",)), "extends")
     if not isinstance(target, str) or not target.strip():
-        raise ConfigError([*doc.problems, Problem(*where, "expected the path of a YAML file, "
-                                                  'e.g. extends: "../trust.yaml"')])
+        raise ConfigError(
+            [
+                *doc.problems,
+                Problem(*where, 'expected the path of a YAML file, e.g. extends: "../trust.yaml"'),
+            ]
+        )
     try:
         base_path = (path.parent / target).resolve()
         usable = base_path.is_file()
     except (ValueError, OSError):  # a NUL byte, a name too long for the filesystem
-        raise ConfigError([*doc.problems, Problem(*where, f"{json.dumps(target)} is not a "
-                                                  "usable file name")]) from None
+        raise ConfigError(
+            [*doc.problems, Problem(*where, f"{json.dumps(target)} is not a usable file name")]
+        ) from None
     chain = (*chain, path.resolve())
     if base_path in chain:
-        raise ConfigError([Problem(*where, f"{json.dumps(target)} extends this file again "
-                                   "(a loop of extends)")])
+        raise ConfigError(
+            [Problem(*where, f"{json.dumps(target)} extends this file again (a loop of extends)")]
+        )
     if len(chain) > MAX_DEPTH:
         raise ConfigError([Problem(*where, f"more than {MAX_DEPTH} files deep; flatten them")])
     if not usable:
-        raise ConfigError([*doc.problems, Problem(*where, f"{json.dumps(target)} not found "
-                                                  "(paths are relative to this file)")])
+        raise ConfigError(
+            [
+                *doc.problems,
+                Problem(
+                    *where, f"{json.dumps(target)} not found (paths are relative to this file)"
+                ),
+            ]
+        )
     base_name = _relative_name(base_path, Path(display_name))
     base = read_with_defaults(base_path, base_name, chain)
     if not isinstance(base.data, dict):
-        raise ConfigError([Problem(base.file, 1, "(top level)",
-                                   "expected a mapping of keys to use as defaults")])
+        raise ConfigError(
+            [Problem(base.file, 1, "(top level)", "expected a mapping of keys to use as defaults")]
+        )
     return overlay(base, doc)
 
 
@@ -68,8 +80,9 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
-def _trace(value: Any, path: KeyPath, base: YamlDocument, school: YamlDocument,
-           merged: YamlDocument) -> None:
+def _trace(
+    value: Any, path: KeyPath, base: YamlDocument, school: YamlDocument, merged: YamlDocument
+) -> None:
     """Record, for every key path of the merged data, the file and line that supplied it:
     the school's file wherever it wrote that key, else the defaults file."""
     for source in (school, base):
@@ -77,8 +90,11 @@ def _trace(value: Any, path: KeyPath, base: YamlDocument, school: YamlDocument,
             merged.lines[path] = source.lines[path]
             merged.files[path] = source.files.get(path, source.file)
             break
-    children: Any = value.items() if isinstance(value, dict) else (
-        enumerate(value) if isinstance(value, list) else ())
+    children: Any = (
+        value.items()
+        if isinstance(value, dict)
+        else (enumerate(value) if isinstance(value, list) else ())
+    )
     for key, child in children:
         _trace(child, (*path, key), base, school, merged)
 

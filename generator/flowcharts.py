@@ -6,7 +6,8 @@ bottom; a question step may have one side branch to its right (drawn with a labe
 arrow), which either ends there or rejoins the next step of the column.
 
 The SVG has real ``<text>`` (so it can be searched, copied and zoomed), ``role="img"``
-and a ``<title>``/``<desc>`` text alternative; every string is XML-escaped here. Text is
+and a ``<title>``/``<desc>`` text alternative; every string is XML-escaped here. The PDF
+gets the same picture with its words as positioned HTML (``draw_for_print``). Text is
 wrapped with the metrics of the Andika font the PDFs use, which is wider than the
 fallback fonts a browser picks, so wrapped lines fit on the web too.
 """
@@ -25,14 +26,14 @@ KINDS = ("start", "step", "decision", "end")
 WIDTH = 640
 MARGIN = 6
 MAIN_W = 344
-GAP = 60            # between the main column and the side column (arrow and its label)
+GAP = 60  # between the main column and the side column (arrow and its label)
 SIDE_W = WIDTH - 2 * MARGIN - MAIN_W - GAP
 FONT_SIZE = 14.0
 LINE_H = 18.0
 PAD_X = 12.0
 PAD_Y = 9.0
-POINT = 12.0        # how far a question's pointed ends reach in
-ROW_GAP = 30.0      # vertical space for the arrow between two steps
+POINT = 12.0  # how far a question's pointed ends reach in
+ROW_GAP = 30.0  # vertical space for the arrow between two steps
 LABEL_SIZE = 13.0
 ARROW = 7.0
 
@@ -44,20 +45,20 @@ class Branch:
     label: str
     text: str
     kind: str = "step"
-    rejoin: bool = False     # an arrow leads back into the next step of the column
+    rejoin: bool = False  # an arrow leads back into the next step of the column
 
 
 @dataclass(frozen=True)
 class Step:
     text: str
-    kind: str = "step"            # start | step | decision | end
+    kind: str = "step"  # start | step | decision | end
     branch: Branch | None = None
-    down_label: str = ""          # label on the arrow to the next step (e.g. "No")
+    down_label: str = ""  # label on the arrow to the next step (e.g. "No")
 
 
 @dataclass(frozen=True)
 class Chart:
-    key: str                      # used for element ids; unique within a page
+    key: str  # used for element ids; unique within a page
     title: str
     description: str
     steps: tuple[Step, ...]
@@ -65,8 +66,8 @@ class Chart:
 
 @dataclass(frozen=True)
 class Colours:
-    stroke: str                   # box borders and arrows (the school's strong colour)
-    fill: str                     # start and end boxes (the school's pale colour)
+    stroke: str  # box borders and arrows (the school's strong colour)
+    fill: str  # start and end boxes (the school's pale colour)
     question: str = "#fff4cc"
     ink: str = "#1b1b1b"
 
@@ -76,6 +77,7 @@ class ChartError(ValueError):
 
 
 # ------------------------------------------------------------------ text measuring
+
 
 @cache
 def _metrics(bold: bool) -> tuple[dict[int, float], float]:
@@ -88,6 +90,16 @@ def _metrics(bold: bool) -> tuple[dict[int, float], float]:
     widths = {code: hmtx[glyph][0] / units for code, glyph in font.getBestCmap().items()}
     fallback = hmtx[".notdef"][0] / units if ".notdef" in hmtx else 0.6
     return widths, fallback
+
+
+@cache
+def _vertical_metrics(bold: bool) -> tuple[float, float]:
+    """The font's ascent and descent, in em (where text sits in its line box)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(FONT_DIR / ("Andika-Bold.ttf" if bold else "Andika-Regular.ttf"), lazy=True)
+    units = font["head"].unitsPerEm
+    return font["hhea"].ascent / units, -font["hhea"].descent / units
 
 
 def text_width(text: str, size: float = FONT_SIZE, bold: bool = False) -> float:
@@ -119,6 +131,7 @@ def wrap(text: str, width: float, size: float = FONT_SIZE, bold: bool = False) -
 
 
 # ------------------------------------------------------------------ layout
+
 
 @dataclass(frozen=True)
 class _Box:
@@ -155,84 +168,181 @@ def check(chart: Chart) -> None:
     for i, step in enumerate(chart.steps):
         for kind in (step.kind, step.branch.kind if step.branch else "step"):
             if kind not in KINDS:
-                raise ChartError(f"{chart.key}: step {i + 1}: kind {kind!r} is not one of "
-                                 f"{', '.join(KINDS)}")
+                raise ChartError(
+                    f"{chart.key}: step {i + 1}: kind {kind!r} is not one of {', '.join(KINDS)}"
+                )
         if step.branch and step.branch.rejoin:
             following = chart.steps[i + 1] if i + 1 < len(chart.steps) else None
             if following is None or following.branch is not None:
-                raise ChartError(f"{chart.key}: step {i + 1}: a side step can only rejoin a "
-                                 "next step that has no side step of its own")
+                raise ChartError(
+                    f"{chart.key}: step {i + 1}: a side step can only rejoin a "
+                    "next step that has no side step of its own"
+                )
+
+
+@dataclass(frozen=True)
+class _Text:
+    """One line of text: ``x`` is its anchor (start or middle), ``y`` its baseline."""
+
+    text: str
+    x: float
+    y: float
+    anchor: str = "middle"
+    size: float = FONT_SIZE
+    bold: bool = False
 
 
 def draw(chart: Chart, colours: Colours) -> str:
     """The chart as one line of inline SVG markup (no blank lines, safe inside Markdown)."""
+    items, height = _layout(chart, colours)
+    parts = [item if isinstance(item, str) else _svg_text(item, colours) for item in items]
+    return _svg(chart, parts, height)
+
+
+def draw_for_print(chart: Chart, colours: Colours) -> str:
+    """The chart for WeasyPrint: the same picture, with its words as positioned HTML.
+
+    WeasyPrint lays SVG text out one letter at a time, which made the four charts cost half
+    a second of every policy PDF; HTML text costs next to nothing. The SVG keeps its
+    title, so the PDF still tags the chart as a /Figure with that alternative text.
+    """
+    items, height = _layout(chart, colours)
+    shapes = [item for item in items if isinstance(item, str)]
+    words = [_html_text(item) for item in items if isinstance(item, _Text)]
+    return (
+        f'<div class="esafety-flowchart-print" style="width: {WIDTH}px; '
+        f'height: {_n(height)}px">' + _svg(chart, shapes, height) + "".join(words) + "</div>"
+    )
+
+
+def _layout(chart: Chart, colours: Colours) -> tuple[list[str | _Text], float]:
+    """The chart's shapes (SVG markup) and lines of text, in reading order, and its height."""
     check(chart)
-    parts: list[str] = []
+    parts: list[str | _Text] = []
     side_x = MARGIN + MAIN_W + GAP
     y = MARGIN
     previous: _Box | None = None
     pending_rejoin: _Box | None = None
     for step in chart.steps:
         main = _box(MARGIN, y, MAIN_W, step.kind, step.text)
-        side = _box(side_x, y, SIDE_W, step.branch.kind, step.branch.text) if step.branch \
-            else None
+        side = _box(side_x, y, SIDE_W, step.branch.kind, step.branch.text) if step.branch else None
         if previous is not None:
             parts += _arrow([(previous.cx, previous.bottom), (main.cx, main.y)], colours)
         if pending_rejoin is not None:
             mid = main.y + main.h / 2
-            parts += _arrow([(pending_rejoin.cx, pending_rejoin.bottom),
-                             (pending_rejoin.cx, mid), (main.right, mid)], colours)
+            parts += _arrow(
+                [
+                    (pending_rejoin.cx, pending_rejoin.bottom),
+                    (pending_rejoin.cx, mid),
+                    (main.right, mid),
+                ],
+                colours,
+            )
             pending_rejoin = None
         parts += _shape(main, colours)
         if side is not None and step.branch is not None:
             parts += _shape(side, colours)
             level = y + min(main.h, side.h) / 2
             parts += _arrow([(main.right, level), (side.x, level)], colours)
-            parts.append(_label(step.branch.label, (main.right + side.x) / 2, level - 5,
-                                "middle", colours))
+            parts.append(
+                _Text(
+                    step.branch.label,
+                    (main.right + side.x) / 2,
+                    level - 5,
+                    size=LABEL_SIZE,
+                    bold=True,
+                )
+            )
             if step.branch.rejoin:
                 pending_rejoin = side
         row_h = max(main.h, side.h if side else 0)
         if step.down_label:
-            parts.append(_label(step.down_label, main.cx + 8, main.bottom + ROW_GAP / 2 + 4,
-                                "start", colours))
+            parts.append(
+                _Text(
+                    step.down_label,
+                    main.cx + 8,
+                    main.bottom + ROW_GAP / 2 + 4,
+                    anchor="start",
+                    size=LABEL_SIZE,
+                    bold=True,
+                )
+            )
         previous = main
         y += row_h + ROW_GAP
-    height = y - ROW_GAP + MARGIN
-    return _svg(chart, parts, height)
+    return parts, y - ROW_GAP + MARGIN
 
 
 def _svg(chart: Chart, parts: list[str], height: float) -> str:
     title_id, desc_id = f"fc-{chart.key}-title", f"fc-{chart.key}-desc"
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="esafety-flowchart" '
-            f'viewBox="0 0 {WIDTH} {_n(height)}" width="{WIDTH}" height="{_n(height)}" '
-            f'role="img" aria-labelledby="{title_id}" aria-describedby="{desc_id}" '
-            f'font-family={quoteattr(FONT_FAMILY)} font-size="{_n(FONT_SIZE)}">')
-    meta = (f'<title id="{title_id}">{escape(chart.title)}</title>'
-            f'<desc id="{desc_id}">{escape(chart.description)}</desc>')
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="esafety-flowchart" '
+        f'viewBox="0 0 {WIDTH} {_n(height)}" width="{WIDTH}" height="{_n(height)}" '
+        f'role="img" aria-labelledby="{title_id}" aria-describedby="{desc_id}" '
+        f'font-family={quoteattr(FONT_FAMILY)} font-size="{_n(FONT_SIZE)}">'
+    )
+    meta = (
+        f'<title id="{title_id}">{escape(chart.title)}</title>'
+        f'<desc id="{desc_id}">{escape(chart.description)}</desc>'
+    )
     return head + meta + "".join(parts) + "</svg>"
 
 
-def _shape(box: _Box, colours: Colours) -> list[str]:
+def _shape(box: _Box, colours: Colours) -> list[str | _Text]:
     stroke = f'stroke="{colours.stroke}" stroke-width="2"'
     if box.kind == "decision":
         x, y, w, h, p = box.x, box.y, box.w, box.h, POINT
-        points = [(x + p, y), (x + w - p, y), (x + w, y + h / 2), (x + w - p, y + h),
-                  (x + p, y + h), (x, y + h / 2)]
-        outline = (f'<polygon points="{" ".join(f"{_n(a)},{_n(b)}" for a, b in points)}" '
-                   f'fill="{colours.question}" {stroke}/>')
+        points = [
+            (x + p, y),
+            (x + w - p, y),
+            (x + w, y + h / 2),
+            (x + w - p, y + h),
+            (x + p, y + h),
+            (x, y + h / 2),
+        ]
+        outline = (
+            f'<polygon points="{" ".join(f"{_n(a)},{_n(b)}" for a, b in points)}" '
+            f'fill="{colours.question}" {stroke}/>'
+        )
     else:
         fill = colours.fill if box.kind in ("start", "end") else "#ffffff"
         radius = 14 if box.kind in ("start", "end") else 3
-        outline = (f'<rect x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" '
-                   f'height="{_n(box.h)}" rx="{radius}" fill="{fill}" {stroke}/>')
-    weight = ' font-weight="bold"' if box.kind == "decision" else ""
-    text = []
-    for i, line in enumerate(box.lines):
-        baseline = box.y + PAD_Y + LINE_H * i + LINE_H * 0.75
-        text.append(f'<text x="{_n(box.cx)}" y="{_n(baseline)}" text-anchor="middle" '
-                    f'fill="{colours.ink}"{weight}>{escape(line)}</text>')
-    return [outline, *text]
+        outline = (
+            f'<rect x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" '
+            f'height="{_n(box.h)}" rx="{radius}" fill="{fill}" {stroke}/>'
+        )
+    lines = [
+        _Text(line, box.cx, box.y + PAD_Y + LINE_H * i + LINE_H * 0.75, bold=box.kind == "decision")
+        for i, line in enumerate(box.lines)
+    ]
+    return [outline, *lines]
+
+
+def _svg_text(item: _Text, colours: Colours) -> str:
+    size = "" if item.size == FONT_SIZE else f' font-size="{_n(item.size)}"'
+    weight = ' font-weight="bold"' if item.bold else ""
+    return (
+        f'<text x="{_n(item.x)}" y="{_n(item.y)}" text-anchor="{item.anchor}"{weight}'
+        f'{size} fill="{colours.ink}">{escape(item.text)}</text>'
+    )
+
+
+def _html_text(item: _Text) -> str:
+    """A line as an absolutely placed span whose baseline falls where the SVG's would."""
+    ascent, descent = _vertical_metrics(item.bold)
+    line_h = LINE_H * item.size / FONT_SIZE
+    top = item.y - (line_h - (ascent + descent) * item.size) / 2 - ascent * item.size
+    if item.anchor == "middle":
+        half = min(item.x, WIDTH - item.x)
+        left, box_w = item.x - half, 2 * half
+    else:
+        left, box_w = item.x, WIDTH - item.x
+    align = "center" if item.anchor == "middle" else "left"
+    weight = "; font-weight: 700" if item.bold else ""
+    return (
+        f'<span style="left: {_n(left)}px; top: {_n(top)}px; width: {_n(box_w)}px; '
+        f"text-align: {align}; font-size: {_n(item.size)}px; line-height: {_n(line_h)}px"
+        f'{weight}">{escape(item.text)}</span>'
+    )
 
 
 def _arrow(points: list[tuple[float, float]], colours: Colours) -> list[str]:
@@ -247,14 +357,10 @@ def _arrow(points: list[tuple[float, float]], colours: Colours) -> list[str]:
     line_points = [*points[:-1], base]
     path = " ".join(f"{_n(a)},{_n(b)}" for a, b in line_points)
     head = " ".join(f"{_n(a)},{_n(b)}" for a, b in (points[-1], left, right))
-    return [f'<polyline points="{path}" fill="none" stroke="{colours.stroke}" '
-            f'stroke-width="2"/>',
-            f'<polygon points="{head}" fill="{colours.stroke}"/>']
-
-
-def _label(text: str, x: float, y: float, anchor: str, colours: Colours) -> str:
-    return (f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" font-weight="bold" '
-            f'font-size="{_n(LABEL_SIZE)}" fill="{colours.ink}">{escape(text)}</text>')
+    return [
+        f'<polyline points="{path}" fill="none" stroke="{colours.stroke}" stroke-width="2"/>',
+        f'<polygon points="{head}" fill="{colours.stroke}"/>',
+    ]
 
 
 def _n(value: float) -> str:

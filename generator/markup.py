@@ -24,8 +24,7 @@ _MD_ACTIVE = re.compile(r"[&<>\\`*_\[\]{}#|~^:]")
 _LINE_START = re.compile(r"^([-+=>]|\d+[.)])(?=\s|$)")
 _SPACE = re.compile(r"\s+")
 
-MARKDOWN_EXTENSIONS = ["abbr", "admonition", "attr_list", "def_list", "md_in_html", "tables",
-                       "toc"]
+MARKDOWN_EXTENSIONS = ["abbr", "admonition", "attr_list", "def_list", "md_in_html", "tables", "toc"]
 
 
 def md_escape(value: Any) -> str:
@@ -102,5 +101,6 @@ def icon_svg(name: str) -> str:
 def inline_icon(name: str, css_class: str = "esafety-icon") -> Markup:
     """An icon to sit beside text on a web page: decorative, so hidden from screen readers."""
     svg = icon_svg(name).replace(
-        "<svg ", f'<svg class="{css_class}" aria-hidden="true" focusable="false" ', 1)
+        "<svg ", f'<svg class="{css_class}" aria-hidden="true" focusable="false" ', 1
+    )
     return Markup(svg)

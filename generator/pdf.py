@@ -43,7 +43,7 @@ class RenderedPdf:
     data: bytes
     pages: int
     warnings: tuple[str, ...]
-    html: str = ""           # the print HTML as finally laid out (for caching and benchmarks)
+    html: str = ""  # the print HTML as finally laid out (for caching and benchmarks)
 
 
 def print_environment(template_dirs: list[Path]) -> Environment:
@@ -65,8 +65,12 @@ def print_environment(template_dirs: list[Path]) -> Environment:
 def css_string(value: object) -> Markup:
     """A value as the inside of a CSS string ("..."): everything but plain letters, digits
     and spaces is hex-escaped, so no value can end the string or the <style> element."""
-    return Markup("".join(ch if ch.isalnum() or ch == " " else f"\\{ord(ch):x} "
-                          for ch in markup.format_value(value)))
+    return Markup(
+        "".join(
+            ch if ch.isalnum() or ch == " " else f"\\{ord(ch):x} "
+            for ch in markup.format_value(value)
+        )
+    )
 
 
 @cache
@@ -108,15 +112,21 @@ class PrintJob:
         self.base_pt = POSTER_BASE_PT.get(_poster_key(doc), 11.0) * self.context["paper_factor"]
 
     def html(self, scale: float = 1.0) -> str:
-        return render_html(self.env, self.doc,
-                           {**self.context, "scale": scale, "base_pt": self.base_pt})
+        return render_html(
+            self.env, self.doc, {**self.context, "scale": scale, "base_pt": self.base_pt}
+        )
 
     def cache_key(self) -> str:
         """Changes whenever anything that could change the PDF's bytes changes."""
         digest = hashlib.sha256()
-        for part in (self.doc.filename, f"{self.doc.one_page}{self.doc.max_pages}", PDF_VARIANT,
-                     _weasyprint_version(),
-                     _folder_fingerprint(tuple(self.pack.search_dirs)), self.html()):
+        for part in (
+            self.doc.filename,
+            f"{self.doc.one_page}{self.doc.max_pages}",
+            PDF_VARIANT,
+            _weasyprint_version(),
+            _folder_fingerprint(tuple(self.pack.search_dirs)),
+            self.html(),
+        ):
             digest.update(part.encode("utf-8"))
             digest.update(b"\0")
         return digest.hexdigest()
@@ -133,18 +143,22 @@ def render_pdf(pack: Pack, doc: PrintDoc) -> RenderedPdf:
     def layout(scale: float) -> Any:
         html = job.html(scale)
         document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
-            pdf_variant=PDF_VARIANT)
+            pdf_variant=PDF_VARIANT
+        )
         sources[id(document)] = html
         return document
 
     with _captured_warnings() as warnings:
         document = fit_one_page(layout, doc.filename) if doc.one_page else layout(1.0)
         if doc.max_pages and len(document.pages) > doc.max_pages:
-            raise BuildError(f"{doc.filename}: runs to {len(document.pages)} pages; it must fit "
-                             f"on {doc.max_pages} (shorten the longest values in the config)")
+            raise BuildError(
+                f"{doc.filename}: runs to {len(document.pages)} pages; it must fit "
+                f"on {doc.max_pages} (shorten the longest values in the config)"
+            )
         data = document.write_pdf(pdf_variant=PDF_VARIANT)
-    return RenderedPdf(doc.filename, data, len(document.pages), tuple(warnings),
-                       sources[id(document)])
+    return RenderedPdf(
+        doc.filename, data, len(document.pages), tuple(warnings), sources[id(document)]
+    )
 
 
 @cache
@@ -160,8 +174,12 @@ def _folder_fingerprint(folders: tuple[Path, ...]) -> str:
     Files are re-read only when their size or modification time changes, so a long
     ``esafety serve`` session notices edits without hashing the fonts every build.
     """
-    files = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size)
-                  for folder in folders for p in sorted(folder.rglob("*")) if p.is_file())
+    files = tuple(
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size)
+        for folder in folders
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    )
     return _hash_files(files)
 
 
@@ -201,7 +219,7 @@ def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
                 return document
         else:
             high = scale
-        guess = scale * room ** 0.5 * 0.99
+        guess = scale * room**0.5 * 0.99
         if not low < guess < high:
             guess = (low + high) / 2 if low else scale * FIT_STEP
         guess = min(guess, MAX_SCALE)
@@ -212,8 +230,10 @@ def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
     if best is None and len(document.pages) == 1:
         best = document
     if best is None:
-        raise BuildError(f"{filename}: does not fit on one page even with the type scaled "
-                         f"to {scale:.0%}; shorten the text")
+        raise BuildError(
+            f"{filename}: does not fit on one page even with the type scaled "
+            f"to {scale:.0%}; shorten the text"
+        )
     return best
 
 

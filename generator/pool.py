@@ -73,8 +73,11 @@ class PdfRenderer:
             self._submit(schools, missing)
         return handles
 
-    def _submit(self, schools: list[tuple[Pack, BuildCache | None]],
-                missing: list[tuple[int, PrintDoc, SchoolPdfs]]) -> None:
+    def _submit(
+        self,
+        schools: list[tuple[Pack, BuildCache | None]],
+        missing: list[tuple[int, PrintDoc, SchoolPdfs]],
+    ) -> None:
         count = min(len(missing), self.workers or os.cpu_count() or 1)
         if count <= 1 or "fork" not in multiprocessing.get_all_start_methods():
             for index, doc, handle in missing:  # one process: render here, in order
@@ -86,8 +89,9 @@ class PdfRenderer:
                 handle.pending[doc.filename] = future
             return
         _PACKS[:] = [pack for pack, _cache in schools]
-        self.pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
-                                        initializer=_warm_worker)
+        self.pool = ProcessPoolExecutor(
+            count, mp_context=multiprocessing.get_context("fork"), initializer=_warm_worker
+        )
         # Longest documents first, so the policy does not start last.
         for index, doc, handle in sorted(missing, key=lambda m: -_weight(m[1])):
             handle.pending[doc.filename] = self.pool.submit(_render_in_worker, index, doc)

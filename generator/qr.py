@@ -16,8 +16,18 @@ def qr_svg(url: str) -> bytes:
     """
     code = segno.make(url, error="m", micro=False, boost_error=False)
     buffer = io.BytesIO()
-    code.save(buffer, kind="svg", scale=1, border=4, dark="#000000", light="#ffffff",
-              xmldecl=False, omitsize=True, svgclass=None, lineclass=None)
+    code.save(
+        buffer,
+        kind="svg",
+        scale=1,
+        border=4,
+        dark="#000000",
+        light="#ffffff",
+        xmldecl=False,
+        omitsize=True,
+        svgclass=None,
+        lineclass=None,
+    )
     return buffer.getvalue()
 
 

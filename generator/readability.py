@@ -57,5 +57,4 @@ def flesch_kincaid_grade(texts: list[str]) -> float:
     if not words:
         return 0.0
     total_syllables = sum(syllables(w) for w in words)
-    return (0.39 * len(words) / len(all_sentences)
-            + 11.8 * total_syllables / len(words) - 15.59)
+    return 0.39 * len(words) / len(all_sentences) + 11.8 * total_syllables / len(words) - 15.59

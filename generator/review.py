@@ -33,6 +33,7 @@ _ATTR_LIST = re.compile(r"\s*\{:[^}]*\}\s*$")
 
 # ---------------------------------------------------------------- snapshots
 
+
 def policy_snapshot(composer: Composer) -> dict[str, Any]:
     """The policy's words as they stand, section by section, paragraph by paragraph."""
     from .documents.policy import policy_composer
@@ -42,9 +43,14 @@ def policy_snapshot(composer: Composer) -> dict[str, Any]:
     sections = []
     for part in policy.composed_parts(for_print=True):
         for section, text in zip(part["sections"], part["markdown"], strict=True):
-            sections.append({"id": section.id, "number": section.number,
-                             "title": to_plain_text(section.title),
-                             "paragraphs": paragraphs(str(text))[1:]})  # [0] is the heading
+            sections.append(
+                {
+                    "id": section.id,
+                    "number": section.number,
+                    "title": to_plain_text(section.title),
+                    "paragraphs": paragraphs(str(text))[1:],
+                }
+            )  # [0] is the heading
     return {
         "school": config.school.name,
         "version": config.review.version,
@@ -97,19 +103,24 @@ def snapshots(project_dir: Path) -> list[dict[str, Any]]:
 
 def previous_snapshot(project_dir: Path, config: Config) -> dict[str, Any] | None:
     current = config.review.approved_on.isoformat()
-    older = [s for s in snapshots(project_dir)
-             if s["version"] != config.review.version and s["approved_on"] <= current]
+    older = [
+        s
+        for s in snapshots(project_dir)
+        if s["version"] != config.review.version and s["approved_on"] <= current
+    ]
     return older[-1] if older else None
 
 
 def save_snapshot(project_dir: Path, snapshot: dict[str, Any]) -> Path:
     folder = project_dir / REVIEWS_DIR / _safe_folder_name(snapshot["version"])
     if (folder / SNAPSHOT).exists():
-        raise UsageError(f"{folder / SNAPSHOT}: a snapshot of version {snapshot['version']} "
-                         "already exists")
+        raise UsageError(
+            f"{folder / SNAPSHOT}: a snapshot of version {snapshot['version']} already exists"
+        )
     folder.mkdir(parents=True)
-    (folder / SNAPSHOT).write_text(json.dumps(snapshot, indent=1, ensure_ascii=False) + "\n",
-                                   encoding="utf-8")
+    (folder / SNAPSHOT).write_text(
+        json.dumps(snapshot, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (folder / "policy.md").write_text(_as_text(snapshot), encoding="utf-8")
     return folder
 
@@ -121,9 +132,13 @@ def _safe_folder_name(version: str) -> str:
 
 def _as_text(snapshot: dict[str, Any]) -> str:
     """A readable copy of the snapshot, for people and for version control."""
-    lines = [f"# Online Safety Policy, {snapshot['school']}", "",
-             f"Version {snapshot['version']}, approved {snapshot['approved_on']}"
-             + (f" by {snapshot['approved_by']}" if snapshot.get("approved_by") else ""), ""]
+    lines = [
+        f"# Online Safety Policy, {snapshot['school']}",
+        "",
+        f"Version {snapshot['version']}, approved {snapshot['approved_on']}"
+        + (f" by {snapshot['approved_by']}" if snapshot.get("approved_by") else ""),
+        "",
+    ]
     for section in snapshot["sections"]:
         lines += [f"## {section['number']}. {section['title']}", ""]
         lines += [p + "\n" for p in section["paragraphs"]]
@@ -132,16 +147,20 @@ def _as_text(snapshot: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------- starting a review
 
-def start_review(config_path: Path, version: str, approved_on: dt.date,
-                 approved_by: str | None = None) -> Path:
+
+def start_review(
+    config_path: Path, version: str, approved_on: dt.date, approved_by: str | None = None
+) -> Path:
     """Snapshot the current policy, then record the new version in the config file."""
     project_dir = config_path.resolve().parent
     config = load_config(config_path, project_dir)
     if version == config.review.version:
         raise UsageError(f"--version {version}: that is the current version; give the new one")
     if approved_on <= config.review.approved_on:
-        raise UsageError(f"--approved-on {approved_on.isoformat()}: must be after the current "
-                         f"approval date, {config.review.approved_on.isoformat()}")
+        raise UsageError(
+            f"--approved-on {approved_on.isoformat()}: must be after the current "
+            f"approval date, {config.review.approved_on.isoformat()}"
+        )
     folder = save_snapshot(project_dir, policy_snapshot(Composer(config, project_dir)))
     updated = _edit_review(config_path, config, version, approved_on, approved_by)
     config_path.write_text(updated, encoding="utf-8")
@@ -149,23 +168,31 @@ def start_review(config_path: Path, version: str, approved_on: dt.date,
     return folder
 
 
-def _edit_review(config_path: Path, config: Config, version: str, approved_on: dt.date,
-                 approved_by: str | None) -> str:
+def _edit_review(
+    config_path: Path, config: Config, version: str, approved_on: dt.date, approved_by: str | None
+) -> str:
     """The config text with review.* changed on their own lines; comments are kept."""
     doc = read_yaml(config_path)
     lines = config_path.read_text(encoding="utf-8").splitlines(keepends=True)
-    changes = {("review", "version"): json.dumps(version, ensure_ascii=False),
-               ("review", "approved_on"): approved_on.isoformat()}
+    changes = {
+        ("review", "version"): json.dumps(version, ensure_ascii=False),
+        ("review", "approved_on"): approved_on.isoformat(),
+    }
     if approved_by:
         changes[("review", "approved_by")] = json.dumps(approved_by, ensure_ascii=False)
     for path, value in changes.items():
         if path not in doc.lines:
-            raise UsageError(f"{config_path}: review.{path[1]} must be on a line of its own "
-                             "to be updated; edit it by hand")
+            raise UsageError(
+                f"{config_path}: review.{path[1]} must be on a line of its own "
+                "to be updated; edit it by hand"
+            )
         index = doc.lines[path] - 1
-        lines[index] = re.sub(rf"^(\s*{path[1]}\s*:\s*)([^#\n]*?)(\s*(#.*)?)$",
-                              lambda m, v=value: m.group(1) + v + m.group(3), lines[index],
-                              count=1)
+        lines[index] = re.sub(
+            rf"^(\s*{path[1]}\s*:\s*)([^#\n]*?)(\s*(#.*)?)$",
+            lambda m, v=value: m.group(1) + v + m.group(3),
+            lines[index],
+            count=1,
+        )
     explicit = config.review.next_review
     if explicit and explicit <= approved_on:
         index = doc.lines[("review", "next_review")] - 1
@@ -175,11 +202,12 @@ def _edit_review(config_path: Path, config: Config, version: str, approved_on: d
 
 # ---------------------------------------------------------------- comparing
 
+
 @dataclass
 class SectionChange:
     number: int
     title: str
-    status: str                          # changed | added | removed
+    status: str  # changed | added | removed
     paragraphs: list[Markup] = field(default_factory=list)
     words_added: int = 0
     words_removed: int = 0
@@ -217,9 +245,16 @@ def compare(previous: dict[str, Any], current: dict[str, Any]) -> Comparison:
         old = old_sections.get(section["id"])
         if old is None:
             words = sum(len(p.split()) for p in section["paragraphs"])
-            changes.append(SectionChange(section["number"], section["title"], "added",
-                                         [Markup(f"<ins>{md_escape(p)}</ins>")
-                                          for p in section["paragraphs"]], words, 0))
+            changes.append(
+                SectionChange(
+                    section["number"],
+                    section["title"],
+                    "added",
+                    [Markup(f"<ins>{md_escape(p)}</ins>") for p in section["paragraphs"]],
+                    words,
+                    0,
+                )
+            )
             continue
         change = _compare_section(old, section, masks)
         if change:
@@ -227,9 +262,16 @@ def compare(previous: dict[str, Any], current: dict[str, Any]) -> Comparison:
     for section in previous["sections"]:
         if section["id"] not in new_sections:
             words = sum(len(p.split()) for p in section["paragraphs"])
-            changes.append(SectionChange(section["number"], section["title"], "removed",
-                                         [Markup(f"<del>{md_escape(p)}</del>")
-                                          for p in section["paragraphs"]], 0, words))
+            changes.append(
+                SectionChange(
+                    section["number"],
+                    section["title"],
+                    "removed",
+                    [Markup(f"<del>{md_escape(p)}</del>") for p in section["paragraphs"]],
+                    0,
+                    words,
+                )
+            )
     return Comparison(previous, current, changes)
 
 
@@ -242,8 +284,12 @@ def _review_masks(previous: dict[str, Any], current: dict[str, Any]) -> list[tup
             if key == "version":
                 pairs.append((old, new))
             else:
-                pairs.append((format_date(dt.date.fromisoformat(old)),
-                              format_date(dt.date.fromisoformat(new))))
+                pairs.append(
+                    (
+                        format_date(dt.date.fromisoformat(old)),
+                        format_date(dt.date.fromisoformat(new)),
+                    )
+                )
     return pairs
 
 
@@ -259,8 +305,9 @@ def _unmask(text: str, masks: list[tuple[str, str]]) -> str:
     return text
 
 
-def _compare_section(old: dict[str, Any], new: dict[str, Any],
-                     masks: list[tuple[str, str]]) -> SectionChange | None:
+def _compare_section(
+    old: dict[str, Any], new: dict[str, Any], masks: list[tuple[str, str]]
+) -> SectionChange | None:
     before = [_mask(p, masks, 0) for p in old["paragraphs"]]
     after = [_mask(p, masks, 1) for p in new["paragraphs"]]
     if before == after and old["title"] == new["title"]:
@@ -281,8 +328,9 @@ def _compare_section(old: dict[str, Any], new: dict[str, Any],
     return change
 
 
-def word_diff(old: str, new: str, masks: list[tuple[str, str]] | None = None
-              ) -> tuple[Markup, int, int]:
+def word_diff(
+    old: str, new: str, masks: list[tuple[str, str]] | None = None
+) -> tuple[Markup, int, int]:
     """One paragraph's tracked changes as HTML, with counts of words added and removed."""
     masks = masks or []
     a, b = old.split(), new.split()

@@ -35,7 +35,7 @@ def first_weekday_of_september(year: int) -> dt.date:
 class Event:
     key: str
     start: dt.date
-    end: dt.date          # inclusive
+    end: dt.date  # inclusive
     title: str
     description: str
 
@@ -46,8 +46,13 @@ class Event:
 
 
 def _escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
 
 
 def _fold(line: str) -> str:
@@ -65,8 +70,14 @@ def _fold(line: str) -> str:
 
 def to_icalendar(name: str, events: list[Event], stamp: dt.date) -> bytes:
     """A valid iCalendar file of all-day events (imports into Outlook and Google Calendar)."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//esafety-pack//Online safety calendar//EN",
-             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(name)}"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//esafety-pack//Online safety calendar//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{_escape(name)}",
+    ]
     dtstamp = stamp.strftime("%Y%m%dT000000Z")
     for event in events:
         lines += [

@@ -38,8 +38,13 @@ def snapshot(config_path: Path) -> dict[Path, int]:
 class Preview:
     """A local server over a school's site that rebuilds it when its inputs change."""
 
-    def __init__(self, config_path: Path, site_dir: Path | None = None,
-                 host: str = "127.0.0.1", port: int = 8000):
+    def __init__(
+        self,
+        config_path: Path,
+        site_dir: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+    ):
         self.config_path = config_path
         self.site = (site_dir or config_path.resolve().parent / "site").resolve()
         self.stop_event = threading.Event()
@@ -84,8 +89,9 @@ class Preview:
         self.stop_event.set()
 
 
-def serve(config_path: Path, site_dir: Path | None, host: str = "127.0.0.1",
-          port: int = 8000) -> None:
+def serve(
+    config_path: Path, site_dir: Path | None, host: str = "127.0.0.1", port: int = 8000
+) -> None:
     preview = Preview(config_path, site_dir, host, port)
     log.info("Serving %s (Ctrl+C to stop)", preview.url)
     with contextlib.suppress(KeyboardInterrupt):

@@ -42,14 +42,17 @@ def write_project(pack: Pack, project: Path) -> Path:
         shutil.copyfile(pack.brand.logo_path, assets / f"logo{pack.brand.logo_path.suffix}")
     config_path = project / "mkdocs.yml"
     config_path.write_text(
-        yaml.safe_dump(mkdocs_settings(pack), sort_keys=False, allow_unicode=True),
-        encoding="utf-8")
+        yaml.safe_dump(mkdocs_settings(pack), sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
     return config_path
 
 
 def _site_css(pack: Pack) -> str:
-    env = Environment(loader=FileSystemLoader([str(d) for d in pack.search_dirs]),
-                      undefined=StrictUndefined, autoescape=False)
+    env = Environment(
+        loader=FileSystemLoader([str(d) for d in pack.search_dirs]),
+        undefined=StrictUndefined,
+        autoescape=False,
+    )
     return env.get_template("site/esafety.css").render(brand=pack.brand)
 
 
@@ -65,7 +68,8 @@ def mkdocs_settings(pack: Pack) -> dict[str, Any]:
     settings["copyright"] = html.escape(
         f"{config.school.name} · online safety pack version {config.review.version}, "
         f"approved {format_date(config.review.approved_on)} · next review "
-        f"{format_date(config.next_review)}")
+        f"{format_date(config.next_review)}"
+    )
     if pack.brand.logo_path:
         logo = f"assets/logo{pack.brand.logo_path.suffix}"
         settings["theme"]["logo"] = logo
@@ -117,11 +121,17 @@ def run_zensical(config_path: Path) -> Path:
     """Build the same generated project with Zensical, Material's successor."""
     command = zensical_command()
     if command is None:
-        raise UsageError("--engine zensical: Zensical is not installed "
-                         "(pip install zensical, or run make test once to set it up)")
-    result = subprocess.run([command, "build", "-f", str(config_path), "--clean"],
-                            cwd=config_path.parent, capture_output=True, text=True,
-                            check=False)
+        raise UsageError(
+            "--engine zensical: Zensical is not installed "
+            "(pip install zensical, or run make test once to set it up)"
+        )
+    result = subprocess.run(
+        [command, "build", "-f", str(config_path), "--clean"],
+        cwd=config_path.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         last = (result.stderr or result.stdout).strip().splitlines()[-3:]
         raise BuildError("Zensical: " + " / ".join(last))

@@ -38,8 +38,11 @@ class _Loader(yaml.SafeLoader):
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise yaml.constructor.ConstructorError(
-                    None, None, "a key must be plain text, not a list or a mapping",
-                    key_node.start_mark)
+                    None,
+                    None,
+                    "a key must be plain text, not a list or a mapping",
+                    key_node.start_mark,
+                )
             mapping[key_node.value] = self.construct_object(value_node, deep=deep)
         return mapping
 
@@ -54,13 +57,16 @@ def _or_text(construct: Any) -> Any:
             return construct(loader, node)
         except (ValueError, KeyError, AttributeError, TypeError, OverflowError):
             return loader.construct_scalar(node)
+
     return constructor
 
 
-for _tag, _construct in (("timestamp", SafeConstructor.construct_yaml_timestamp),
-                         ("int", SafeConstructor.construct_yaml_int),
-                         ("float", SafeConstructor.construct_yaml_float),
-                         ("bool", SafeConstructor.construct_yaml_bool)):
+for _tag, _construct in (
+    ("timestamp", SafeConstructor.construct_yaml_timestamp),
+    ("int", SafeConstructor.construct_yaml_int),
+    ("float", SafeConstructor.construct_yaml_float),
+    ("bool", SafeConstructor.construct_yaml_bool),
+):
     _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _or_text(_construct))
 
 
@@ -98,8 +104,11 @@ def format_path(path: KeyPath) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
             continue
-        key = str(part) if str(part).isprintable() and str(part).strip() else json.dumps(
-            str(part), ensure_ascii=False)
+        key = (
+            str(part)
+            if str(part).isprintable() and str(part).strip()
+            else json.dumps(str(part), ensure_ascii=False)
+        )
         out += f".{key}" if out else key
     return out or "(top level)"
 
@@ -134,10 +143,17 @@ def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
         data = loader.construct_document(node)
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
-        raise ConfigError([Problem(name, line, "(syntax)",
-                                   f"YAML syntax error: the character #x{exc.character:04x} is "
-                                   "not allowed in YAML (a control character or binary data?)")]
-                          ) from None
+        raise ConfigError(
+            [
+                Problem(
+                    name,
+                    line,
+                    "(syntax)",
+                    f"YAML syntax error: the character #x{exc.character:04x} is "
+                    "not allowed in YAML (a control character or binary data?)",
+                )
+            ]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         raise ConfigError([Problem(name, *_syntax_error(exc))]) from None
     except yaml.YAMLError as exc:
@@ -156,15 +172,18 @@ def _check_depth(text: str, name: str) -> None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise ConfigError([Problem(name, event.start_mark.line + 1, "(syntax)",
-                                           _too_deep())])
+                raise ConfigError(
+                    [Problem(name, event.start_mark.line + 1, "(syntax)", _too_deep())]
+                )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
 
 def _too_deep() -> str:
-    return (f"lists or mappings nested more than {MAX_DEPTH} levels deep; refusing to read "
-            "them (a config nests only a few levels)")
+    return (
+        f"lists or mappings nested more than {MAX_DEPTH} levels deep; refusing to read "
+        "them (a config nests only a few levels)"
+    )
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str]:
@@ -177,8 +196,12 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str]:
     if "'\\t'" in what or "\t" in what:
         what += " (indent with spaces, not tabs)"
     context = exc.context_mark
-    if exc.context and context is not None and context.line + 1 != line \
-            and not exc.context.startswith("expected"):
+    if (
+        exc.context
+        and context is not None
+        and context.line + 1 != line
+        and not exc.context.startswith("expected")
+    ):
         what += f" ({exc.context} that starts on line {context.line + 1})"
     return line, "(syntax)", f"YAML syntax error: {what}"
 
@@ -198,15 +221,29 @@ def _index(
     where = path[:1]
     line = lines.get(where, node.start_mark.line + 1)
     if count[0] > MAX_NODES:
-        raise ConfigError([Problem(
-            name, line, format_path(where),
-            f"expands to more than {MAX_NODES:,} values through YAML aliases (*name); "
-            "refusing to read it (a YAML alias bomb?)")])
+        raise ConfigError(
+            [
+                Problem(
+                    name,
+                    line,
+                    format_path(where),
+                    f"expands to more than {MAX_NODES:,} values through YAML aliases (*name); "
+                    "refusing to read it (a YAML alias bomb?)",
+                )
+            ]
+        )
     if any(node is seen for seen in ancestors):
-        raise ConfigError([Problem(
-            name, line, format_path(where),
-            "a YAML alias (*name) refers to a value that contains it; refusing to read it")])
-    if len(ancestors) > MAX_DEPTH:   # nesting built from aliases (*a inside *b inside ...)
+        raise ConfigError(
+            [
+                Problem(
+                    name,
+                    line,
+                    format_path(where),
+                    "a YAML alias (*name) refers to a value that contains it; refusing to read it",
+                )
+            ]
+        )
+    if len(ancestors) > MAX_DEPTH:  # nesting built from aliases (*a inside *b inside ...)
         raise ConfigError([Problem(name, line, format_path(where), _too_deep())])
     ancestors += (node,)
     if isinstance(node, yaml.MappingNode):
@@ -215,14 +252,21 @@ def _index(
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
             if key == "<<":  # merge keys: <<: *base or <<: [*a, *b]
-                merged = value_node.value if isinstance(value_node, yaml.SequenceNode) \
-                    else [value_node]
+                merged = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
                 for source in merged:
                     _index(source, path, lines, problems, name, count, ancestors)
                 continue
             if key in seen:
-                problems.append(Problem(name, line, format_path(path + (key,)),
-                                        f"duplicate key (first given on line {seen[key]})"))
+                problems.append(
+                    Problem(
+                        name,
+                        line,
+                        format_path(path + (key,)),
+                        f"duplicate key (first given on line {seen[key]})",
+                    )
+                )
             seen.setdefault(key, line)
             # The last value given wins (as in YAML loaders), so its lines are the ones kept.
             lines[path + (key,)] = line

@@ -43,8 +43,9 @@ def write_school(folder: Path, data: dict[str, Any] | str, with_logo: bool = Tru
     """Write a config (a dict, or raw YAML text) into ``folder``; copy the sample logo."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "school_config.yaml"
-    text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True,
-                                                              sort_keys=False)
+    text = (
+        data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    )
     path.write_text(text, encoding="utf-8")
     if with_logo:
         (folder / "assets").mkdir(exist_ok=True)

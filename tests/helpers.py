@@ -22,15 +22,28 @@ import pypdf
 
 # Elements whose content a reader never sees as text.
 _INVISIBLE = {"script", "style", "template", "noscript", "svg", "title", "head"}
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-         "track", "wbr"}
+_VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 @dataclass
 class Element:
     tag: str
     attrs: dict[str, str]
-    text: str = ""          # direct and nested text (for script, style and li elements)
+    text: str = ""  # direct and nested text (for script, style and li elements)
 
 
 @dataclass
@@ -42,8 +55,11 @@ class ParsedHtml:
     styles: list[str] = field(default_factory=list)
 
     def find(self, tag: str, **attrs: str) -> list[Element]:
-        return [e for e in self.elements if e.tag == tag
-                and all(attr_has(e, k.rstrip("_"), v) for k, v in attrs.items())]
+        return [
+            e
+            for e in self.elements
+            if e.tag == tag and all(attr_has(e, k.rstrip("_"), v) for k, v in attrs.items())
+        ]
 
 
 def attr_has(element: Element, name: str, value: str) -> bool:
@@ -125,8 +141,9 @@ def squash(text: str) -> str:
 def pdf_text(path: Path) -> str:
     """The text of a PDF in reading order (pdftotext when installed, else pypdf)."""
     if shutil.which("pdftotext"):
-        out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"],
-                             capture_output=True, check=True)
+        out = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+        )
         return out.stdout.decode("utf-8")
     return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(path).pages)
 
@@ -136,8 +153,7 @@ def tree_digest(folder: Path) -> dict[str, str]:
     out = {}
     for path in sorted(folder.rglob("*")):
         if path.is_file() or path.is_symlink():
-            out[path.relative_to(folder).as_posix()] = hashlib.sha256(
-                path.read_bytes()).hexdigest()
+            out[path.relative_to(folder).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
@@ -163,8 +179,11 @@ def css_urls(css: str) -> list[str]:
 def line_of(text: str, needle: str, *, start: bool = False) -> int:
     """The 1-based number of the only line of ``text`` containing (or, with ``start``,
     starting with) ``needle``."""
-    hits = [i for i, line in enumerate(text.splitlines(), start=1)
-            if (line.startswith(needle) if start else needle in line)]
+    hits = [
+        i
+        for i, line in enumerate(text.splitlines(), start=1)
+        if (line.startswith(needle) if start else needle in line)
+    ]
     assert len(hits) == 1, f"{needle!r} is on lines {hits}, expected exactly one"
     return hits[0]
 
@@ -189,16 +208,29 @@ def rules_on_page(page: Path) -> list[str]:
 # browser, accessibility and privacy tests all read the same tour.
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 # The WCAG 2.0, 2.1 and 2.2 rules at levels A and AA.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # What the site's chrome is: none of it may show on paper.
-SITE_CHROME = (".md-header", ".md-tabs", ".md-sidebar", ".md-search", ".md-footer", ".md-top",
-               ".md-skip", ".md-overlay", ".md-content__button", ".headerlink")
+SITE_CHROME = (
+    ".md-header",
+    ".md-tabs",
+    ".md-sidebar",
+    ".md-search",
+    ".md-footer",
+    ".md-top",
+    ".md-skip",
+    ".md-overlay",
+    ".md-content__button",
+    ".headerlink",
+)
 # Icons drawn by the theme (Material for MkDocs) inside its own named buttons and links.
-THEME_ICONS = (".md-icon, .md-logo, .md-top, .md-footer__button, .md-nav__icon, "
-               ".md-content__button")
+THEME_ICONS = ".md-icon, .md-logo, .md-top, .md-footer__button, .md-nav__icon, .md-content__button"
 # Turns transitions off, so a test sees where things end up, not where they are mid-slide.
 NO_MOTION = "*, *::before, *::after { transition: none !important; animation: none !important; }"
 
@@ -213,8 +245,9 @@ def serve(site: Path) -> Iterator[str]:
     """Serve ``site`` on 127.0.0.1 at a free port; yield its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -243,13 +276,13 @@ class Visit:
 
     url: str
     problems: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)    # every URL the page asked for
+    requests: list[str] = field(default_factory=list)  # every URL the page asked for
     h1: list[str] = field(default_factory=list)
     text: str = ""
     script_text: str = ""
-    page: dict[str, Any] = field(default_factory=dict)   # see _PAGE_FACTS
+    page: dict[str, Any] = field(default_factory=dict)  # see _PAGE_FACTS
     printed: dict[str, Any] = field(default_factory=dict)  # see _PRINT_FACTS
-    axe: list[dict[str, Any]] | None = None              # axe-core's violations, if run
+    axe: list[dict[str, Any]] | None = None  # axe-core's violations, if run
 
 
 # Facts read from a loaded page in one call: cookies and storage, pictures without a text
@@ -349,8 +382,9 @@ class Visitor:
             waited += step_ms
             quiet = 0 if self.in_flight else quiet + 1
             if waited >= limit_ms:
-                self._note(f"still loading after {limit_ms} ms: "
-                           f"{sorted(r.url for r in self.in_flight)}")
+                self._note(
+                    f"still loading after {limit_ms} ms: {sorted(r.url for r in self.in_flight)}"
+                )
                 return
 
     @contextmanager
@@ -371,7 +405,8 @@ class Visitor:
         self.current.h1 = [t.strip() for t in page.locator("h1").all_inner_texts()]
         self.current.text = page.evaluate("document.body.innerText")
         self.current.script_text = page.evaluate(
-            "Array.from(document.scripts).map(s => s.text).join('\\n')")
+            "Array.from(document.scripts).map(s => s.text).join('\\n')"
+        )
         if audit:
             self.current.page = page.evaluate(_PAGE_FACTS, THEME_ICONS)
             page.emulate_media(media="print")
@@ -417,7 +452,7 @@ class Tour:
 
     base: str
     pages: dict[str, Visit]
-    cookies: list[dict[str, Any]]       # the browser context's cookies after the last page
+    cookies: list[dict[str, Any]]  # the browser context's cookies after the last page
 
 
 _TOURS: dict[Path, Tour] = {}
@@ -445,6 +480,9 @@ def run_axe(page: Any, context: str | None = None) -> list[dict[str, Any]]:
 
 def axe_summary(violations: list[dict[str, Any]]) -> list[str]:
     """One line per problem: rule, impact, element and axe's advice."""
-    return [f"{v['id']} ({v['impact']}): {' '.join(node['target'][-1:])}: "
-            + normalise_space(node.get("failureSummary", ""))[:240]
-            for v in violations for node in v["nodes"]]
+    return [
+        f"{v['id']} ({v['impact']}): {' '.join(node['target'][-1:])}: "
+        + normalise_space(node.get("failureSummary", ""))[:240]
+        for v in violations
+        for node in v["nodes"]
+    ]

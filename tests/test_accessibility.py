@@ -38,7 +38,8 @@ from generator.site import zensical_command
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
-    reason=f"{CHROMIUM} is missing: install Debian's chromium (make test-system-deps)")
+    reason=f"{CHROMIUM} is missing: install Debian's chromium (make test-system-deps)",
+)
 
 # Varied schools for axe: the sample primary (green, with a logo), a secondary in maroon
 # (#7b1e3a, no logo) and a Welsh middle school in bright red (#c8102e, darkened for white
@@ -60,6 +61,7 @@ def tours(browser: Any, built_sites: Any) -> Any:
 
 
 # ---------------------------------------------------------------- axe-core
+
 
 @pytest.mark.parametrize("school", AXE_SCHOOLS)
 def test_no_axe_violations_on_any_page(tours: Any, school: str) -> None:
@@ -85,9 +87,11 @@ def test_no_axe_violations_in_search_results(browser: Any, built_sites: Any) -> 
 def test_axe_is_not_blind(browser: Any, tmp_path: Path) -> None:
     """The same axe run reports the kinds of problem it is there to catch."""
     (tmp_path / "index.html").write_text(
-        '<!doctype html><html><head><title>t</title></head><body><main><h1>Bad</h1>'
+        "<!doctype html><html><head><title>t</title></head><body><main><h1>Bad</h1>"
         '<p style="color:#aaa">pale text</p><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
-        '<a href="x"></a></main></body></html>', encoding="utf-8")
+        '<a href="x"></a></main></body></html>',
+        encoding="utf-8",
+    )
     with serve(tmp_path) as base:
         page = browser.new_page()
         page.goto(base)
@@ -97,6 +101,7 @@ def test_axe_is_not_blind(browser: Any, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- text alternatives
+
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
 def test_every_picture_has_a_text_alternative(tours: Any, school: str) -> None:
@@ -211,8 +216,9 @@ FOCUS_PAGES = ["", "policy/incidents/", "parents/", "accessibility/"]
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_keyboard_focus_is_always_visible(browser: Any, built_sites: Any,
-                                          viewport: dict[str, int]) -> None:
+def test_keyboard_focus_is_always_visible(
+    browser: Any, built_sites: Any, viewport: dict[str, int]
+) -> None:
     """Tab through whole pages: every element that takes the focus is on screen, not
     covered or transparent, and outlined in a colour with 3:1 contrast against what is
     behind it (WCAG 2.4.7, 2.4.11 and 1.4.11)."""
@@ -227,8 +233,9 @@ def test_keyboard_focus_is_always_visible(browser: Any, built_sites: Any,
             assert problems == [], path
 
 
-def test_skip_link_comes_first_and_moves_focus_to_the_content(browser: Any,
-                                                              built_sites: Any) -> None:
+def test_skip_link_comes_first_and_moves_focus_to_the_content(
+    browser: Any, built_sites: Any
+) -> None:
     site = built_sites("primary").site_dir
     with visitor(browser, site, viewport=DESKTOP) as (v, page):
         for path in ["", "smart/", "policy/incidents/"]:
@@ -244,7 +251,7 @@ def test_skip_link_comes_first_and_moves_focus_to_the_content(browser: Any,
             assert page.evaluate(f"!!document.querySelector('article {target}')")
             page.keyboard.press("Tab")
             after = page.evaluate(FOCUS_FACTS)
-            assert after["in_article"], after     # past the header and the navigation
+            assert after["in_article"], after  # past the header and the navigation
 
 
 def test_phone_menu_opens_with_the_keyboard(browser: Any, built_sites: Any) -> None:
@@ -254,7 +261,7 @@ def test_phone_menu_opens_with_the_keyboard(browser: Any, built_sites: Any) -> N
     with visitor(browser, site, viewport=PHONE) as (v, page):
         open_page(v, page, "smart/")
         drawer = page.locator(".md-sidebar--primary")
-        assert drawer.bounding_box()["x"] + drawer.bounding_box()["width"] <= 0   # closed
+        assert drawer.bounding_box()["x"] + drawer.bounding_box()["width"] <= 0  # closed
         for facts in tab_through(page):
             if facts["in_drawer"]:
                 break
@@ -270,8 +277,9 @@ def test_phone_menu_opens_with_the_keyboard(browser: Any, built_sites: Any) -> N
         assert "parents and carers" in page.locator("article h1").inner_text().lower()
 
 
-def test_zensical_build_keeps_contrast_and_keyboard_use(browser: Any, built_sites: Any,
-                                                      tmp_path: Path) -> None:
+def test_zensical_build_keeps_contrast_and_keyboard_use(
+    browser: Any, built_sites: Any, tmp_path: Path
+) -> None:
     """The same project built by Zensical: axe finds nothing, and the focus stays visible
     while tabbing through a whole page, on a desktop and on a phone-sized screen (the
     site's CSS relies only on markup both engines write)."""
@@ -287,8 +295,15 @@ def test_zensical_build_keeps_contrast_and_keyboard_use(browser: Any, built_site
             assert problems == [], path
 
 
-REFLOW_PAGES = ["", "parents/", "policy/incidents/", "rules/ks3/", "downloads/",
-                "calendar/", "accessibility/"]
+REFLOW_PAGES = [
+    "",
+    "parents/",
+    "policy/incidents/",
+    "rules/ks3/",
+    "downloads/",
+    "calendar/",
+    "accessibility/",
+]
 
 
 def test_pages_reflow_at_320_pixels(browser: Any, built_sites: Any) -> None:
@@ -308,21 +323,29 @@ def test_pages_reflow_at_320_pixels(browser: Any, built_sites: Any) -> None:
 
 # ---------------------------------------------------------------- the statement
 
+
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
-def test_accessibility_statement_is_specific_to_the_school(built_sites: Any,
-                                                           school: str) -> None:
+def test_accessibility_statement_is_specific_to_the_school(built_sites: Any, school: str) -> None:
     config = Config.model_validate(school_data(school))
     page = parse_html(built_sites(school).site_dir / "accessibility" / "index.html")
     article = normalise_space(page.find("article")[0].text)
-    for words in ["WCAG) version 2.2 at level AA", "partially compliant", "Known limitations",
-                  "axe-core", "keyboard",
-                  "Public Sector Bodies (Websites and Mobile Applications) (No. 2) "
-                  "Accessibility Regulations 2018", "Equality Act 2010",
-                  f"last reviewed on {format_date(config.review.approved_on)}",
-                  f"due by {format_date(config.next_review)}", config.school.name]:
+    for words in [
+        "WCAG) version 2.2 at level AA",
+        "partially compliant",
+        "Known limitations",
+        "axe-core",
+        "keyboard",
+        "Public Sector Bodies (Websites and Mobile Applications) (No. 2) "
+        "Accessibility Regulations 2018",
+        "Equality Act 2010",
+        f"last reviewed on {format_date(config.review.approved_on)}",
+        f"due by {format_date(config.next_review)}",
+        config.school.name,
+    ]:
         assert words in article, words
-    mailto = [a.attrs["href"] for a in page.find("a")
-              if a.attrs.get("href", "").startswith("mailto:")]
+    mailto = [
+        a.attrs["href"] for a in page.find("a") if a.attrs.get("href", "").startswith("mailto:")
+    ]
     if config.school.email:
         assert f"mailto:{config.school.email}" in mailto
     if config.school.phone:
@@ -333,13 +356,14 @@ def test_accessibility_statement_is_specific_to_the_school(built_sites: Any,
 
 
 def test_accessibility_and_privacy_pages_are_in_the_navigation_and_on_the_home_page(
-        built_sites: Any) -> None:
+    built_sites: Any,
+) -> None:
     site = built_sites("infant_minimal").site_dir
     home = parse_html(site / "index.html")
     links = {a.attrs.get("href") for a in home.find("a")}
     assert {"accessibility/", "privacy/"} <= links
     html = (site / "index.html").read_text(encoding="utf-8")
-    section = html[html.index("About this site"):]
+    section = html[html.index("About this site") :]
     assert section.index("accessibility/") < section.index("privacy/")
 
 

@@ -22,7 +22,8 @@ from helpers import CHROMIUM, chromium, serve, site_paths, tour, visit_all, visi
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
-    reason=f"{CHROMIUM} is missing: install Debian's chromium (make test-system-deps)")
+    reason=f"{CHROMIUM} is missing: install Debian's chromium (make test-system-deps)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +56,14 @@ NAMES = [
 
 
 @pytest.mark.parametrize(("school", "path", "name"), NAMES, ids=[n for *_, n in NAMES])
-def test_names_read_exactly_in_the_browser(tours: Any, school: str, path: str,
-                                           name: str) -> None:
+def test_names_read_exactly_in_the_browser(tours: Any, school: str, path: str, name: str) -> None:
     assert name in tours(school).pages[path].text
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
-def test_every_link_within_the_site_leads_somewhere(tours: Any, built_sites: Any,
-                                                    school: str) -> None:
+def test_every_link_within_the_site_leads_somewhere(
+    tours: Any, built_sites: Any, school: str
+) -> None:
     """Every link on every page (navigation, footer, content) that stays on the site opens
     a page that loaded cleanly, or a file that exists (a download)."""
     visited = tours(school)
@@ -86,9 +87,12 @@ def test_every_pdf_link_serves_a_pdf(tours: Any, built_sites: Any, school: str) 
     and every PDF the build made is linked from at least one page."""
     visited = tours(school)
     result = built_sites(school)
-    links = {urldefrag(link).url.removeprefix(visited.base)
-             for v in visited.pages.values() for link in v.page["links"]
-             if urlsplit(link).path.endswith(".pdf")}
+    links = {
+        urldefrag(link).url.removeprefix(visited.base)
+        for v in visited.pages.values()
+        for link in v.page["links"]
+        if urlsplit(link).path.endswith(".pdf")
+    }
     assert {f"downloads/{pdf.filename}" for pdf in result.pdfs} <= links
     with serve(result.site_dir) as base:
         for link in sorted(links):
@@ -142,12 +146,14 @@ def test_navigation_links_open_their_pages(browser: Any, built_sites: Any) -> No
     current page. (Where every link leads is checked above, for every page.)"""
     site = built_sites("primary").site_dir
     links = '.md-nav--primary a.md-nav__link[href]:not([href^="#"])'
-    with visitor(browser, site, viewport={"width": 1280, "height": 900}) as (v, page), \
-            v.recording("navigation") as record:
+    with (
+        visitor(browser, site, viewport={"width": 1280, "height": 900}) as (v, page),
+        v.recording("navigation") as record,
+    ):
         page.goto(v.base, wait_until="load")
         count = page.locator(links).count()
-        assert count == len(site_paths(site)) - 1          # every page but the 404 page
-        for i in range(0, count, 2):      # the same links, in the same order, on every page
+        assert count == len(site_paths(site)) - 1  # every page but the 404 page
+        for i in range(0, count, 2):  # the same links, in the same order, on every page
             assert page.locator(links).count() == count, page.url
             link = page.locator(links).nth(i)
             title = link.inner_text().strip()
@@ -164,7 +170,7 @@ def test_hostile_values_are_text_in_the_browser(browser: Any, hostile_site: Any)
 
     school = HOSTILE_CHANGES["school"]
     pages = visit_all(browser, hostile_site.site_dir)
-    assert {p: v.problems for p, v in pages.items() if v.problems} == {}   # no alert() dialog
+    assert {p: v.problems for p, v in pages.items() if v.problems} == {}  # no alert() dialog
     for path, v in pages.items():
         assert school["name"] in v.text, path
         assert school["short_name"] in v.text, path
@@ -180,9 +186,13 @@ def test_visitor_notices_problems(browser: Any, tmp_path: Path) -> None:
         "<!doctype html><title>t</title><h1>Broken</h1>"
         "<img src='missing.png' alt=''>"
         "<script src='https://cdn.example.com/x.js'></script>"
-        "<script>nosuchfunction(); </script>", encoding="utf-8")
-    (tmp_path / "alert.html").write_text("<!doctype html><title>t</title><p>no heading</p>"
-                                         "<script>alert(1)</script>", encoding="utf-8")
+        "<script>nosuchfunction(); </script>",
+        encoding="utf-8",
+    )
+    (tmp_path / "alert.html").write_text(
+        "<!doctype html><title>t</title><p>no heading</p><script>alert(1)</script>",
+        encoding="utf-8",
+    )
     pages = visit_all(browser, tmp_path)
     problems = "\n".join(pages[""].problems)
     assert "HTTP 404" in problems and "missing.png" in problems

@@ -61,7 +61,7 @@ def test_hostile_values_make_no_markup_in_html(hostile_site: BuildResult) -> Non
             for name, value in element.attrs.items():
                 where = f"{page.name}: <{element.tag} {name}={value!r}>"
                 assert not value.strip().lower().startswith("javascript:"), where
-                assert not name.startswith("on"), where      # no inline event handlers
+                assert not name.startswith("on"), where  # no inline event handlers
             if element.tag == "img":
                 assert element.attrs.get("src") != "x", page
         for script in parsed.find("script"):
@@ -73,8 +73,8 @@ def test_hostile_values_print_as_text_in_html(hostile_site: BuildResult) -> None
     site = hostile_site.site_dir
     for page in html_pages(site):
         text = parse_html(page).text
-        assert HOSTILE_NAME in text, page            # footer and header on every page
-        assert HOSTILE_SHORT in text, page           # the site name
+        assert HOSTILE_NAME in text, page  # footer and header on every page
+        assert HOSTILE_SHORT in text, page  # the site name
         assert not re.search(r"\b49\b", text), page  # the template was never evaluated
     for key in ("ks1", "ks2"):
         assert HOSTILE_DSL in page_text(site, f"rules/{key}/index.html")
@@ -83,15 +83,19 @@ def test_hostile_values_print_as_text_in_html(hostile_site: BuildResult) -> None
 
 
 def test_hostile_values_stay_text_in_the_search_index(hostile_site: BuildResult) -> None:
-    index = json.loads((hostile_site.site_dir / "search" / "search_index.json")
-                       .read_text(encoding="utf-8"))
+    index = json.loads(
+        (hostile_site.site_dir / "search" / "search_index.json").read_text(encoding="utf-8")
+    )
     texts = [doc[field] for doc in index["docs"] for field in ("title", "text")]
     assert any(HOSTILE_NAME in parse_html(t).text for t in texts)
     for text in texts:
         parsed = parse_html(text)
         assert not parsed.find("script") and not parsed.find("img"), text
-        assert not any(v.strip().lower().startswith("javascript:")
-                       for e in parsed.elements for v in e.attrs.values()), text
+        assert not any(
+            v.strip().lower().startswith("javascript:")
+            for e in parsed.elements
+            for v in e.attrs.values()
+        ), text
 
 
 def test_hostile_values_print_as_text_in_pdfs(hostile_site: BuildResult) -> None:
@@ -99,7 +103,7 @@ def test_hostile_values_print_as_text_in_pdfs(hostile_site: BuildResult) -> None
     texts = {pdf.name: pdf_text(pdf) for pdf in sorted(downloads.glob("*.pdf"))}
     assert {"poster-ks1.pdf", "poster-ks2.pdf", "poster-smart.pdf"} <= set(texts)
     for name, text in texts.items():
-        assert squash(HOSTILE_NAME) in squash(text), name     # every PDF names the school
+        assert squash(HOSTILE_NAME) in squash(text), name  # every PDF names the school
     for name in ("poster-ks1.pdf", "poster-ks2.pdf", "poster-smart.pdf"):
         assert not re.search(r"\b49\b", texts[name]), name
     for name in ("poster-ks1.pdf", "poster-ks2.pdf"):
@@ -122,8 +126,9 @@ NAMES = [
 
 
 @pytest.mark.parametrize(("school", "name"), NAMES, ids=[n for _, n in NAMES])
-def test_names_print_exactly_on_rules_pages_and_posters(built_sites: Any, school: str,
-                                                        name: str) -> None:
+def test_names_print_exactly_on_rules_pages_and_posters(
+    built_sites: Any, school: str, name: str
+) -> None:
     site = built_sites(school).site_dir
     rule_pages = sorted(site.glob("rules/*/index.html"))
     posters = sorted(site.glob("downloads/poster-ks*.pdf"))
@@ -168,15 +173,17 @@ def snapshot(site: Path) -> tuple[dict[str, str], list[str], list[str]]:
 def test_invalid_config_leaves_previous_site(previous_site: tuple[Path, Path]) -> None:
     config, site = previous_site
     before = snapshot(site)
-    config.write_text(config.read_text(encoding="utf-8").replace("phase: primary ",
-                                                                 "phase: primery "))
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("phase: primary ", "phase: primery ")
+    )
     with pytest.raises(ConfigError):
         build(config, site)
     assert snapshot(site) == before
 
 
-def test_render_failure_leaves_previous_site(previous_site: tuple[Path, Path], tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_render_failure_leaves_previous_site(
+    previous_site: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One PDF fails to render while another renders for real (in the build's worker
     processes, so they leave markers on disk); the rest are quick stand-ins."""
     import generator.pool
@@ -204,11 +211,14 @@ def test_render_failure_leaves_previous_site(previous_site: tuple[Path, Path], t
     assert snapshot(site) == before
 
 
-@pytest.mark.parametrize("error", [BuildError("MkDocs: broken link"), RuntimeError("bug")],
-                         ids=["build error", "unexpected error"])
-def test_site_failure_after_pdfs_leaves_previous_site(previous_site: tuple[Path, Path],
-                                                      monkeypatch: pytest.MonkeyPatch,
-                                                      error: Exception) -> None:
+@pytest.mark.parametrize(
+    "error",
+    [BuildError("MkDocs: broken link"), RuntimeError("bug")],
+    ids=["build error", "unexpected error"],
+)
+def test_site_failure_after_pdfs_leaves_previous_site(
+    previous_site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
     """PDFs are in the staging folder when MkDocs fails: the folder goes, the site stays."""
     import generator.build
     import generator.pool
@@ -231,7 +241,7 @@ def test_site_failure_after_pdfs_leaves_previous_site(previous_site: tuple[Path,
     monkeypatch.setattr(generator.build, "run_engine", fail)
     with pytest.raises(type(error)):
         build(config, site)
-    assert staged and not staged[0].exists()      # the staging folder was removed
+    assert staged and not staged[0].exists()  # the staging folder was removed
     assert snapshot(site) == before
 
 
@@ -311,7 +321,11 @@ def test_build_without_a_network_namespace(tmp_path: Path) -> None:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run(
         ["unshare", "-n", sys.executable, "-m", "generator", "build", "--config", str(config)],
-        capture_output=True, text=True, env=env, timeout=600)
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "offline" / "site" / "downloads" / "poster-smart.pdf").is_file()
 
@@ -319,10 +333,20 @@ def test_build_without_a_network_namespace(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ no other hosts
 
 LOADING_ATTRIBUTES = {
-    "script": ("src",), "img": ("src", "srcset"), "iframe": ("src",), "frame": ("src",),
-    "source": ("src", "srcset"), "video": ("src", "poster"), "audio": ("src",),
-    "track": ("src",), "embed": ("src",), "object": ("data",), "input": ("src",),
-    "link": ("href",), "image": ("href", "xlink:href"), "use": ("href", "xlink:href"),
+    "script": ("src",),
+    "img": ("src", "srcset"),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "source": ("src", "srcset"),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "track": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "input": ("src",),
+    "link": ("href",),
+    "image": ("href", "xlink:href"),
+    "use": ("href", "xlink:href"),
 }
 
 
@@ -353,27 +377,39 @@ def test_no_asset_from_another_host(built_sites: Any, school: str) -> None:
     for page in html_pages(site):
         external += [f"{page.relative_to(site)}: {u}" for u in loaded_urls(page) if is_external(u)]
     for sheet in sorted(site.rglob("*.css")):
-        external += [f"{sheet.relative_to(site)}: {u}"
-                     for u in css_urls(sheet.read_text(encoding="utf-8")) if is_external(u)]
+        external += [
+            f"{sheet.relative_to(site)}: {u}"
+            for u in css_urls(sheet.read_text(encoding="utf-8"))
+            if is_external(u)
+        ]
     for script in sorted(site.rglob("*.js")):
         text = script.read_text(encoding="utf-8")
-        external += [f"{script.relative_to(site)}: {m}" for m in re.findall(
-            r"""(?:importScripts\(|import\(|\bfrom\s*)["'`]((?:https?:)?//[^"'`]+)""", text)]
+        external += [
+            f"{script.relative_to(site)}: {m}"
+            for m in re.findall(
+                r"""(?:importScripts\(|import\(|\bfrom\s*)["'`]((?:https?:)?//[^"'`]+)""", text
+            )
+        ]
     assert external == []
 
 
 def test_no_external_asset_detector_is_not_blind(tmp_path: Path) -> None:
     """The checks above would notice a Google Font or a CDN script."""
-    page = ('<html><head><link rel="stylesheet" href="https://fonts.googleapis.com/css">'
-            '<style>@import url("//cdn.example.com/x.css");</style></head>'
-            '<body><script src="https://cdn.example.com/x.js"></script>'
-            '<img srcset="a.png 1x, https://img.example.com/b.png 2x">'
-            '<a href="https://www.childnet.com/">a link is fine</a></body></html>')
+    page = (
+        '<html><head><link rel="stylesheet" href="https://fonts.googleapis.com/css">'
+        '<style>@import url("//cdn.example.com/x.css");</style></head>'
+        '<body><script src="https://cdn.example.com/x.js"></script>'
+        '<img srcset="a.png 1x, https://img.example.com/b.png 2x">'
+        '<a href="https://www.childnet.com/">a link is fine</a></body></html>'
+    )
     sample = tmp_path / "page.html"
     sample.write_text(page, encoding="utf-8")
     assert [u for u in loaded_urls(sample) if is_external(u)] == [
-        "https://fonts.googleapis.com/css", "https://cdn.example.com/x.js",
-        "https://img.example.com/b.png", "//cdn.example.com/x.css"]
+        "https://fonts.googleapis.com/css",
+        "https://cdn.example.com/x.js",
+        "https://img.example.com/b.png",
+        "//cdn.example.com/x.css",
+    ]
 
 
 # ------------------------------------------------------------------ key stages
@@ -393,16 +429,25 @@ def test_built_rule_pages_and_posters_follow_the_phase(built_sites: Any, school:
     sets = EXPECTED_SETS[school]
     assert sorted(p.name for p in (site / "rules").iterdir()) == list(sets)
     assert sorted(p.name for p in (site / "downloads").glob("poster-*.pdf")) == sorted(
-        [f"poster-{s}.pdf" for s in sets] + ["poster-smart.pdf"])
+        [f"poster-{s}.pdf" for s in sets] + ["poster-smart.pdf"]
+    )
     home = parse_html(site / "index.html")
-    linked = {m.group(1) for a in home.find("a")
-              if (m := re.match(r"^rules/(ks\d)/", a.attrs.get("href", "")))}
+    linked = {
+        m.group(1)
+        for a in home.find("a")
+        if (m := re.match(r"^rules/(ks\d)/", a.attrs.get("href", "")))
+    }
     assert linked == set(sets)
 
 
 PHASES = {
-    "nursery": ("ks1",), "infant": ("ks1",), "junior": ("ks2",), "primary": ("ks1", "ks2"),
-    "middle": ("ks2", "ks3"), "secondary": ("ks3",), "all-through": ("ks1", "ks2", "ks3"),
+    "nursery": ("ks1",),
+    "infant": ("ks1",),
+    "junior": ("ks2",),
+    "primary": ("ks1", "ks2"),
+    "middle": ("ks2", "ks3"),
+    "secondary": ("ks3",),
+    "all-through": ("ks1", "ks2", "ks3"),
     "special": ("ks1", "ks2", "ks3"),
 }
 
@@ -417,28 +462,37 @@ def test_rule_sets_follow_the_phase(tmp_path: Path, phase: str, sets: tuple[str,
     assert config.rule_sets == sets
     pack = compose(config, config_path.parent)
     assert [p.path for p in pack.pages if p.path.startswith("rules/")] == [
-        f"rules/{s}.md" for s in sets]
+        f"rules/{s}.md" for s in sets
+    ]
     assert [d.filename for d in pack.prints if d.filename.startswith("poster-")] == [
-        f"poster-{s}.pdf" for s in sets] + ["poster-smart.pdf"]
+        f"poster-{s}.pdf" for s in sets
+    ] + ["poster-smart.pdf"]
 
 
-@pytest.mark.parametrize(("base", "stages", "sets"), [
-    ("primary", ["ks2"], ("ks2",)),
-    ("secondary", ["ks4", "ks5"], ("ks3",)),
-    ("infant_minimal", ["eyfs", "ks1", "ks2", "ks3"], ("ks1", "ks2", "ks3")),
-    ("secondary", ["ks2", "ks3"], ("ks2", "ks3")),
-])
-def test_explicit_key_stages_override_the_phase(make_school: Any, base: str, stages: list[str],
-                                                sets: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("base", "stages", "sets"),
+    [
+        ("primary", ["ks2"], ("ks2",)),
+        ("secondary", ["ks4", "ks5"], ("ks3",)),
+        ("infant_minimal", ["eyfs", "ks1", "ks2", "ks3"], ("ks1", "ks2", "ks3")),
+        ("secondary", ["ks2", "ks3"], ("ks2", "ks3")),
+    ],
+)
+def test_explicit_key_stages_override_the_phase(
+    make_school: Any, base: str, stages: list[str], sets: tuple[str, ...]
+) -> None:
     config_path = make_school({"school": {"key_stages": stages}}, base=base)
     config = load_config(config_path)
     assert config.key_stages == tuple(stages)
     pack = compose(config, config_path.parent)
     assert [p.path for p in pack.pages if p.path.startswith("rules/")] == [
-        f"rules/{s}.md" for s in sets]
-    assert [d.filename for d in pack.prints
-            if d.filename.startswith("poster-") and d.filename != "poster-smart.pdf"] == [
-        f"poster-{s}.pdf" for s in sets]
+        f"rules/{s}.md" for s in sets
+    ]
+    assert [
+        d.filename
+        for d in pack.prints
+        if d.filename.startswith("poster-") and d.filename != "poster-smart.pdf"
+    ] == [f"poster-{s}.pdf" for s in sets]
 
 
 # ------------------------------------------------------------------ manifest

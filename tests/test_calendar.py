@@ -11,13 +11,16 @@ from generator import schoolyear
 from generator.config import add_months
 
 
-@pytest.mark.parametrize(("year", "expected"), [
-    (2026, dt.date(2026, 2, 10)),
-    (2027, dt.date(2027, 2, 9)),
-    (2028, dt.date(2028, 2, 8)),
-    (2029, dt.date(2029, 2, 6)),   # "the second Tuesday" would wrongly say 13 February
-    (2030, dt.date(2030, 2, 5)),
-])
+@pytest.mark.parametrize(
+    ("year", "expected"),
+    [
+        (2026, dt.date(2026, 2, 10)),
+        (2027, dt.date(2027, 2, 9)),
+        (2028, dt.date(2028, 2, 8)),
+        (2029, dt.date(2029, 2, 6)),  # "the second Tuesday" would wrongly say 13 February
+        (2030, dt.date(2030, 2, 5)),
+    ],
+)
 def test_safer_internet_day_is_the_tuesday_between_5_and_11_february(year, expected):
     assert schoolyear.safer_internet_day(year) == expected
 
@@ -42,7 +45,8 @@ def test_calendar_parses_and_holds_the_school_year(built_sites):
     # Willowbank: approved 6 October 2026, filtering reviewed 22 September 2026.
     assert events["Online safety policy review due"] == [dt.date(2027, 10, 6)]
     assert events["Annual filtering and monitoring review due"] == [
-        add_months(dt.date(2026, 9, 22), 12)]
+        add_months(dt.date(2026, 9, 22), 12)
+    ]
     assert dt.date(2027, 2, 9) in events["Safer Internet Day"]
     assert events["Anti-Bullying Week"] == [dt.date(2026, 11, 16)]
     assert "Staff online safety training refresher" in events
@@ -65,8 +69,9 @@ def test_calendar_page_lists_the_same_events(built_sites):
 
 
 def test_icalendar_lines_are_folded_and_escaped():
-    event = schoolyear.Event("k", dt.date(2027, 1, 1), dt.date(2027, 1, 1),
-                             "Title; with, commas", "ß" * 80)
+    event = schoolyear.Event(
+        "k", dt.date(2027, 1, 1), dt.date(2027, 1, 1), "Title; with, commas", "ß" * 80
+    )
     data = schoolyear.to_icalendar("Cal", [event], dt.date(2026, 1, 1)).decode("utf-8")
     assert all(len(line.encode("utf-8")) <= 75 for line in data.split("\r\n"))
     parsed = icalendar.Calendar.from_ical(data)

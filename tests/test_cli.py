@@ -55,8 +55,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize("command", sorted(cli.commands))
-def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str],
-                                                command: str) -> None:
+def test_every_command_has_help_with_an_example(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
     code, out, err = run(capsys, command, "--help")
     assert code == 0 and not err
     lines = [line.strip() for line in out]
@@ -64,16 +65,26 @@ def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[st
     assert lines[lines.index("Example:") + 1].startswith(f"esafety {command}")
 
 
-@pytest.mark.parametrize(("argv", "prefix", "needle"), [
-    (["--nope"], "esafety: ", "--nope"),
-    (["build", "--nope"], "esafety build: ", "--nope"),
-    (["check", "surplus"], "esafety check: ", "surplus"),
-    (["check", "--strict", "--config"], "esafety check: ", "--config"),
-    (["publish"], "esafety: ", "publish"),
-], ids=["unknown group option", "unknown option", "extra argument", "missing value",
-        "unknown command"])
-def test_usage_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], argv: list[str],
-                                           prefix: str, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("argv", "prefix", "needle"),
+    [
+        (["--nope"], "esafety: ", "--nope"),
+        (["build", "--nope"], "esafety build: ", "--nope"),
+        (["check", "surplus"], "esafety check: ", "surplus"),
+        (["check", "--strict", "--config"], "esafety check: ", "--config"),
+        (["publish"], "esafety: ", "publish"),
+    ],
+    ids=[
+        "unknown group option",
+        "unknown option",
+        "extra argument",
+        "missing value",
+        "unknown command",
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], prefix: str, needle: str
+) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2
     assert out == []
@@ -82,33 +93,45 @@ def test_usage_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], a
     assert err[0].endswith("--help)")
 
 
-def test_missing_config_file_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_config_file_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert run(capsys, "build", "--config", "nowhere.yaml") == (
-        2, [], ["nowhere.yaml: no such config file"])
+        2,
+        [],
+        ["nowhere.yaml: no such config file"],
+    )
     assert run(capsys, "check", "--config", "nowhere.yaml") == (
-        2, [], ["nowhere.yaml:1: (file): file not found", "1 problem found."])
+        2,
+        [],
+        ["nowhere.yaml:1: (file): file not found", "1 problem found."],
+    )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_invalid_config_exits_2_with_one_line_per_problem(
-        make_school: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    make_school: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = make_school({"school": {"phase": "primery", "colour": "green"}})
     code, out, err = run(capsys, "build", "--config", config)
     assert code == 2 and out == []
     assert len(err) == 3
-    assert "school.phase: \"primery\" is not allowed" in err[0]
-    assert "school.colour: \"green\" is not a colour" in err[1]
+    assert 'school.phase: "primery" is not allowed' in err[0]
+    assert 'school.colour: "green" is not a colour' in err[1]
     assert err[2] == "2 problems found; nothing was built and the existing site is unchanged."
     assert not (config.parent / "site").exists()
 
 
-def test_bad_esafety_today_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_esafety_today_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("ESAFETY_TODAY", "21/11/2026")
     assert run(capsys, "check", "--config", DEFAULT_CONFIG) == (
-        2, [], ["ESAFETY_TODAY='21/11/2026' is not a date; write YYYY-MM-DD"])
+        2,
+        [],
+        ["ESAFETY_TODAY='21/11/2026' is not a date; write YYYY-MM-DD"],
+    )
 
 
 # ------------------------------------------------------------------ build failures
@@ -119,14 +142,17 @@ def broken_content(config: Path) -> None:
     override = config.parent / "overrides" / "content" / "rules"
     override.mkdir(parents=True)
     text = (ROOT / "content" / "rules" / "ks1.yaml").read_text(encoding="utf-8")
-    text = text.replace('"I ask a grown-up before I go online."',
-                        '"I ask {{ people.nanny.name }} before I go online."')
+    text = text.replace(
+        '"I ask a grown-up before I go online."',
+        '"I ask {{ people.nanny.name }} before I go online."',
+    )
     assert "nanny" in text
     (override / "ks1.yaml").write_text(text, encoding="utf-8")
 
 
-def test_build_failure_exits_1_with_one_line(make_school: Any,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_failure_exits_1_with_one_line(
+    make_school: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = make_school()
     broken_content(config)
     code, out, err = run(capsys, "build", "--config", config)
@@ -136,8 +162,9 @@ def test_build_failure_exits_1_with_one_line(make_school: Any,
     assert not (config.parent / "site").exists()
 
 
-def test_build_failure_traceback_only_with_v(make_school: Any,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_failure_traceback_only_with_v(
+    make_school: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = make_school()
     broken_content(config)
     code, _, quiet = run(capsys, "build", "--config", config)
@@ -148,24 +175,28 @@ def test_build_failure_traceback_only_with_v(make_school: Any,
     assert verbose[-1] == quiet[-1]
 
 
-def test_unexpected_error_is_one_line_without_v(make_school: Any,
-                                                monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_unexpected_error_is_one_line_without_v(
+    make_school: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     def explode(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the printer is on fire")
 
     monkeypatch.setattr("generator.build.compose", explode)
     config = make_school()
-    assert run(capsys, "build", "--config", config) == (1, [], [
-        "internal error: RuntimeError: the printer is on fire (run with -v for details)"])
+    assert run(capsys, "build", "--config", config) == (
+        1,
+        [],
+        ["internal error: RuntimeError: the printer is on fire (run with -v for details)"],
+    )
     code, _, err = run(capsys, "--verbose", "build", "--config", config)
     assert code == 1
     assert err[0] == "Traceback (most recent call last):"
     assert "RuntimeError: the printer is on fire" in err
 
 
-def test_config_error_traceback_only_with_v(make_school: Any,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_error_traceback_only_with_v(
+    make_school: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = make_school({"school": {"phase": "primery"}})
     _, _, quiet = run(capsys, "check", "--config", config)
     assert len(quiet) == 2 and "Traceback" not in "\n".join(quiet)
@@ -178,13 +209,20 @@ def test_config_error_traceback_only_with_v(make_school: Any,
 # ------------------------------------------------------------------ python -m generator
 
 
-@pytest.mark.parametrize(("text", "code"), [(None, 0), ("school: {name: x}\n", 2)],
-                         ids=["valid", "invalid"])
+@pytest.mark.parametrize(
+    ("text", "code"), [(None, 0), ("school: {name: x}\n", 2)], ids=["valid", "invalid"]
+)
 def test_python_dash_m(tmp_path: Path, text: str | None, code: int) -> None:
     config = DEFAULT_CONFIG if text is None else write_school(tmp_path, text)
     env = {**os.environ, "ESAFETY_TODAY": TODAY}
-    result = subprocess.run([sys.executable, "-m", "generator", "check", "--config", str(config)],
-                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr
     if code == 0:
@@ -196,8 +234,9 @@ def test_python_dash_m(tmp_path: Path, text: str | None, code: int) -> None:
 # ------------------------------------------------------------------ new
 
 
-def test_new_scaffolds_a_folder_that_builds(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_scaffolds_a_folder_that_builds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "st-marys"
     code, out, err = run(capsys, "new", target)
     config = target / "school_config.yaml"
@@ -224,8 +263,7 @@ def test_new_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert run(capsys, "new", target)[0] == 0
     config = target / "school_config.yaml"
     config.write_text("# our own edits\n", encoding="utf-8")
-    assert run(capsys, "new", target) == (
-        2, [], [f"{config}: already exists; not overwriting it"])
+    assert run(capsys, "new", target) == (2, [], [f"{config}: already exists; not overwriting it"])
     assert config.read_text(encoding="utf-8") == "# our own edits\n"
 
 
@@ -241,7 +279,10 @@ def test_new_refuses_a_file_in_the_way(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_check_without_warnings(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "check", "--config", DEFAULT_CONFIG) == (
-        0, [f"{DEFAULT_CONFIG}: OK, no warnings"], [])
+        0,
+        [f"{DEFAULT_CONFIG}: OK, no warnings"],
+        [],
+    )
     assert run(capsys, "check", "--strict", "--config", DEFAULT_CONFIG)[0] == 0
 
 
@@ -256,14 +297,18 @@ def test_check_lists_warnings_and_strict_fails(capsys: pytest.CaptureFixture[str
     code, out, err = run(capsys, "check", "--config", config)
     assert (code, err) == (0, [])
     assert warned_keys(out, config) == {
-        "technology.filtering.provider", "technology.monitoring.provider",
-        "technology.filtering.last_reviewed", "people.deputy_dsls"}
+        "technology.filtering.provider",
+        "technology.monitoring.provider",
+        "technology.filtering.last_reviewed",
+        "people.deputy_dsls",
+    }
     code, strict_out, err = run(capsys, "check", "--strict", "--config", config)
     assert (code, strict_out, err) == (1, out, [])
 
 
-def test_check_warns_about_an_overdue_review(make_school: Any,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_warns_about_an_overdue_review(
+    make_school: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = make_school({"review": {"approved_on": dt.date(2025, 10, 1)}})
     code, out, _ = run(capsys, "check", "--strict", "--config", config)
     assert code == 1
@@ -271,12 +316,16 @@ def test_check_warns_about_an_overdue_review(make_school: Any,
     assert "due on 1 October 2026" in out[0]
 
 
-@pytest.mark.parametrize(("reviewed", "warned"), [
-    (dt.date(2025, 11, 21), False),   # exactly 12 months ago: still in date
-    (dt.date(2025, 11, 20), True),    # 12 months and a day
-])
-def test_check_filtering_review_age(make_school: Any, capsys: pytest.CaptureFixture[str],
-                                    reviewed: dt.date, warned: bool) -> None:
+@pytest.mark.parametrize(
+    ("reviewed", "warned"),
+    [
+        (dt.date(2025, 11, 21), False),  # exactly 12 months ago: still in date
+        (dt.date(2025, 11, 20), True),  # 12 months and a day
+    ],
+)
+def test_check_filtering_review_age(
+    make_school: Any, capsys: pytest.CaptureFixture[str], reviewed: dt.date, warned: bool
+) -> None:
     config = make_school({"technology": {"filtering": {"last_reviewed": reviewed}}})
     code, out, _ = run(capsys, "check", "--strict", "--config", config)
     assert code == (1 if warned else 0)
@@ -300,8 +349,9 @@ def test_schema_file_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["schema"])
     out = capsys.readouterr().out
     assert code == 0
-    assert out == SCHEMA_FILE.read_text(encoding="utf-8"), \
+    assert out == SCHEMA_FILE.read_text(encoding="utf-8"), (
         "school_config.schema.json is stale: run `make schema`"
+    )
 
 
 def test_schema_output_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -342,19 +392,24 @@ def test_schema_accepts_every_sample_school(validator: Any, name: str) -> None:
     assert errors == []
 
 
-@pytest.mark.parametrize(("changes", "where"), [
-    ({"school": {"shortname": "W"}}, ["school"]),
-    ({"school": {"phase": "primery"}}, ["school", "phase"]),
-    ({"phones": {"pupils": {"rule": "sometimes"}}}, ["phones", "pupils", "rule"]),
-    ({"review": {"version": None}}, ["review", "version"]),
-    ({"posters": {"paper": "A5"}}, ["posters", "paper"]),
-    ({"review": {"approved_on": "next week"}}, ["review", "approved_on"]),
-], ids=["unknown key", "phase", "phone rule", "missing version", "paper", "date"])
-def test_schema_rejects_what_the_loader_rejects(validator: Any, changes: dict[str, Any],
-                                                where: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("changes", "where"),
+    [
+        ({"school": {"shortname": "W"}}, ["school"]),
+        ({"school": {"phase": "primery"}}, ["school", "phase"]),
+        ({"phones": {"pupils": {"rule": "sometimes"}}}, ["phones", "pupils", "rule"]),
+        ({"review": {"version": None}}, ["review", "version"]),
+        ({"posters": {"paper": "A5"}}, ["posters", "paper"]),
+        ({"review": {"approved_on": "next week"}}, ["review", "approved_on"]),
+    ],
+    ids=["unknown key", "phase", "phone rule", "missing version", "paper", "date"],
+)
+def test_schema_rejects_what_the_loader_rejects(
+    validator: Any, changes: dict[str, Any], where: list[str]
+) -> None:
     data = as_json(deep_merge(school_data("primary"), changes))
     if changes == {"review": {"version": None}}:
         del data["review"]["version"]
     paths = [list(e.absolute_path) for e in validator.iter_errors(data)]
     assert paths, "the schema accepted an invalid config"
-    assert all(p[:len(where)] == where or where[:len(p)] == p for p in paths), paths
+    assert all(p[: len(where)] == where or where[: len(p)] == p for p in paths), paths

@@ -27,9 +27,18 @@ def config_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 
 # Lists of small records, and people, are documented by their key with their fields inline.
-_LEAF_MODELS = {"headteacher", "dsl", "deputy_dsls", "online_safety_lead",
-                "online_safety_governor", "chair_of_governors", "computing_lead",
-                "technical_support", "lado", "extra_resources"}
+_LEAF_MODELS = {
+    "headteacher",
+    "dsl",
+    "deputy_dsls",
+    "online_safety_lead",
+    "online_safety_governor",
+    "chair_of_governors",
+    "computing_lead",
+    "technical_support",
+    "lado",
+    "extra_resources",
+}
 
 
 def _model_in(annotation: typing.Any) -> type[BaseModel] | None:

@@ -17,15 +17,27 @@ COLOURS = Colours(stroke="#245c3a", fill="#e9efeb")
 def sample(key: str = "sample", **changes: object) -> Chart:
     steps = (
         Step("A pupil tells you something online worries them.", "start"),
-        Step("Is the pupil in immediate danger?", "decision",
-             Branch("Yes", "Call 999, then tell the DSL at once.", rejoin=True), "No"),
+        Step(
+            "Is the pupil in immediate danger?",
+            "decision",
+            Branch("Yes", "Call 999, then tell the DSL at once.", rejoin=True),
+            "No",
+        ),
         Step("Tell the DSL, Mr Daniel O'Connor, the same day."),
-        Step("Does the DSL judge that outside help is needed?", "decision",
-             Branch("Yes", "The DSL refers to children's social care.", kind="end"), "No"),
+        Step(
+            "Does the DSL judge that outside help is needed?",
+            "decision",
+            Branch("Yes", "The DSL refers to children's social care.", kind="end"),
+            "No",
+        ),
         Step("Record it in CPOMS.", "end"),
     )
-    fields = {"key": key, "title": "A concern about a pupil",
-              "description": "What staff do when worried about a pupil.", "steps": steps}
+    fields = {
+        "key": key,
+        "title": "A concern about a pupil",
+        "description": "What staff do when worried about a pupil.",
+        "steps": steps,
+    }
     fields.update(changes)
     return Chart(**fields)  # type: ignore[arg-type]
 
@@ -72,8 +84,11 @@ def test_no_script_and_no_external_references():
 
 def test_values_are_xml_escaped():
     hostile = '<script>alert("x")</script> & [x](javascript:alert(1))'
-    chart = sample(title=hostile, description=hostile,
-                   steps=(Step(hostile, "start"), Step(f"Tell {hostile}", "end")))
+    chart = sample(
+        title=hostile,
+        description=hostile,
+        steps=(Step(hostile, "start"), Step(f"Tell {hostile}", "end")),
+    )
     svg = flowcharts.draw(chart, COLOURS)
     assert "<script" not in svg
     root = parse(svg)  # still well-formed XML
@@ -82,21 +97,55 @@ def test_values_are_xml_escaped():
 
 
 def test_lines_fit_inside_their_boxes():
-    long = ("Tell the designated safeguarding lead, Mrs Beatriz Gonçalves-Featherstonehaugh, "
-            "the same day, and write down exactly what you saw and heard in the log.")
-    chart = sample(steps=(Step(long, "start"), Step("Is it urgent?", "decision",
-                                                     Branch("Yes", long, kind="end"), "No"),
-                          Step(long, "end")))
+    long = (
+        "Tell the designated safeguarding lead, Mrs Beatriz Gonçalves-Featherstonehaugh, "
+        "the same day, and write down exactly what you saw and heard in the log."
+    )
+    chart = sample(
+        steps=(
+            Step(long, "start"),
+            Step("Is it urgent?", "decision", Branch("Yes", long, kind="end"), "No"),
+            Step(long, "end"),
+        )
+    )
     root = parse(flowcharts.draw(chart, COLOURS))
     limit = flowcharts.MAIN_W - 2 * flowcharts.PAD_X
     side_limit = flowcharts.SIDE_W - 2 * flowcharts.PAD_X
     for element in root.iter(f"{SVG}text"):
         if element.get("font-size"):  # arrow labels
             continue
-        width = flowcharts.text_width(element.text or "",
-                                      bold=element.get("font-weight") == "bold")
+        width = flowcharts.text_width(element.text or "", bold=element.get("font-weight") == "bold")
         x = float(element.get("x"))
         assert width <= (limit if x < flowcharts.MARGIN + flowcharts.MAIN_W else side_limit) + 0.01
+
+
+def test_print_version_has_the_same_picture_and_words_as_positioned_html():
+    """For WeasyPrint the words are HTML spans over an SVG of the shapes alone: the same
+    shapes, the same lines in the same order, each placed inside the chart's width."""
+    chart = sample()
+    svg_root = parse(flowcharts.draw(chart, COLOURS))
+    printed = flowcharts.draw_for_print(chart, COLOURS)
+    assert "\n" not in printed
+    root = parse(printed)
+    assert root.tag == "div" and "height" in root.get("style", "")
+    shapes = root.find(f"{SVG}svg")
+    assert shapes is not None and shapes.find(f"{SVG}title").text == chart.title
+    assert list(shapes.iter(f"{SVG}text")) == []
+    drawn = [e.tag for e in svg_root if e.tag != f"{SVG}text"]
+    assert [e.tag for e in shapes] == drawn
+    spans = root.findall("span")
+    assert [s.text for s in spans] == texts(svg_root)
+    for span in spans:
+        style = dict(part.split(": ") for part in span.get("style").split("; "))
+        left, width = float(style["left"][:-2]), float(style["width"][:-2])
+        assert left >= 0 and left + width <= flowcharts.WIDTH + 0.1
+
+
+def test_print_version_escapes_values():
+    hostile = '<script>alert("x")</script> & more'
+    printed = flowcharts.draw_for_print(sample(steps=(Step(hostile, "start"),)), COLOURS)
+    assert "<script" not in printed
+    assert any("<script>" in (s.text or "") for s in parse(printed).iter("span"))
 
 
 def test_wrap_splits_on_words_and_breaks_overlong_words():
@@ -127,13 +176,21 @@ def test_ids_follow_the_chart_key():
     assert 'id="fc-illegal-title"' in svg and 'id="fc-illegal-desc"' in svg
 
 
-@pytest.mark.parametrize("steps, message", [
-    ((), "at least one step"),
-    ((Step("x", "oval"),), "kind 'oval'"),
-    ((Step("q?", "decision", Branch("Yes", "y", rejoin=True)),), "rejoin"),
-    ((Step("q?", "decision", Branch("Yes", "y", rejoin=True)),
-      Step("r?", "decision", Branch("Yes", "z"))), "rejoin"),
-])
+@pytest.mark.parametrize(
+    "steps, message",
+    [
+        ((), "at least one step"),
+        ((Step("x", "oval"),), "kind 'oval'"),
+        ((Step("q?", "decision", Branch("Yes", "y", rejoin=True)),), "rejoin"),
+        (
+            (
+                Step("q?", "decision", Branch("Yes", "y", rejoin=True)),
+                Step("r?", "decision", Branch("Yes", "z")),
+            ),
+            "rejoin",
+        ),
+    ],
+)
 def test_impossible_charts_are_refused(steps, message):
     with pytest.raises(ChartError, match=message):
         flowcharts.draw(sample(steps=steps), COLOURS)

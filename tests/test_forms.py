@@ -36,13 +36,16 @@ def expected_forms(config: Config) -> set[str]:
 
 def form_pdfs(built_sites: Any, school: str) -> dict[str, Path]:
     downloads = built_sites(school).site_dir / "downloads"
-    return {p.stem: p for p in downloads.glob("*.pdf")
-            if p.stem.startswith("aup-") or p.stem == "photo-consent"}
+    return {
+        p.stem: p
+        for p in downloads.glob("*.pdf")
+        if p.stem.startswith("aup-") or p.stem == "photo-consent"
+    }
 
 
 def article_text(path: Path) -> str:
     html = path.read_text(encoding="utf-8")
-    return parse_html(html[html.index("<article"):html.index("</article>")]).text
+    return parse_html(html[html.index("<article") : html.index("</article>")]).text
 
 
 # ------------------------------------------------------------------ which forms
@@ -75,13 +78,17 @@ def test_forms_are_a4_portrait_one_or_two_pages(built_sites: Any, school: str) -
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
-def test_forms_name_the_school_version_review_and_who_to_ask(built_sites: Any,
-                                                             school: str) -> None:
+def test_forms_name_the_school_version_review_and_who_to_ask(built_sites: Any, school: str) -> None:
     config = config_of(school)
     for name, path in form_pdfs(built_sites, school).items():
         text = squash(pdf_text(path))
-        for value in (config.school.name, config.review.version,
-                      format_date(config.next_review), config.people.dsl.name, "Questions?"):
+        for value in (
+            config.school.name,
+            config.review.version,
+            format_date(config.next_review),
+            config.people.dsl.name,
+            "Questions?",
+        ):
             assert squash(value) in text, (name, value)
         for label in ("signature", "date"):
             assert label in text.lower(), (name, label)
@@ -91,16 +98,39 @@ def test_forms_name_the_school_version_review_and_who_to_ask(built_sites: Any,
 def test_each_form_has_its_own_lines_to_fill_in(built_sites: Any, school: str) -> None:
     pdfs = form_pdfs(built_sites, school)
     wanted = {
-        "aup-pupil-ks1": ["My name", "My class", "My signature or my mark", "Date",
-                          "Parent or carer's signature"],
+        "aup-pupil-ks1": [
+            "My name",
+            "My class",
+            "My signature or my mark",
+            "Date",
+            "Parent or carer's signature",
+        ],
         "aup-pupil-ks2": ["My name", "My class", "My signature", "Date"],
         "aup-pupil-ks3": ["Full name", "Class or tutor group", "Signature", "Date"],
-        "aup-parent": ["Child's name", "Class", "Parent or carer's signature", "Date",
-                       "I give permission"],
-        "aup-staff": ["Full name", "Role", "Signature", "Date", "a governor", "a volunteer",
-                      "a visitor"],
-        "photo-consent": ["Child's name", "Class", "Parent or carer's signature", "Yes", "No",
-                          "How long we keep them"],
+        "aup-parent": [
+            "Child's name",
+            "Class",
+            "Parent or carer's signature",
+            "Date",
+            "I give permission",
+        ],
+        "aup-staff": [
+            "Full name",
+            "Role",
+            "Signature",
+            "Date",
+            "a governor",
+            "a volunteer",
+            "a visitor",
+        ],
+        "photo-consent": [
+            "Child's name",
+            "Class",
+            "Parent or carer's signature",
+            "Yes",
+            "No",
+            "How long we keep them",
+        ],
     }
     for name, path in pdfs.items():
         text = squash(pdf_text(path))
@@ -113,8 +143,7 @@ def test_staff_code_names_the_people_to_report_to(built_sites: Any, school: str)
     config = config_of(school)
     text = squash(pdf_text(form_pdfs(built_sites, school)["aup-staff"]))
     people = config.people
-    named = [people.dsl.name, people.headteacher.name,
-             *(d.name for d in people.deputy_dsls)]
+    named = [people.dsl.name, people.headteacher.name, *(d.name for d in people.deputy_dsls)]
     if people.chair_of_governors:
         named.append(people.chair_of_governors.name)
     if people.lado:
@@ -158,8 +187,9 @@ def test_pupil_forms_use_the_composers_rule_set() -> None:
 def page_images(pdf: Path, dpi: int = 36) -> list[Any]:
     from PIL import Image
 
-    out = subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf)], capture_output=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-png", str(pdf)], capture_output=True, check=True
+    ).stdout
     # pdftoppm writes one PNG after another to stdout; split on the PNG signature.
     signature = b"\x89PNG\r\n\x1a\n"
     chunks = [signature + c for c in out.split(signature) if c]
@@ -174,15 +204,20 @@ needs_poppler = pytest.mark.skipif(not shutil.which("pdftoppm"), reason="needs p
 def test_nothing_is_cut_off_at_the_edges(built_sites: Any, school: str) -> None:
     """A strip inside every edge stays blank: no line, box or word runs off the paper.
     (8 mm at the sides and top; 4 mm at the bottom, under the running footer.)"""
-    for name, path in [*form_pdfs(built_sites, school).items(),
-                       ("leaflet", built_sites(school).site_dir / "downloads" /
-                        "parents-leaflet.pdf")]:
+    for name, path in [
+        *form_pdfs(built_sites, school).items(),
+        ("leaflet", built_sites(school).site_dir / "downloads" / "parents-leaflet.pdf"),
+    ]:
         for number, image in enumerate(page_images(path), start=1):
             width, height = image.size
             edge, foot = (round(mm * MM * width / 595.28) for mm in (8, 4))
             grey = image.convert("L")
-            strips = {"left": (0, 0, edge, height), "right": (width - edge, 0, width, height),
-                      "top": (0, 0, width, edge), "bottom": (0, height - foot, width, height)}
+            strips = {
+                "left": (0, 0, edge, height),
+                "right": (width - edge, 0, width, height),
+                "top": (0, 0, width, edge),
+                "bottom": (0, height - foot, width, height),
+            }
             for side, box in strips.items():
                 assert grey.crop(box).getextrema()[0] > 200, (name, number, side)
 
@@ -195,8 +230,10 @@ def most_colour(image: Any) -> int:
     logo = round(40 * MM * image.size[0] / 595.28)
     image.paste((255, 255, 255), (0, 0, logo, logo))
     r, g, b = image.split()
-    chroma = ImageChops.subtract(ImageChops.lighter(ImageChops.lighter(r, g), b),
-                                 ImageChops.darker(ImageChops.darker(r, g), b))
+    chroma = ImageChops.subtract(
+        ImageChops.lighter(ImageChops.lighter(r, g), b),
+        ImageChops.darker(ImageChops.darker(r, g), b),
+    )
     return chroma.getextrema()[1]
 
 
@@ -226,5 +263,9 @@ def test_a_form_with_an_unknown_style_is_refused() -> None:
     config = Config.model_validate(school_data("primary"))
     composer = Composer(config, ROOT)
     with pytest.raises(BuildError, match="unknown style 'boxes'"):
-        forms.load_part(composer, {"heading": "x", "style": "boxes", "items": ["a"]}, None,
-                        "content/forms/x.yaml: parts[0]")
+        forms.load_part(
+            composer,
+            {"heading": "x", "style": "boxes", "items": ["a"]},
+            None,
+            "content/forms/x.yaml: parts[0]",
+        )

@@ -70,30 +70,40 @@ def test_a_school_overrides_the_trust_defaults(trust: Path) -> None:
     assert oak.school.trust == elm.school.trust == "Ridgeway Learning Trust"
     assert oak.technology.monitoring.provider == "Impero"
     assert elm.technology.monitoring.provider == "Smoothwall Monitor"
-    assert elm.technology.monitoring.method == "both"     # mappings merge key by key
+    assert elm.technology.monitoring.method == "both"  # mappings merge key by key
     assert oak.review.approved_by == "Trust Board"
     assert elm.review.approved_by == "Local Governing Body"
 
 
 def test_problems_name_the_file_that_holds_them(trust: Path) -> None:
     (trust / "trust.yaml").write_text(TRUST_DEFAULTS.replace("method: both", "method: bath"))
-    (trust / "elm" / "school_config.yaml").write_text(ELM.replace('name: "Ms Fay Root"',
-                                                                  'name: "Ms Fay Root", emial: x'))
+    (trust / "elm" / "school_config.yaml").write_text(
+        ELM.replace('name: "Ms Fay Root"', 'name: "Ms Fay Root", emial: x')
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(trust / "elm" / "school_config.yaml")
     lines = [str(p) for p in caught.value.problems]
-    assert any(line.endswith('trust.yaml:7: technology.monitoring.method: "bath" is not '
-                             "allowed; use one of: software, physical, both (did you mean "
-                             "'both'?)") for line in lines), lines
-    assert any("school_config.yaml:5: people.dsl.emial: unknown key" in line
-               for line in lines), lines
+    assert any(
+        line.endswith(
+            'trust.yaml:7: technology.monitoring.method: "bath" is not '
+            "allowed; use one of: software, physical, both (did you mean "
+            "'both'?)"
+        )
+        for line in lines
+    ), lines
+    assert any("school_config.yaml:5: people.dsl.emial: unknown key" in line for line in lines), (
+        lines
+    )
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("extends: ../missing.yaml\n", r'"\.\./missing\.yaml" not found'),
-    ("extends: [1]\n", "expected the path of a YAML file"),
-    ("extends: school_config.yaml\n", r"extends this file again \(a loop of extends\)"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("extends: ../missing.yaml\n", r'"\.\./missing\.yaml" not found'),
+        ("extends: [1]\n", "expected the path of a YAML file"),
+        ("extends: school_config.yaml\n", r"extends this file again \(a loop of extends\)"),
+    ],
+)
 def test_bad_extends(tmp_path: Path, text: str, message: str) -> None:
     config = tmp_path / "school_config.yaml"
     config.write_text(text + OAK.split("\n", 1)[1], encoding="utf-8")
@@ -107,18 +117,21 @@ def test_a_folder_builds_every_school_and_skips_the_defaults_file(trust: Path) -
     outcomes = build_many(jobs)
     assert all(o.error is None for o in outcomes)
     for name, school in (("oak", "Oak Primary School"), ("elm", "Elm Academy")):
-        manifest = json.loads((trust / name / "site" / "downloads" / "manifest.json")
-                              .read_text(encoding="utf-8"))
+        manifest = json.loads(
+            (trust / name / "site" / "downloads" / "manifest.json").read_text(encoding="utf-8")
+        )
         assert manifest["school"] == school
         assert any(d["file"] == "policy.pdf" for d in manifest["documents"])
     assert (trust / "oak" / "site" / "rules" / "ks2" / "index.html").is_file()
     assert (trust / "elm" / "site" / "rules" / "ks3" / "index.html").is_file()
 
 
-def test_one_broken_school_does_not_stop_the_others(trust: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    (trust / "elm" / "school_config.yaml").write_text(ELM.replace("phase: secondary",
-                                                                  "phase: secondery"))
+def test_one_broken_school_does_not_stop_the_others(
+    trust: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (trust / "elm" / "school_config.yaml").write_text(
+        ELM.replace("phase: secondary", "phase: secondery")
+    )
     code = main(["build", str(trust), "--site-dir", str(trust / "out")])
     captured = capsys.readouterr()
     assert code == 2
@@ -132,8 +145,22 @@ def test_one_broken_school_does_not_stop_the_others(trust: Path,
 def test_several_config_options_share_one_run(trust: Path) -> None:
     oak, elm = trust / "oak" / "school_config.yaml", trust / "elm" / "school_config.yaml"
     jobs = find_jobs([oak, elm], trust / "sites")
-    assert jobs == [SchoolJob(oak, trust / "sites" / "oak"),
-                    SchoolJob(elm, trust / "sites" / "elm")]
-    assert main(["build", "--config", str(oak), "--config", str(elm),
-                 "--site-dir", str(trust / "sites")]) == 0
+    assert jobs == [
+        SchoolJob(oak, trust / "sites" / "oak"),
+        SchoolJob(elm, trust / "sites" / "elm"),
+    ]
+    assert (
+        main(
+            [
+                "build",
+                "--config",
+                str(oak),
+                "--config",
+                str(elm),
+                "--site-dir",
+                str(trust / "sites"),
+            ]
+        )
+        == 0
+    )
     assert (trust / "sites" / "elm" / "policy" / "index.html").is_file()

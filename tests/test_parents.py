@@ -23,14 +23,37 @@ from generator.errors import BuildError
 from generator.qr import qr_svg
 
 RESOURCES = yaml.safe_load((ROOT / "content" / "resources.yaml").read_text(encoding="utf-8"))
-RETIRED = ("thinkuknow.co.uk", "kidsmart.org.uk", "digizen.org", "teachernet.gov.uk",
-           "becta.org.uk")
+RETIRED = (
+    "thinkuknow.co.uk",
+    "kidsmart.org.uk",
+    "digizen.org",
+    "teachernet.gov.uk",
+    "becta.org.uk",
+)
 TRACKERS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
 # What every parent must be able to find on the page and the leaflet.
-REPORTING = ("CEOP", "Report Remove", "Internet Watch Foundation", "Childline", "0800 1111",
-             "Report Harmful Content", "NSPCC", "0808 800 5000", "999")
-TRUSTED = ("CEOP Education", "Childnet", "UK Safer Internet Centre", "Internet Matters",
-           "NSPCC", "Parent Zone", "Internet Watch Foundation", "Childline", "Get Safe Online")
+REPORTING = (
+    "CEOP",
+    "Report Remove",
+    "Internet Watch Foundation",
+    "Childline",
+    "0800 1111",
+    "Report Harmful Content",
+    "NSPCC",
+    "0808 800 5000",
+    "999",
+)
+TRUSTED = (
+    "CEOP Education",
+    "Childnet",
+    "UK Safer Internet Centre",
+    "Internet Matters",
+    "NSPCC",
+    "Parent Zone",
+    "Internet Watch Foundation",
+    "Childline",
+    "Get Safe Online",
+)
 A4 = (595.28, 841.89)
 
 
@@ -47,8 +70,11 @@ def parents_page(built_sites: Any, school: str) -> Any:
 
 
 def content_links(page: Any) -> list[str]:
-    return [a.attrs["href"] for a in page.find("a")
-            if a.attrs.get("href", "").startswith(("http://", "https://"))]
+    return [
+        a.attrs["href"]
+        for a in page.find("a")
+        if a.attrs.get("href", "").startswith(("http://", "https://"))
+    ]
 
 
 # ------------------------------------------------------------------ the page
@@ -59,8 +85,13 @@ def test_page_names_the_dsl_and_the_school_contacts(built_sites: Any, school: st
     config, text = config_of(school), parents_page(built_sites, school).text
     dsl = config.people.dsl
     assert dsl.name in text
-    for value in (dsl.role, dsl.email, config.school.phone, config.school.email,
-                  config.school.address):
+    for value in (
+        dsl.role,
+        dsl.email,
+        config.school.phone,
+        config.school.email,
+        config.school.address,
+    ):
         if value:
             assert value in text
     for deputy in config.people.deputy_dsls:
@@ -81,9 +112,13 @@ def test_page_teaches_only_the_schools_key_stages(built_sites: Any, school: str)
 def test_page_gives_the_phone_rule_in_plain_words(built_sites: Any, school: str) -> None:
     config, text = config_of(school), parents_page(built_sites, school).text
     pupils = config.phones.pupils
-    expected = {"not_allowed": "do not bring mobile phones", "handed_in": "hands it in",
-                "locked_away": "locked away", "off_and_away": "in their bag",
-                "allowed": "only at the times and in the places"}[pupils.rule]
+    expected = {
+        "not_allowed": "do not bring mobile phones",
+        "handed_in": "hands it in",
+        "locked_away": "locked away",
+        "off_and_away": "in their bag",
+        "allowed": "only at the times and in the places",
+    }[pupils.rule]
     assert expected in text
     for value in (pupils.who_may_bring, pupils.exceptions, pupils.details, pupils.handed_to):
         if value:
@@ -109,8 +144,7 @@ def test_page_mentions_every_reporting_route(built_sites: Any, school: str) -> N
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
-def test_page_links_trusted_resources_and_the_schools_extras(built_sites: Any,
-                                                             school: str) -> None:
+def test_page_links_trusted_resources_and_the_schools_extras(built_sites: Any, school: str) -> None:
     page = parents_page(built_sites, school)
     links = content_links(page)
     trusted = [r["url"] for r in RESOURCES["resources"]]
@@ -174,11 +208,14 @@ def test_only_extras_for_parents_reach_the_page() -> None:
 # ------------------------------------------------------------------ the page's address
 
 
-@pytest.mark.parametrize(("website", "expected"), [
-    ("https://www.school.example.org", "https://www.school.example.org/online-safety/parents/"),
-    ("https://school.example.org/", "https://school.example.org/online-safety/parents/"),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("website", "expected"),
+    [
+        ("https://www.school.example.org", "https://www.school.example.org/online-safety/parents/"),
+        ("https://school.example.org/", "https://school.example.org/online-safety/parents/"),
+        (None, None),
+    ],
+)
 def test_parents_page_url_follows_the_website(website: str | None, expected: str | None) -> None:
     data = school_data("primary")
     data.pop("publish", None)
@@ -191,8 +228,10 @@ def test_parents_page_url_follows_publish_url_first(website: str | None) -> None
     data = school_data("primary")
     data["school"]["website"] = website
     data["publish"] = {"url": "https://safety.example.org/pack"}
-    assert (parents.parents_page_url(Config.model_validate(data))
-            == "https://safety.example.org/pack/parents/")
+    assert (
+        parents.parents_page_url(Config.model_validate(data))
+        == "https://safety.example.org/pack/parents/"
+    )
 
 
 # ------------------------------------------------------------------ the leaflet
@@ -204,19 +243,20 @@ def leaflet(built_sites: Any, school: str) -> Path:
 
 def decode_qr(pdf: Path, folder: Path) -> list[str]:
     """Every QR code zbarimg finds on the leaflet's pages, rendered at 150 dpi."""
-    subprocess.run(["pdftoppm", "-png", "-r", "150", str(pdf), str(folder / "page")],
-                   check=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", str(pdf), str(folder / "page")], check=True)
     found = []
     for png in sorted(folder.glob("page*.png")):
-        out = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable",
-                              str(png)], capture_output=True, text=True)
+        out = subprocess.run(
+            ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(png)],
+            capture_output=True,
+            text=True,
+        )
         found += [line for line in out.stdout.splitlines() if line]
     return found
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
-def test_leaflet_is_one_or_two_a4_pages_with_the_essentials(built_sites: Any,
-                                                            school: str) -> None:
+def test_leaflet_is_one_or_two_a4_pages_with_the_essentials(built_sites: Any, school: str) -> None:
     config, path = config_of(school), leaflet(built_sites, school)
     reader = pypdf.PdfReader(path)
     assert 1 <= len(reader.pages) <= 2
@@ -224,19 +264,27 @@ def test_leaflet_is_one_or_two_a4_pages_with_the_essentials(built_sites: Any,
         box = page.mediabox
         assert (round(float(box.width), 1), round(float(box.height), 1)) == (595.3, 841.9)
     text = squash(pdf_text(path))
-    for value in (config.school.name, config.people.dsl.name, config.school.phone,
-                  config.school.email, *REPORTING):
+    for value in (
+        config.school.name,
+        config.people.dsl.name,
+        config.school.phone,
+        config.school.email,
+        *REPORTING,
+    ):
         if value:
             assert squash(value) in text, value
     for name in TRUSTED:
         assert squash(name) in text, name
 
 
-@pytest.mark.skipif(not (shutil.which("zbarimg") and shutil.which("pdftoppm")),
-                    reason="needs zbar-tools and poppler-utils")
+@pytest.mark.skipif(
+    not (shutil.which("zbarimg") and shutil.which("pdftoppm")),
+    reason="needs zbar-tools and poppler-utils",
+)
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
-def test_leaflet_qr_code_opens_the_parents_page(built_sites: Any, school: str,
-                                                tmp_path: Path) -> None:
+def test_leaflet_qr_code_opens_the_parents_page(
+    built_sites: Any, school: str, tmp_path: Path
+) -> None:
     config = config_of(school)
     codes = decode_qr(leaflet(built_sites, school), tmp_path)
     if config.school.website:

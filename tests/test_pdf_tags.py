@@ -11,8 +11,10 @@ taken in tree order, reads in the same order as the text on the pages.
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 
 import pypdf
@@ -34,14 +36,14 @@ class Element:
 
     kind: str
     alt: str | None
-    heading: str | None                       # the /Hn it is inside, if any
+    heading: str | None  # the /Hn it is inside, if any
     content: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
 class Tagged:
     reader: pypdf.PdfReader
-    elements: list[Element]                   # in the structure tree's order
+    elements: list[Element]  # in the structure tree's order
 
     @property
     def kinds(self) -> Counter[str]:
@@ -56,7 +58,7 @@ def read_tags(data: bytes) -> Tagged:
     def walk(node: Any, page: int | None, current: Element | None) -> None:
         if isinstance(node, IndirectObject):
             node = node.get_object()
-        if isinstance(node, int | NumberObject):              # marked content by MCID
+        if isinstance(node, int | NumberObject):  # marked content by MCID
             if current is not None and page is not None:
                 current.content.append((page, int(node)))
             return
@@ -101,8 +103,7 @@ def marked_text(reader: pypdf.PdfReader) -> dict[tuple[int, int], str]:
             elif op == b"EMC" and stack:
                 stack.pop()
 
-        def text(words: str, *_: Any, stack: list[int | None] = stack, index: int = index
-                 ) -> None:
+        def text(words: str, *_: Any, stack: list[int | None] = stack, index: int = index) -> None:
             mcid = next((m for m in reversed(stack) if m is not None), None)
             if mcid is not None and words:
                 texts[(index, mcid)] = texts.get((index, mcid), "") + words
@@ -128,7 +129,7 @@ def test_every_pdf_is_tagged_with_title_and_language(tagged: Any, school: str) -
     for pdf, tags in tagged(school):
         reader = tags.reader
         catalog = reader.trailer["/Root"]
-        yes = BooleanObject(True)      # (pypdf's false is truthy: compare, do not test)
+        yes = BooleanObject(True)  # (pypdf's false is truthy: compare, do not test)
         assert catalog["/MarkInfo"]["/Marked"] == yes, pdf.filename
         assert str(catalog["/Lang"]) == "en-GB", pdf.filename
         assert catalog["/ViewerPreferences"]["/DisplayDocTitle"] == yes, pdf.filename
@@ -170,15 +171,25 @@ ORDERED = ["policy.pdf", "aup-pupil-ks2.pdf", "photo-consent.pdf", "poster-ks2.p
 
 
 @pytest.mark.parametrize("filename", ORDERED)
-def test_structure_reads_in_the_order_of_the_page(tagged: Any, tmp_path: Any,
-                                                  filename: str) -> None:
+def test_structure_reads_in_the_order_of_the_page(
+    tagged: Any, tmp_path: Any, filename: str
+) -> None:
     pdf, tags = next((p, t) for p, t in tagged("primary") if p.filename == filename)
     path = tmp_path / filename
     path.write_bytes(pdf.data)
     page = squash(pdf_text(path))
     texts = marked_text(tags.reader)
     pieces = [(e, squash(texts.get(c, ""))) for e in tags.elements for c in e.content]
-    pieces = [(e, t) for e, t in pieces if len(t) >= 4]
+    # A flowchart's words are placed on a picture, so the page has no single order for
+    # them; the same steps follow in words, in order, and are checked with the rest.
+    drawn = {
+        squash(unescape(line))
+        for line in re.findall(
+            r"<span style=[^>]*>([^<]*)</span>",
+            "".join(re.findall(r'<div class="esafety-flowchart-print".*?</div>', pdf.html)),
+        )
+    }
+    pieces = [(e, t) for e, t in pieces if len(t) >= 4 and t not in drawn]
     assert len(pieces) >= 15
     at = 0
     out_of_order, missing = [], []
@@ -191,7 +202,6 @@ def test_structure_reads_in_the_order_of_the_page(tagged: Any, tmp_path: Any,
         else:
             missing.append(f"{element.kind}: {piece[:50]}")
     assert out_of_order == []
-    # Only text drawn inside a flowchart may be laid out differently from its tags.
     assert len(missing) <= len(pieces) // 50, missing
     headings = [e for e, _ in pieces if e.heading]
     assert headings, "no heading text found in the structure tree"
@@ -203,8 +213,10 @@ def test_the_tag_reader_sees_a_picture_without_text() -> None:
     from weasyprint import HTML
 
     pixel = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs="
-    html = (f'<html lang="en-GB"><title>t</title><h1>Title</h1><img src="{pixel}" alt="">'
-            "<ul><li>one</li><li>two</li></ul></html>")
+    html = (
+        f'<html lang="en-GB"><title>t</title><h1>Title</h1><img src="{pixel}" alt="">'
+        "<ul><li>one</li><li>two</li></ul></html>"
+    )
     tags = read_tags(HTML(string=html).write_pdf(pdf_variant="pdf/ua-1"))
     assert [e.alt for e in tags.elements if e.kind == "Figure"] in ([None], [""])
     assert tags.kinds["L"] == 1 and tags.kinds["LI"] == 2 and tags.kinds["H1"] == 1

@@ -30,15 +30,17 @@ POLICY = yaml.safe_load((CONTENT_DIR / "policy" / "policy.yaml").read_text(encod
 NATIONS = yaml.safe_load((CONTENT_DIR / "nations.yaml").read_text(encoding="utf-8"))
 GUIDANCE = yaml.safe_load((CONTENT_DIR / "guidance.yaml").read_text(encoding="utf-8"))
 A4 = (595.28, 841.89)
-HEADER = (0, 58)          # points from the top of an A4 page: running header band
+HEADER = (0, 58)  # points from the top of an A4 page: running header band
 BODY = (58, 795)
 FOOTER = (795, 842)
 
-pdftotext_missing = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                       reason="poppler-utils (pdftotext) is not installed")
+pdftotext_missing = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed"
+)
 
 
 # ------------------------------------------------------------------ helpers
+
 
 def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
@@ -50,13 +52,16 @@ def fmt(day: dt.date) -> str:
 
 def html_text(page_html: str) -> str:
     """The visible text of a page's main article (navigation and footer left out)."""
-    match = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', page_html,
-                      re.S)
+    match = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', page_html, re.S)
     assert match, "no article in page"
     body = re.sub(r'<a class="headerlink"[^>]*>.*?</a>', "", match.group(1), flags=re.S)
     body = re.sub(r"<(script|style)\b.*?</\1>", "", body, flags=re.S)
-    body = re.sub(r"</?(p|li|td|th|h\d|br|div|tr|table|ul|ol|figure|figcaption|svg|text|title|"
-                  r"desc|dt|dd|blockquote|hr)\b[^>]*>", " ", body)
+    body = re.sub(
+        r"</?(p|li|td|th|h\d|br|div|tr|table|ul|ol|figure|figcaption|svg|text|title|"
+        r"desc|dt|dd|blockquote|hr)\b[^>]*>",
+        " ",
+        body,
+    )
     return squash(html.unescape(re.sub(r"<[^>]+>", "", body)))
 
 
@@ -84,8 +89,19 @@ def pdf_path(site: Path) -> Path:
 def pdf_band(path: Path, band: tuple[int, int], page: int | None = None) -> list[str]:
     """Text of every page (or one page), cropped to a horizontal band, one string per page."""
     top, bottom = band
-    args = ["pdftotext", "-enc", "UTF-8", "-x", "0", "-y", str(top), "-W", "600",
-            "-H", str(bottom - top)]
+    args = [
+        "pdftotext",
+        "-enc",
+        "UTF-8",
+        "-x",
+        "0",
+        "-y",
+        str(top),
+        "-W",
+        "600",
+        "-H",
+        str(bottom - top),
+    ]
     if page is not None:
         args += ["-f", str(page), "-l", str(page)]
     out = subprocess.run([*args, str(path), "-"], check=True, capture_output=True).stdout
@@ -106,9 +122,16 @@ def config_of(name: str) -> Any:
 def expected_values(config: Any) -> list[str]:
     """Every name, provider, platform and phone-rule detail the school gave."""
     people = config.people
-    values = [config.school.name, config.review.version, fmt(config.review.approved_on),
-              fmt(config.next_review), people.headteacher.name, people.dsl.name,
-              people.online_safety_governor.name, config.online_safety_lead.name]
+    values = [
+        config.school.name,
+        config.review.version,
+        fmt(config.review.approved_on),
+        fmt(config.next_review),
+        people.headteacher.name,
+        people.dsl.name,
+        people.online_safety_governor.name,
+        config.online_safety_lead.name,
+    ]
     values += [d.name for d in people.deputy_dsls]
     for role in ("chair_of_governors", "computing_lead", "technical_support", "lado"):
         person = getattr(people, role)
@@ -119,16 +142,27 @@ def expected_values(config: Any) -> list[str]:
     if people.dsl.email:
         values.append(people.dsl.email)
     tech = config.technology
-    values += [v for v in (tech.filtering.provider, tech.monitoring.provider, tech.incident_log,
-                           tech.staff_email) if v]
+    values += [
+        v
+        for v in (
+            tech.filtering.provider,
+            tech.monitoring.provider,
+            tech.incident_log,
+            tech.staff_email,
+        )
+        if v
+    ]
     values += tech.pupil_platforms + tech.parent_communication + tech.monitoring.alerts_to
     if tech.filtering.last_reviewed:
         values.append(fmt(tech.filtering.last_reviewed))
     if tech.generative_ai:
         values.append(tech.generative_ai.rstrip("."))
     pupils, staff = config.phones.pupils, config.phones.staff
-    values += [v.rstrip(".") for v in (pupils.handed_to, pupils.details, pupils.exceptions,
-                                       staff.personal_use) if v]
+    values += [
+        v.rstrip(".")
+        for v in (pupils.handed_to, pupils.details, pupils.exceptions, staff.personal_use)
+        if v
+    ]
     if pupils.who_may_bring:  # may be written mid-sentence with a lower-case first letter
         values.append(pupils.who_may_bring[1:])
     if config.review.approved_by:
@@ -154,6 +188,7 @@ def composed_policy_print(path: Path) -> Any:
 
 # ------------------------------------------------------------------ web pages
 
+
 @pytest.mark.parametrize("name", SCHOOL_NAMES)
 def test_every_config_value_appears_on_the_web_pages(built_sites, name):
     text = web_text(built_sites(name).site_dir)
@@ -167,54 +202,149 @@ def test_no_gaps_or_unrendered_placeholders(built_sites, name):
     for label, text in (("web", web_text(site)), ("pdf", pdf_body(site))):
         if label == "pdf" and shutil.which("pdftotext") is None:
             continue
-        for pattern in (r"\bNone\b", r"\bnull\b", r"\{\{", r"\}\}", r"\{%", r"%\}", r"\{#",
-                        r"&#\d+;", r"&amp;", r"\[\s*\]", r"\(\s*\)", r" ,", r",,", r"\.\s\.",
-                        r"(?<!\.)\.\.(?!\.)", r"\b(the|a|an|and|of|to) \.", r"\bTODO\b",
-                        r"\[insert", r"(?i)lorem ipsum", r"\bthe the\b"):
+        for pattern in (
+            r"\bNone\b",
+            r"\bnull\b",
+            r"\{\{",
+            r"\}\}",
+            r"\{%",
+            r"%\}",
+            r"\{#",
+            r"&#\d+;",
+            r"&amp;",
+            r"\[\s*\]",
+            r"\(\s*\)",
+            r" ,",
+            r",,",
+            r"\.\s\.",
+            r"(?<!\.)\.\.(?!\.)",
+            r"\b(the|a|an|and|of|to) \.",
+            r"\bTODO\b",
+            r"\[insert",
+            r"(?i)lorem ipsum",
+            r"\bthe the\b",
+        ):
             found = re.search(pattern, text)
-            near = text[found.start() - 60:found.end() + 60] if found else ""
+            near = text[found.start() - 60 : found.end() + 60] if found else ""
             assert not found, f"{label}: {pattern!r} near {near!r}"
 
 
 TOPICS = [
-    ("purpose and scope", [r"Purpose, scope and aims", r"Who the policy covers", r"volunteers",
-                           r"contractors", r"remote and online learning", r"personal devices"]),
+    (
+        "purpose and scope",
+        [
+            r"Purpose, scope and aims",
+            r"Who the policy covers",
+            r"volunteers",
+            r"contractors",
+            r"remote and online learning",
+            r"personal devices",
+        ],
+    ),
     ("online safety is safeguarding", [r"Online safety is safeguarding", r"child protection"]),
-    ("the 4 Cs", [r"Content:", r"Contact:", r"Conduct:", r"Commerce:", r"misinformation",
-                  r"disinformation", r"conspiracy theories"]),
-    ("roles", [r"governor for online safety", r"headteacher", r"{dsl_full}",
-               r"online safety lead", r"computing", r"Technical support",
-               r"All staff and volunteers", r"Parents and carers",
-               r"Visitors and community users", r"chair of governors"]),
-    ("filtering and monitoring", [r"Filtering and monitoring", r"once every academic year",
-                                  r"over-block", r"Internet Watch Foundation's list",
-                                  r"cannot switch these off|can switch these off",
-                                  r"blocked or allowed", r"new AI tool",
-                                  r"Alerts go to|go to the"]),
-    ("curriculum", [r"Education for a Connected World", r"special educational needs",
-                    r"Safer Internet Day", r"Anti-Bullying Week"]),
+    (
+        "the 4 Cs",
+        [
+            r"Content:",
+            r"Contact:",
+            r"Conduct:",
+            r"Commerce:",
+            r"misinformation",
+            r"disinformation",
+            r"conspiracy theories",
+        ],
+    ),
+    (
+        "roles",
+        [
+            r"governor for online safety",
+            r"headteacher",
+            r"{dsl_full}",
+            r"online safety lead",
+            r"computing",
+            r"Technical support",
+            r"All staff and volunteers",
+            r"Parents and carers",
+            r"Visitors and community users",
+            r"chair of governors",
+        ],
+    ),
+    (
+        "filtering and monitoring",
+        [
+            r"Filtering and monitoring",
+            r"once every academic year",
+            r"over-block",
+            r"Internet Watch Foundation's list",
+            r"cannot switch these off|can switch these off",
+            r"blocked or allowed",
+            r"new AI tool",
+            r"Alerts go to|go to the",
+        ],
+    ),
+    (
+        "curriculum",
+        [
+            r"Education for a Connected World",
+            r"special educational needs",
+            r"Safer Internet Day",
+            r"Anti-Bullying Week",
+        ],
+    ),
     ("parents", [r"Working with parents and carers", r"raise a concern"]),
     ("training", [r"Induction", r"at least every two years", r"Governors receive"]),
     ("online bullying", [r"Online bullying", r"bystander", r"anti-bullying"]),
     ("nudes", [r"semi-nudes", r"AI", r"[Nn]ever view", r"Report Remove", r"[Ss]extortion"]),
     ("radicalisation", [r"Prevent", r"extremis"]),
     ("searching", [r"[Ss]earch", r"[Cc]onfiscat", r"indecent images of children are never viewed"]),
-    ("phones", [r"Mobile phones and smart devices", r"smart watch", r"Trips and visits",
-                r"[Ee]xception", r"Staff phones", r"liability"]),
+    (
+        "phones",
+        [
+            r"Mobile phones and smart devices",
+            r"smart watch",
+            r"Trips and visits",
+            r"[Ee]xception",
+            r"Staff phones",
+            r"liability",
+        ],
+    ),
     ("communication", [r"Email, messaging and communication", r"personal phone numbers"]),
-    ("images and social media", [r"school website", r"full name", r"consent",
-                                 r"friend or follow requests"]),
+    (
+        "images and social media",
+        [r"school website", r"full name", r"consent", r"friend or follow requests"],
+    ),
     ("remote learning", [r"Remote learning and video calls", r"Live lessons"]),
-    ("emerging technology and AI", [r"Generative AI", r"product safety expectations",
-                                    r"data protection impact assessment"]),
+    (
+        "emerging technology and AI",
+        [r"Generative AI", r"product safety expectations", r"data protection impact assessment"],
+    ),
     ("data protection", [r"UK GDPR", r"Data Protection Act 2018", r"encrypted", r"password"]),
-    ("incidents", [r"Reporting and recording concerns", r"CEOP", r"Internet Watch Foundation",
-                   r"Report Harmful Content", r"police", r"The incident log",
-                   r"Incident flowcharts", r"Level", r"allegation", r"{lado}",
-                   r"What we do if", r"whistleblowing"]),
+    (
+        "incidents",
+        [
+            r"Reporting and recording concerns",
+            r"CEOP",
+            r"Internet Watch Foundation",
+            r"Report Harmful Content",
+            r"police",
+            r"The incident log",
+            r"Incident flowcharts",
+            r"Level",
+            r"allegation",
+            r"{lado}",
+            r"What we do if",
+            r"whistleblowing",
+        ],
+    ),
     ("complaints", [r"Complaints", r"complaints procedure"]),
-    ("review", [r"Monitoring and review", r"review it sooner|review this policy straight away",
-                r"Linked policies and guidance"]),
+    (
+        "review",
+        [
+            r"Monitoring and review",
+            r"review it sooner|review this policy straight away",
+            r"Linked policies and guidance",
+        ],
+    ),
 ]
 
 
@@ -226,7 +356,8 @@ def test_policy_covers_every_topic(built_sites, name):
     for topic, patterns in TOPICS:
         for pattern in patterns:
             pattern = pattern.replace("{dsl_full}", terms["dsl_full"]).replace(
-                "{lado}", re.escape(terms["LADO"]))
+                "{lado}", re.escape(terms["LADO"])
+            )
             if not re.search(pattern, text, re.I if "{" in pattern else 0):
                 missing.append(f"{topic}: {pattern}")
     assert not missing
@@ -249,10 +380,15 @@ def test_every_section_is_a_linkable_heading(built_sites):
 def test_the_overview_has_key_people_and_dates(built_sites):
     config = config_of("primary")
     index = html_text(web_pages(built_sites("primary").site_dir)["index"])
-    for value in (config.people.headteacher.name, config.people.dsl.name,
-                  config.people.online_safety_governor.name, config.review.version,
-                  fmt(config.review.approved_on), fmt(config.next_review),
-                  config.review.approved_by):
+    for value in (
+        config.people.headteacher.name,
+        config.people.dsl.name,
+        config.people.online_safety_governor.name,
+        config.review.version,
+        fmt(config.review.approved_on),
+        fmt(config.next_review),
+        config.review.approved_by,
+    ):
         assert value in index
     assert "../downloads/policy.pdf" in web_pages(built_sites("primary").site_dir)["index"]
 
@@ -266,9 +402,12 @@ def test_flowcharts_are_inline_accessible_svg_with_a_text_version(built_sites):
         assert "<text" in svg and "<script" not in svg
     assert "<script" not in "".join(svgs)
     text = html_text(page)
-    for title in ("A concern about a pupil's safety online", "Illegal content or activity",
-                  "Inappropriate content or misuse by a pupil",
-                  "A member of staff as victim or instigator"):
+    for title in (
+        "A concern about a pupil's safety online",
+        "Illegal content or activity",
+        "Inappropriate content or misuse by a pupil",
+        "A member of staff as victim or instigator",
+    ):
         assert title in text
     assert text.count("The same steps in words") == len(svgs)
     assert "Mr Daniel O'Connor" in " ".join(svgs)  # drawn from the school's people
@@ -277,16 +416,37 @@ def test_flowcharts_are_inline_accessible_svg_with_a_text_version(built_sites):
 # ------------------------------------------------------------------ what varies with the config
 
 PHONE_CONTRADICTIONS = {
-    "not_allowed": [r"hand(s|ed)? (it )?in", r"locked away|locks it away", r"in their bag",
-                    r"may use (it|their phone)", r"may bring a phone"],
-    "handed_in": [r"locked away|locks it away", r"in their bag", r"may use (it|their phone)",
-                  r"do not bring mobile phones"],
-    "locked_away": [r"hand(s|ed)? (it )?in", r"in their bag", r"may use (it|their phone)",
-                    r"do not bring mobile phones"],
-    "off_and_away": [r"hand(s|ed)? (it )?in", r"locked away|locks it away",
-                     r"may use (it|their phone)", r"do not bring mobile phones"],
-    "allowed": [r"hand(s|ed)? (it )?in", r"locked away|locks it away", r"in their bag",
-                r"do not bring mobile phones"],
+    "not_allowed": [
+        r"hand(s|ed)? (it )?in",
+        r"locked away|locks it away",
+        r"in their bag",
+        r"may use (it|their phone)",
+        r"may bring a phone",
+    ],
+    "handed_in": [
+        r"locked away|locks it away",
+        r"in their bag",
+        r"may use (it|their phone)",
+        r"do not bring mobile phones",
+    ],
+    "locked_away": [
+        r"hand(s|ed)? (it )?in",
+        r"in their bag",
+        r"may use (it|their phone)",
+        r"do not bring mobile phones",
+    ],
+    "off_and_away": [
+        r"hand(s|ed)? (it )?in",
+        r"locked away|locks it away",
+        r"may use (it|their phone)",
+        r"do not bring mobile phones",
+    ],
+    "allowed": [
+        r"hand(s|ed)? (it )?in",
+        r"locked away|locks it away",
+        r"in their bag",
+        r"do not bring mobile phones",
+    ],
 }
 PHONE_SAYS = {
     "not_allowed": r"do not bring mobile phones",
@@ -301,7 +461,7 @@ def assert_phone_rule(text: str, rule: str) -> None:
     assert re.search(PHONE_SAYS[rule], text), rule
     for pattern in PHONE_CONTRADICTIONS[rule]:
         found = re.search(pattern, text)
-        assert not found, f"{rule}: {pattern!r} in {text[found.start() - 80:found.end() + 80]!r}"
+        assert not found, f"{rule}: {pattern!r} in {text[found.start() - 80 : found.end() + 80]!r}"
 
 
 @pytest.mark.parametrize("name", SCHOOL_NAMES)
@@ -312,9 +472,13 @@ def test_built_policy_states_the_schools_phone_rule_and_no_other(built_sites, na
 @pytest.mark.parametrize("base", ["primary", "secondary"])
 @pytest.mark.parametrize("rule", list(PHONE_SAYS))
 def test_every_phone_rule_with_its_details(make_school, rule, base):
-    pupils = {"rule": rule, "who_may_bring": "Pupils in Years 5 and 6",
-              "handed_to": "form tutor", "details": "Lost phones go to reception.",
-              "exceptions": "Pupils who use an insulin pump app"}
+    pupils = {
+        "rule": rule,
+        "who_may_bring": "Pupils in Years 5 and 6",
+        "handed_to": "form tutor",
+        "details": "Lost phones go to reception.",
+        "exceptions": "Pupils who use an insulin pump app",
+    }
     if rule == "allowed":
         pupils["details"] = "at lunchtime in the canteen only"
     if rule == "not_allowed":
@@ -330,14 +494,29 @@ def test_every_phone_rule_with_its_details(make_school, rule, base):
         assert (value if key != "who_may_bring" else value[1:]) in text, key
 
 
-@pytest.mark.parametrize("rule, says, never", [
-    ("school_devices_only", "only on school-owned devices, never on personal",
-     ["personal device only with the headteacher's permission", "on any device"]),
-    ("with_permission", "personal device only with the headteacher's permission",
-     ["only on school-owned devices, never", "do not take photographs or videos of pupils on"]),
-    ("never", "do not take photographs or videos of pupils on any device",
-     ["only on school-owned devices", "personal device only with"]),
-])
+@pytest.mark.parametrize(
+    "rule, says, never",
+    [
+        (
+            "school_devices_only",
+            "only on school-owned devices, never on personal",
+            ["personal device only with the headteacher's permission", "on any device"],
+        ),
+        (
+            "with_permission",
+            "personal device only with the headteacher's permission",
+            [
+                "only on school-owned devices, never",
+                "do not take photographs or videos of pupils on",
+            ],
+        ),
+        (
+            "never",
+            "do not take photographs or videos of pupils on any device",
+            ["only on school-owned devices", "personal device only with"],
+        ),
+    ],
+)
 def test_staff_photo_rule(make_school, rule, says, never):
     text = composed_policy_text(make_school({"phones": {"staff": {"photos_of_pupils": rule}}}))
     assert says in text
@@ -358,15 +537,19 @@ def test_missing_optional_roles_are_worded_gracefully(built_sites):
 
 def test_every_optional_value_removed(make_school):
     data = school_data("primary")
-    for role in ("chair_of_governors", "computing_lead", "technical_support", "lado",
-                 "online_safety_lead"):
+    for role in (
+        "chair_of_governors",
+        "computing_lead",
+        "technical_support",
+        "lado",
+        "online_safety_lead",
+    ):
         data["people"].pop(role)
     data["people"]["deputy_dsls"] = []
     data["technology"] = {}
     data["phones"] = {"pupils": {"rule": "handed_in"}}
     data["review"].pop("approved_by")
-    data["school"] = {k: v for k, v in data["school"].items()
-                      if k in ("name", "phase", "logo")}
+    data["school"] = {k: v for k, v in data["school"].items() if k in ("name", "phase", "logo")}
     path = make_school()
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     text = composed_policy_text(path)
@@ -379,16 +562,38 @@ def test_a_headteacher_who_is_also_the_dsl_is_named_once_per_step(built_sites):
     assert "Tell the DSL and headteacher, Mrs Karen Bright, at once." in text
 
 
-@pytest.mark.parametrize("name, has, has_not", [
-    ("primary", ["Early Years Foundation Stage", "Key Stage 1", "Key Stage 2",
-                 "Younger children most often"], ["Key Stage 3", "Key Stage 4", "sixth form",
-                                                  "Older pupils are more likely"]),
-    ("secondary", ["Key Stage 3", "Key Stage 4", "the sixth form", "Older pupils are more likely"],
-     ["Early Years", "Key Stage 1", "Key Stage 2", "Younger children most often"]),
-    ("all_through", ["Early Years Foundation Stage", "Key Stage 2", "Key Stage 4",
-                     "Younger children most often", "Older pupils are more likely"], []),
-    ("infant_minimal", ["Key Stage 1"], ["Key Stage 2", "Key Stage 3"]),
-])
+@pytest.mark.parametrize(
+    "name, has, has_not",
+    [
+        (
+            "primary",
+            [
+                "Early Years Foundation Stage",
+                "Key Stage 1",
+                "Key Stage 2",
+                "Younger children most often",
+            ],
+            ["Key Stage 3", "Key Stage 4", "sixth form", "Older pupils are more likely"],
+        ),
+        (
+            "secondary",
+            ["Key Stage 3", "Key Stage 4", "the sixth form", "Older pupils are more likely"],
+            ["Early Years", "Key Stage 1", "Key Stage 2", "Younger children most often"],
+        ),
+        (
+            "all_through",
+            [
+                "Early Years Foundation Stage",
+                "Key Stage 2",
+                "Key Stage 4",
+                "Younger children most often",
+                "Older pupils are more likely",
+            ],
+            [],
+        ),
+        ("infant_minimal", ["Key Stage 1"], ["Key Stage 2", "Key Stage 3"]),
+    ],
+)
 def test_wording_follows_the_phase(built_sites, name, has, has_not):
     text = web_text(built_sites(name).site_dir)
     for phrase in has:
@@ -399,11 +604,23 @@ def test_wording_follows_the_phase(built_sites, name, has, has_not):
 
 def test_wales_uses_its_own_terms_and_guidance(built_sites):
     text = web_text(built_sites("welsh_middle").site_dir)
-    for phrase in ("learners", "designated senior person", "DSP", "Keeping learners safe",
-                   "Wales", "Estyn" if "Estyn" in text else "learners"):
+    for phrase in (
+        "learners",
+        "designated senior person",
+        "DSP",
+        "Keeping learners safe",
+        "Wales",
+        "Estyn" if "Estyn" in text else "learners",
+    ):
         assert phrase in text
-    for pattern in (r"\bpupils?\b", r"\bDSL\b", r"\bLADO\b", r"Ofsted", r"Key Stage",
-                    r"designated safeguarding lead"):
+    for pattern in (
+        r"\bpupils?\b",
+        r"\bDSL\b",
+        r"\bLADO\b",
+        r"Ofsted",
+        r"Key Stage",
+        r"designated safeguarding lead",
+    ):
         assert not re.search(pattern, text), pattern
     # England's phone guidance does not apply in Wales; Wales has its own filtering standards
     assert "phone-free by default" not in text
@@ -432,14 +649,19 @@ def test_monitoring_wording_follows_the_method(built_sites):
     assert "Monitoring is physical" in web_text(built_sites("welsh_middle").site_dir)
     assert "Monitoring combines software (Impero)" in web_text(built_sites("secondary").site_dir)
     assert "Monitoring is done by software (Senso Cloud)" in web_text(
-        built_sites("primary").site_dir)
+        built_sites("primary").site_dir
+    )
 
 
 def test_config_values_print_as_text(make_school):
-    hostile = '<script>alert(1)</script> [x](javascript:alert(1)) *Bold* {{ 7*7 }}'
-    path = make_school({"school": {"name": hostile},
-                        "people": {"dsl": {"name": hostile, "email": "dsl@example.org"}},
-                        "technology": {"incident_log": hostile}})
+    hostile = "<script>alert(1)</script> [x](javascript:alert(1)) *Bold* {{ 7*7 }}"
+    path = make_school(
+        {
+            "school": {"name": hostile},
+            "people": {"dsl": {"name": hostile, "email": "dsl@example.org"}},
+            "technology": {"incident_log": hostile},
+        }
+    )
     config = load_config(path)
     pack = compose(config, path.parent)
     for page in (p for p in pack.pages if p.path.startswith("policy/")):
@@ -455,6 +677,7 @@ def test_config_values_print_as_text(make_school):
 
 # ------------------------------------------------------------------ the PDF
 
+
 def pdf_reader(site: Path) -> pypdf.PdfReader:
     return pypdf.PdfReader(pdf_path(site))
 
@@ -468,8 +691,9 @@ def outline_titles(reader: pypdf.PdfReader) -> list[tuple[int, str, int]]:
             if isinstance(item, list):
                 walk(item, depth + 1)
             else:
-                found.append((depth, squash(item.title),
-                              reader.get_destination_page_number(item) + 1))
+                found.append(
+                    (depth, squash(item.title), reader.get_destination_page_number(item) + 1)
+                )
 
     walk(reader.outline, 0)
     return found
@@ -522,8 +746,13 @@ def test_pdf_bookmarks_list_every_part_and_section(built_sites, name):
 def test_pdf_cover(built_sites, name):
     config = config_of(name)
     cover = squash(pdf_band(pdf_path(built_sites(name).site_dir), (0, 842), page=1)[0])
-    for value in (config.school.name, POLICY["title"], config.review.version,
-                  fmt(config.review.approved_on), fmt(config.next_review)):
+    for value in (
+        config.school.name,
+        POLICY["title"],
+        config.review.version,
+        fmt(config.review.approved_on),
+        fmt(config.next_review),
+    ):
         assert value in cover
 
 
@@ -533,16 +762,18 @@ def test_pdf_contents_page_numbers_are_right(built_sites, name):
     path = pdf_path(built_sites(name).site_dir)
     bodies = pdf_band(path, BODY)
     contents_page = next(i for i, text in enumerate(bodies) if text.lstrip().startswith("Contents"))
-    entries = re.findall(r"^\s*(\d+\. .+?)\s*\.{3,}\s*(\d+)\s*$",
-                         bodies[contents_page], re.M)
+    entries = re.findall(r"^\s*(\d+\. .+?)\s*\.{3,}\s*(\d+)\s*$", bodies[contents_page], re.M)
     sections = [s for part in POLICY["parts"] for s in part["sections"]]
     assert len(entries) == len(sections)
     for title, page in entries:
         page_lines = [squash(line) for line in bodies[int(page) - 1].splitlines()]
         start = squash(title)[:40]
         assert any(line.startswith(start) for line in page_lines), (title, page)
-        earlier = [squash(line) for body in bodies[contents_page + 1:int(page) - 1]
-                   for line in body.splitlines()]
+        earlier = [
+            squash(line)
+            for body in bodies[contents_page + 1 : int(page) - 1]
+            for line in body.splitlines()
+        ]
         assert not any(line.startswith(start) for line in earlier), (title, page)
 
 
@@ -576,17 +807,27 @@ def test_pdf_flowcharts_and_tables_are_not_split_across_pages(built_sites, name)
     path = pdf_path(built_sites(name).site_dir)
     bodies = [squash(b) for b in pdf_band(path, BODY)]
     for title, first, last in (
-        ("A concern about a pupil's safety online", "Is the pupil in immediate danger?",
-         "checks later that the pupil is safe and supported"),
+        (
+            "A concern about a pupil's safety online",
+            "Is the pupil in immediate danger?",
+            "checks later that the pupil is safe and supported",
+        ),
         ("Illegal content or activity", "Do not open, view again", "Review filtering and"),
-        ("Inappropriate content or misuse by a pupil", "Stop the activity",
-         "changes teaching or filtering"),
-        ("A member of staff as victim or instigator", "A concern involves a member of staff",
-         "The headteacher records what was done"),
+        (
+            "Inappropriate content or misuse by a pupil",
+            "Stop the activity",
+            "changes teaching or filtering",
+        ),
+        (
+            "A member of staff as victim or instigator",
+            "A concern involves a member of staff",
+            "The headteacher records what was done",
+        ),
     ):
         # The figure's text sits between the chart's title and its text version.
-        drawn = [b[b.index(title):].split("The same steps in words")[0]
-                 for b in bodies if title in b]
+        drawn = [
+            b[b.index(title) :].split("The same steps in words")[0] for b in bodies if title in b
+        ]
         assert any(first in segment and last in segment for segment in drawn), title
     key_people = next(b for b in bodies if b.startswith("Key people and dates"))
     config = config_of(name)
@@ -604,15 +845,19 @@ def test_content_lines_ending_in_a_tag_keep_their_line_break():
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             text_then_tag = line.endswith("%}") and not re.fullmatch(r"\s*\{%[^%]*%\}", line)
-            assert not text_then_tag or line.endswith(("+%}", "{% else %}")), \
+            assert not text_then_tag or line.endswith(("+%}", "{% else %}")), (
                 f"{path.name}:{number}"
+            )
 
 
-@pytest.mark.parametrize("words, message", [
-    ('See {{ ref("nowhere") }}.', "ref('nowhere'): no such section"),
-    ('See {{ guide("kcsie_1999") }}.', "guide('kcsie_1999'): no such document"),
-    ("Ask {{ people.bursar.name }}.", "bursar"),
-])
+@pytest.mark.parametrize(
+    "words, message",
+    [
+        ('See {{ ref("nowhere") }}.', "ref('nowhere'): no such section"),
+        ('See {{ guide("kcsie_1999") }}.', "guide('kcsie_1999'): no such document"),
+        ("Ask {{ people.bursar.name }}.", "bursar"),
+    ],
+)
 def test_a_mistake_in_overridden_words_names_the_file(make_school, words, message):
     """A school or trust may override any policy file; a mistake there is a one-line error."""
     from generator.errors import BuildError
@@ -630,7 +875,8 @@ def test_a_school_can_override_one_section(make_school):
     path = make_school()
     override = path.parent / "overrides" / "content" / "policy" / "sections" / "complaints.md"
     override.parent.mkdir(parents=True)
-    override.write_text("Complaints go to {{ say.head }}, as {{ ref('review') }} explains.",
-                        encoding="utf-8")
+    override.write_text(
+        "Complaints go to {{ say.head }}, as {{ ref('review') }} explains.", encoding="utf-8"
+    )
     text = composed_policy_text(path)
     assert "Complaints go to the headteacher, Mrs Joanna Whitfield, as section 25 explains." in text

@@ -21,7 +21,8 @@ from generator.markup import format_date
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
-    reason=f"{CHROMIUM} is missing: install Debian's chromium (make test-system-deps)")
+    reason=f"{CHROMIUM} is missing: install Debian's chromium (make test-system-deps)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,35 +32,36 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
-def test_no_page_asks_any_other_host_for_anything(browser: Any, built_sites: Any,
-                                                  school: str) -> None:
+def test_no_page_asks_any_other_host_for_anything(
+    browser: Any, built_sites: Any, school: str
+) -> None:
     site = built_sites(school).site_dir
     visited = tour(browser, site)
     assert sorted(visited.pages) == sorted(site_paths(site))
     requests = [url for v in visited.pages.values() for url in v.requests]
-    assert len(requests) > 5 * len(visited.pages)      # pages, styles, scripts, search index
+    assert len(requests) > 5 * len(visited.pages)  # pages, styles, scripts, search index
     elsewhere = sorted({url for url in requests if not url.startswith(visited.base)})
     assert elsewhere == []
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
-def test_no_cookies_and_nothing_stored_in_the_browser(browser: Any, built_sites: Any,
-                                                      school: str) -> None:
+def test_no_cookies_and_nothing_stored_in_the_browser(
+    browser: Any, built_sites: Any, school: str
+) -> None:
     visited = tour(browser, built_sites(school).site_dir)
     assert visited.cookies == []
     assert {path: v.page["cookie"] for path, v in visited.pages.items() if v.page["cookie"]} == {}
-    assert {path: v.page["storage"] for path, v in visited.pages.items()
-            if v.page["storage"]} == {}
+    assert {path: v.page["storage"] for path, v in visited.pages.items() if v.page["storage"]} == {}
 
 
-def test_the_recorder_sees_other_hosts_cookies_and_storage(browser: Any,
-                                                           tmp_path: Path) -> None:
+def test_the_recorder_sees_other_hosts_cookies_and_storage(browser: Any, tmp_path: Path) -> None:
     """The checks above are not blind: a page that does all three is caught."""
     (tmp_path / "index.html").write_text(
         "<!doctype html><title>t</title><h1>Tracker</h1>"
         "<img src='https://tracker.example.com/pixel.gif' alt='x'>"
         "<script>document.cookie = 'id=1; path=/'; localStorage.setItem('seen', '1');</script>",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     visited = tour(browser, tmp_path)
     page = visited.pages[""]
     assert "https://tracker.example.com/pixel.gif" in page.requests
@@ -74,11 +76,18 @@ def test_privacy_note_is_specific_and_honest(built_sites: Any, school: str) -> N
     config = Config.model_validate(school_data(school))
     page = parse_html(built_sites(school).site_dir / "privacy" / "index.html")
     text = normalise_space(page.find("article")[0].text)
-    for words in ["does not set any cookies", "no visitor statistics", "Google Fonts",
-                  "stores nothing in your browser", "searches it on your own device",
-                  "may keep routine technical logs", "UK General Data Protection Regulation",
-                  f"last reviewed on {format_date(config.review.approved_on)}",
-                  f"by {format_date(config.next_review)}", config.school.name]:
+    for words in [
+        "does not set any cookies",
+        "no visitor statistics",
+        "Google Fonts",
+        "stores nothing in your browser",
+        "searches it on your own device",
+        "may keep routine technical logs",
+        "UK General Data Protection Regulation",
+        f"last reviewed on {format_date(config.review.approved_on)}",
+        f"by {format_date(config.next_review)}",
+        config.school.name,
+    ]:
         assert words in text, words
     links = {a.attrs.get("href") for a in page.find("a")}
     if config.school.email:

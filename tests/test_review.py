@@ -30,29 +30,47 @@ def finding_paths(config_path: Path, on: dt.date = TODAY) -> set[str]:
 
 
 def test_overdue_filtering_and_policy_reviews_are_both_found(make_school: Any) -> None:
-    config = make_school({
-        "review": {"approved_on": dt.date(2025, 9, 1)},
-        "technology": {"filtering": {"last_reviewed": dt.date(2025, 6, 30)}},
-    })
+    config = make_school(
+        {
+            "review": {"approved_on": dt.date(2025, 9, 1)},
+            "technology": {"filtering": {"last_reviewed": dt.date(2025, 6, 30)}},
+        }
+    )
     assert finding_paths(config) == {"review.next_review", "technology.filtering.last_reviewed"}
 
 
-def test_a_current_complete_school_passes_strict(make_school: Any,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_current_complete_school_passes_strict(
+    make_school: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ESAFETY_TODAY", TODAY.isoformat())
     assert finding_paths(make_school()) == set()
     assert main(["check", "--strict", "--config", str(make_school())]) == 0
 
 
-@pytest.mark.parametrize(("changes", "expected"), [
-    ({"review": {"approved_on": dt.date(2025, 11, 30)}}, {"review.next_review"}),  # due in 9 days
-    ({"people": {"deputy_dsls": []}}, {"people.deputy_dsls"}),
-    ({"technology": {"filtering": {"provider": None}}}, {"technology.filtering.provider"}),
-    ({"phones": {"pupils": {"rule": "allowed", "details": ""}}}, {"phones.pupils.details"}),
-    ({"extra_resources": [{"title": "Old link", "url": "https://old.example.org",
-                           "last_checked": dt.date(2025, 10, 1)}]},
-     {"extra_resources[0].last_checked"}),
-])
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"review": {"approved_on": dt.date(2025, 11, 30)}},
+            {"review.next_review"},
+        ),  # due in 9 days
+        ({"people": {"deputy_dsls": []}}, {"people.deputy_dsls"}),
+        ({"technology": {"filtering": {"provider": None}}}, {"technology.filtering.provider"}),
+        ({"phones": {"pupils": {"rule": "allowed", "details": ""}}}, {"phones.pupils.details"}),
+        (
+            {
+                "extra_resources": [
+                    {
+                        "title": "Old link",
+                        "url": "https://old.example.org",
+                        "last_checked": dt.date(2025, 10, 1),
+                    }
+                ]
+            },
+            {"extra_resources[0].last_checked"},
+        ),
+    ],
+)
 def test_each_finding(make_school: Any, changes: dict[str, Any], expected: set[str]) -> None:
     assert finding_paths(make_school(changes)) == expected
 
@@ -64,11 +82,13 @@ def test_stale_trusted_links_and_guidance_are_found(make_school: Any) -> None:
     assert "content/guidance.yaml" in paths
 
 
-def test_the_staff_page_shows_the_same_findings(make_school: Any,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_staff_page_shows_the_same_findings(
+    make_school: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ESAFETY_TODAY", TODAY.isoformat())
-    config = make_school({"people": {"deputy_dsls": []},
-                          "technology": {"filtering": {"last_reviewed": None}}})
+    config = make_school(
+        {"people": {"deputy_dsls": []}, "technology": {"filtering": {"last_reviewed": None}}}
+    )
     result = build(config)
     page = (result.site_dir / "staff" / "review-status" / "index.html").read_text("utf-8")
     text = re.sub(r"<[^>]+>", "", page)
@@ -80,6 +100,7 @@ def test_the_staff_page_shows_the_same_findings(make_school: Any,
 
 
 # ---------------------------------------------------------------- esafety review
+
 
 def review(config: Path, *args: str) -> int:
     return main(["review", "--config", str(config), *args])
@@ -103,13 +124,17 @@ def test_review_keeps_a_snapshot_and_updates_the_config(tmp_path: Path) -> None:
     assert all("#" in b for _a, b in differing)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--version", "2026.1", "--approved-on", "2027-10-05"], "that is the current version"),
-    (["--version", "2027.1", "--approved-on", "2026-01-01"], "must be after"),
-    (["--version", "2027.1", "--approved-on", "5/10/2027"], "approved-on"),
-])
-def test_review_refuses_bad_input(make_school: Any, capsys: pytest.CaptureFixture[str],
-                                  args: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--version", "2026.1", "--approved-on", "2027-10-05"], "that is the current version"),
+        (["--version", "2027.1", "--approved-on", "2026-01-01"], "must be after"),
+        (["--version", "2027.1", "--approved-on", "5/10/2027"], "approved-on"),
+    ],
+)
+def test_review_refuses_bad_input(
+    make_school: Any, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     config = make_school()
     before = config.read_text()
     assert review(config, *args) == 2
@@ -129,13 +154,15 @@ def test_review_twice_for_the_same_version_is_refused(make_school: Any) -> None:
 
 def page_text(path: Path) -> str:
     html = path.read_text(encoding="utf-8")
-    article = html.split('<article', 1)[1].split("</article>", 1)[0]
+    article = html.split("<article", 1)[1].split("</article>", 1)[0]
     return article
 
 
 def marked(html: str, tag: str) -> list[str]:
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m)).strip()
-            for m in re.findall(rf"<{tag}>(.*?)</{tag}>", html, flags=re.S)]
+    return [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m)).strip()
+        for m in re.findall(rf"<{tag}>(.*?)</{tag}>", html, flags=re.S)
+    ]
 
 
 def test_what_changed_shows_exactly_the_changes(make_school: Any) -> None:
@@ -153,8 +180,9 @@ def test_what_changed_shows_exactly_the_changes(make_school: Any) -> None:
     source = (CONTENT_DIR / "policy" / "sections" / "complaints.md").read_text()
     sentence = "are dealt with under our complaints procedure."
     assert sentence in source
-    (override / "complaints.md").write_text(source.replace(
-        sentence, sentence[:-1] + ", and we reply within ten school days."))
+    (override / "complaints.md").write_text(
+        source.replace(sentence, sentence[:-1] + ", and we reply within ten school days.")
+    )
 
     result = build(config)
     html = page_text(result.site_dir / "changes" / "index.html")
@@ -164,20 +192,29 @@ def test_what_changed_shows_exactly_the_changes(make_school: Any) -> None:
     removed, added = removed[1:], added[1:]
     # Nothing is marked but the DSL's name and the one sentence.
     assert all(re.fullmatch(r"O'Connor[,.;)]?|procedure\.", w) for w in removed), removed
-    assert all(re.fullmatch(r"Okafor[,.;)]?|procedure, and we reply within ten school days\.",
-                            w) for w in added), added
+    assert all(
+        re.fullmatch(r"Okafor[,.;)]?|procedure, and we reply within ten school days\.", w)
+        for w in added
+    ), added
     assert "procedure." in removed
     assert "procedure, and we reply within ten school days." in added
     assert len(removed) == len(added)
     changed = re.findall(r"<h2 id=\"[^\"]*\">(\d+)\. ", html)
     snapshot = json.loads((folder / "reviews" / "2026.1" / "snapshot.json").read_text())
-    expected = {str(s["number"]) for s in snapshot["sections"]
-                if any("O'Connor" in p for p in s["paragraphs"]) or s["id"] == "complaints"}
+    expected = {
+        str(s["number"])
+        for s in snapshot["sections"]
+        if any("O'Connor" in p for p in s["paragraphs"]) or s["id"] == "complaints"
+    }
     assert set(changed) == expected
-    assert "2026.1" in html and "2027.1" in html   # the version history
+    assert "2026.1" in html and "2027.1" in html  # the version history
 
-    pdf_text = subprocess.run(["pdftotext", str(result.site_dir / "downloads" / "changes.pdf"),
-                               "-"], capture_output=True, text=True, check=True).stdout
+    pdf_text = subprocess.run(
+        ["pdftotext", str(result.site_dir / "downloads" / "changes.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     flat = re.sub(r"\s+", " ", pdf_text)
     assert "we reply within ten school days" in flat
     assert "Okafor" in flat
@@ -186,10 +223,19 @@ def test_what_changed_shows_exactly_the_changes(make_school: Any) -> None:
 
 
 def test_paragraphs_split_lists_headings_and_tables() -> None:
-    text = ("## 3. Title {: #x }\n\nA paragraph\nthat wraps.\n\n- one\n- two\n  continued\n\n"
-            "### Sub\n\n| a | b |\n| --- | --- |\n| c | d |\n\n<svg><text>x</text></svg>\n")
-    assert paragraphs(text) == ["3. Title", "A paragraph that wraps.", "one", "two continued",
-                                "Sub", "a | b", "c | d"]
+    text = (
+        "## 3. Title {: #x }\n\nA paragraph\nthat wraps.\n\n- one\n- two\n  continued\n\n"
+        "### Sub\n\n| a | b |\n| --- | --- |\n| c | d |\n\n<svg><text>x</text></svg>\n"
+    )
+    assert paragraphs(text) == [
+        "3. Title",
+        "A paragraph that wraps.",
+        "one",
+        "two continued",
+        "Sub",
+        "a | b",
+        "c | d",
+    ]
 
 
 def test_word_diff_marks_words_and_escapes_them() -> None:

@@ -19,7 +19,7 @@ from generator.pdf import render_pdf
 from generator.readability import GRADE_LIMITS, flesch_kincaid_grade
 
 MM = 72 / 25.4
-PAPER_MM = {"A3": (297, 420), "A4": (210, 297)}          # portrait width, height
+PAPER_MM = {"A3": (297, 420), "A4": (210, 297)}  # portrait width, height
 PHONE_RULES = ["not_allowed", "handed_in", "locked_away", "off_and_away", "allowed"]
 SETS_OF = {name: load_config(school_path(name)).rule_sets for name in SCHOOL_NAMES}
 SCHOOL_SETS = [(name, key) for name in SCHOOL_NAMES for key in SETS_OF[name]]
@@ -37,8 +37,7 @@ def plain_rules(rule_set: RuleSet) -> list[str]:
 
 
 @pytest.mark.parametrize(("school", "key"), SCHOOL_SETS)
-def test_rules_page_has_6_to_12_rules_as_composed(built_sites: Any, school: str,
-                                                  key: str) -> None:
+def test_rules_page_has_6_to_12_rules_as_composed(built_sites: Any, school: str, key: str) -> None:
     page = built_sites(school).site_dir / "rules" / key / "index.html"
     on_page = rules_on_page(page)
     assert 6 <= len(on_page) <= 12
@@ -63,15 +62,28 @@ MUST = {
     "allowed": [r"\bwhen and where\b"],
 }
 NEVER = {
-    "not_allowed": [r"\bhand(ed)? (it )?in\b", r"\block", r"\bin my bag\b", r"\bmay bring\b",
-                    r"\bi (only )?use my phone\b", OFF],
+    "not_allowed": [
+        r"\bhand(ed)? (it )?in\b",
+        r"\block",
+        r"\bin my bag\b",
+        r"\bmay bring\b",
+        r"\bi (only )?use my phone\b",
+        OFF,
+    ],
     "handed_in": [r"\bdo not bring\b", r"\block", r"\bin my bag\b", r"\bi (only )?use my phone\b"],
-    "locked_away": [r"\bdo not bring\b", r"\bhand(ed)? (it )?in\b", r"\bin my bag\b",
-                    r"\bi (only )?use my phone\b"],
-    "off_and_away": [r"\bdo not bring\b", r"\bhand(ed)? (it )?in\b", r"\block",
-                     r"\bi (only )?use my phone\b"],
-    "allowed": [r"\bdo not bring\b", r"\bhand(ed)? (it )?in\b", r"\block", r"\bin my bag\b",
-                OFF],
+    "locked_away": [
+        r"\bdo not bring\b",
+        r"\bhand(ed)? (it )?in\b",
+        r"\bin my bag\b",
+        r"\bi (only )?use my phone\b",
+    ],
+    "off_and_away": [
+        r"\bdo not bring\b",
+        r"\bhand(ed)? (it )?in\b",
+        r"\block",
+        r"\bi (only )?use my phone\b",
+    ],
+    "allowed": [r"\bdo not bring\b", r"\bhand(ed)? (it )?in\b", r"\block", r"\bin my bag\b", OFF],
 }
 # The school's own words each rule must carry (phones.pupils.<field>), when given.
 SHOWN = {
@@ -131,8 +143,11 @@ def test_phone_rule_on_built_pages(built_sites: Any, school: str, key: str) -> N
 
 
 def test_built_schools_cover_four_phone_rules() -> None:
-    rules = {load_config(school_path(n)).phones.pupils.rule for n in SCHOOL_NAMES
-             if set(SETS_OF[n]) & {"ks2", "ks3"}}
+    rules = {
+        load_config(school_path(n)).phones.pupils.rule
+        for n in SCHOOL_NAMES
+        if set(SETS_OF[n]) & {"ks2", "ks3"}
+    }
     assert rules == {"handed_in", "locked_away", "off_and_away", "allowed"}
 
 
@@ -155,7 +170,8 @@ def assert_poster(pdf: Path, paper: str, orientation: str, texts: list[str]) -> 
     width, height = page_size_mm(pdf)
     want = expected_size_mm(paper, orientation)
     assert abs(width - want[0]) < 0.5 and abs(height - want[1]) < 0.5, (
-        f"{pdf.name}: {width:.1f} x {height:.1f} mm, expected {paper} {orientation}")
+        f"{pdf.name}: {width:.1f} x {height:.1f} mm, expected {paper} {orientation}"
+    )
     found = squash(pdf_text(pdf))
     missing = [t for t in texts if squash(t) not in found]
     assert missing == [], f"{pdf.name} lacks: {missing}"
@@ -163,24 +179,32 @@ def assert_poster(pdf: Path, paper: str, orientation: str, texts: list[str]) -> 
 
 @pytest.mark.parametrize(("school", "key"), SCHOOL_SETS)
 def test_rules_poster_is_one_page_of_the_right_paper_with_every_rule(
-        built_sites: Any, school: str, key: str) -> None:
+    built_sites: Any, school: str, key: str
+) -> None:
     site = built_sites(school).site_dir
     config = load_config(school_path(school))
     rules = rules_on_page(site / "rules" / key / "index.html")
     assert rules
-    assert_poster(site / "downloads" / f"poster-{key}.pdf", config.posters.paper,
-                  config.posters.orientation, rules)
+    assert_poster(
+        site / "downloads" / f"poster-{key}.pdf",
+        config.posters.paper,
+        config.posters.orientation,
+        rules,
+    )
 
 
 def test_test_schools_cover_each_paper_and_orientation() -> None:
     """The cases above only mean something if the test schools vary the poster settings."""
-    settings = {(c.posters.paper, c.posters.orientation)
-                for c in (load_config(school_path(n)) for n in SCHOOL_NAMES)}
+    settings = {
+        (c.posters.paper, c.posters.orientation)
+        for c in (load_config(school_path(n)) for n in SCHOOL_NAMES)
+    }
     assert {("A3", "landscape"), ("A4", "landscape"), ("A3", "portrait")} <= settings
 
 
-@pytest.mark.parametrize(("paper", "orientation"), [("A4", "portrait"), ("A4", "landscape"),
-                                                    ("A3", "portrait")])
+@pytest.mark.parametrize(
+    ("paper", "orientation"), [("A4", "portrait"), ("A4", "landscape"), ("A3", "portrait")]
+)
 def test_poster_paper_settings(make_school: Any, paper: str, orientation: str) -> None:
     config_path = make_school({"posters": {"paper": paper, "orientation": orientation}})
     config = load_config(config_path)
@@ -204,13 +228,15 @@ def test_smart_poster(built_sites: Any, school: str) -> None:
     assert [tip["letter"] for tip in smart["tips"]] == ["S", "M", "A", "R", "T"]
     tips = [to_plain_text(tip["text"]) for tip in smart["tips"]]
     pdf = site / "downloads" / "poster-smart.pdf"
-    assert_poster(pdf, config.posters.paper, config.posters.orientation,
-                  words + tips + ["Childnet"])
+    assert_poster(
+        pdf, config.posters.paper, config.posters.orientation, words + tips + ["Childnet"]
+    )
     page = parse_html(site / "smart" / "index.html")
     for text in words + tips + ["Childnet"]:
         assert text in page.text
-    assert any(a.attrs.get("href", "").startswith("https://www.childnet.com/")
-               for a in page.find("a"))
+    assert any(
+        a.attrs.get("href", "").startswith("https://www.childnet.com/") for a in page.find("a")
+    )
 
 
 # ------------------------------------------------------------------ reading level
@@ -237,8 +263,10 @@ def test_reading_level_with_each_phone_rule(make_school: Any, rule: str, key: st
 
 def test_reading_level_check_can_fail() -> None:
     """A grown-up sentence is well above every limit, so the checks above are not vacuous."""
-    text = ("Notwithstanding the aforementioned considerations, responsibility for "
-            "safeguarding arrangements remains collectively distributed among designated "
-            "institutional representatives.")
+    text = (
+        "Notwithstanding the aforementioned considerations, responsibility for "
+        "safeguarding arrangements remains collectively distributed among designated "
+        "institutional representatives."
+    )
     assert flesch_kincaid_grade([text]) > max(GRADE_LIMITS.values())
     assert normalise_space(to_plain_text("I *stop* and\n**tell**.")) == "I stop and tell."

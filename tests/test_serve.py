@@ -32,8 +32,9 @@ def test_preview_rebuilds_on_config_change_and_keeps_last_good_site(make_school)
         assert "Willowbank Primary School" in fetch(preview.url)
 
         text = config.read_text(encoding="utf-8")
-        config.write_text(text.replace("Willowbank Primary School", "Brookside Primary School"),
-                          encoding="utf-8")
+        config.write_text(
+            text.replace("Willowbank Primary School", "Brookside Primary School"), encoding="utf-8"
+        )
         assert wait_for(lambda: "Brookside Primary School" in fetch(preview.url))
 
         # A broken edit: the last good site keeps being served.

@@ -13,7 +13,8 @@ from generator.site import zensical_command
 
 pytestmark = pytest.mark.skipif(
     zensical_command() is None,
-    reason="Zensical is not installed (make test sets up .venv-zensical when it can)")
+    reason="Zensical is not installed (make test sets up .venv-zensical when it can)",
+)
 
 
 def article_text(page: Path) -> str:
@@ -47,8 +48,11 @@ def test_zensical_builds_the_same_pages(both_engines) -> None:
 
 def test_pages_carry_the_same_text(both_engines) -> None:
     mkdocs_site, zensical_site = both_engines
-    different = [page for page in sorted(pages(mkdocs_site))
-                 if article_text(mkdocs_site / page) != article_text(zensical_site / page)]
+    different = [
+        page
+        for page in sorted(pages(mkdocs_site))
+        if article_text(mkdocs_site / page) != article_text(zensical_site / page)
+    ]
     assert not different, f"text differs between engines on: {different}"
 
 

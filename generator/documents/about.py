@@ -15,17 +15,25 @@ SECTION = "About this site"
 def compose(composer: Composer) -> Section:
     return Section(
         pages=[
-            Page("accessibility.md", "Accessibility statement",
-                 composer.page("pages/accessibility.md"), section=SECTION),
-            Page("privacy.md", "Privacy", composer.page("pages/privacy.md"),
-                 section=SECTION),
+            Page(
+                "accessibility.md",
+                "Accessibility statement",
+                composer.page("pages/accessibility.md"),
+                section=SECTION,
+            ),
+            Page("privacy.md", "Privacy", composer.page("pages/privacy.md"), section=SECTION),
         ],
         home_links=[
-            {"title": "Accessibility statement", "path": "accessibility.md",
-             "about": "how we make this site usable for everyone, what we know still falls "
-                      "short, and how to tell us about a problem"},
-            {"title": "Privacy", "path": "privacy.md",
-             "about": "this site sets no cookies and collects nothing about you"},
+            {
+                "title": "Accessibility statement",
+                "path": "accessibility.md",
+                "about": "how we make this site usable for everyone, what we know still falls "
+                "short, and how to tell us about a problem",
+            },
+            {
+                "title": "Privacy",
+                "path": "privacy.md",
+                "about": "this site sets no cookies and collects nothing about you",
+            },
         ],
     )
-

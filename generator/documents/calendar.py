@@ -14,16 +14,30 @@ from ..schoolyear import Event
 def compose(composer: Composer) -> Section:
     events = calendar_events(composer)
     config = composer.config
-    ics = schoolyear.to_icalendar(f"{config.school.name}: online safety calendar", events,
-                                  config.review.approved_on)
+    ics = schoolyear.to_icalendar(
+        f"{config.school.name}: online safety calendar", events, config.review.approved_on
+    )
     return Section(
-        pages=[Page("calendar.md", "Calendar",
-                    composer.page("pages/calendar.md", events=events, **window_context(config)))],
-        files=[DownloadFile("calendar.ics", "Online safety calendar", "Staff and governors",
-                            "iCalendar", ics)],
-        home_links=[{"title": "Calendar", "path": "calendar.md",
-                     "about": "review dates, Safer Internet Day and Anti-Bullying Week, "
-                              "to import into Outlook or Google Calendar"}],
+        pages=[
+            Page(
+                "calendar.md",
+                "Calendar",
+                composer.page("pages/calendar.md", events=events, **window_context(config)),
+            )
+        ],
+        files=[
+            DownloadFile(
+                "calendar.ics", "Online safety calendar", "Staff and governors", "iCalendar", ics
+            )
+        ],
+        home_links=[
+            {
+                "title": "Calendar",
+                "path": "calendar.md",
+                "about": "review dates, Safer Internet Day and Anti-Bullying Week, "
+                "to import into Outlook or Google Calendar",
+            }
+        ],
     )
 
 
@@ -48,9 +62,13 @@ def calendar_events(composer: Composer) -> list[Event]:
         words = data["events"][key]
         where = f"content/calendar.yaml: events.{key}"
         # Plain text: the .ics wants it so, and the page escapes it again as it prints it.
-        return Event(key, first, last or first,
-                     to_plain_text(composer.text(words["title"], where)),
-                     to_plain_text(composer.text(words["description"], where)))
+        return Event(
+            key,
+            first,
+            last or first,
+            to_plain_text(composer.text(words["title"], where)),
+            to_plain_text(composer.text(words["description"], where)),
+        )
 
     events = [event("policy_review", config.next_review)]
     reviewed = config.technology.filtering.last_reviewed

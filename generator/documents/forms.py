@@ -28,9 +28,9 @@ class Part:
     """One part of a form: a heading and its statements, laid out by ``style``."""
 
     heading: Markup
-    style: str                      # one of STYLES
+    style: str  # one of STYLES
     intro: Markup | None
-    items: tuple[Any, ...]          # Markup; Rule for "rules"; a row of Markup for "choices"
+    items: tuple[Any, ...]  # Markup; Rule for "rules"; a row of Markup for "choices"
     columns: tuple[Markup, ...] = ()
 
 
@@ -39,8 +39,8 @@ class Field:
     """A line to fill in, with its label underneath."""
 
     label: Markup
-    width: int                      # share of the row (rows are 3 units wide)
-    tall: bool                      # a signature needs more room than a name
+    width: int  # share of the row (rows are 3 units wide)
+    tall: bool  # a signature needs more room than a name
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ class SignBlock:
 @dataclass(frozen=True)
 class Form:
     name: str
-    title: Markup                   # the heading on the form, in its reader's words
-    list_title: Markup              # how adults find it in lists, navigation and downloads
+    title: Markup  # the heading on the form, in its reader's words
+    list_title: Markup  # how adults find it in lists, navigation and downloads
     audience: Markup
     about: Markup
     intro: Markup
@@ -86,25 +86,41 @@ class Form:
 def compose(composer: Composer) -> Section:
     forms = all_forms(composer)
     section = Section()
-    section.pages.append(Page(INDEX_PATH, "All agreements and forms",
-                              composer.page("pages/forms.md", forms=forms),
-                              section=NAV_SECTION))
+    section.pages.append(
+        Page(
+            INDEX_PATH,
+            "All agreements and forms",
+            composer.page("pages/forms.md", forms=forms),
+            section=NAV_SECTION,
+        )
+    )
     for form in forms:
-        section.pages.append(Page(form.page_path, str(form.list_title),
-                                  composer.page("pages/form.md", form=form),
-                                  section=NAV_SECTION))
-        section.prints.append(PrintDoc(
-            filename=form.filename,
-            title=str(form.list_title),
-            audience=str(form.audience),
-            template="print/form.html",
-            context={"form": form},
-            max_pages=2,
-        ))
-    section.home_links.append({
-        "title": "Agreements and forms", "path": INDEX_PATH,
-        "about": "acceptable use agreements for pupils, parents and staff, and photo "
-                 "consent, to read online and print"})
+        section.pages.append(
+            Page(
+                form.page_path,
+                str(form.list_title),
+                composer.page("pages/form.md", form=form),
+                section=NAV_SECTION,
+            )
+        )
+        section.prints.append(
+            PrintDoc(
+                filename=form.filename,
+                title=str(form.list_title),
+                audience=str(form.audience),
+                template="print/form.html",
+                context={"form": form},
+                max_pages=2,
+            )
+        )
+    section.home_links.append(
+        {
+            "title": "Agreements and forms",
+            "path": INDEX_PATH,
+            "about": "acceptable use agreements for pupils, parents and staff, and photo "
+            "consent, to read online and print",
+        }
+    )
     return section
 
 
@@ -112,8 +128,10 @@ def all_forms(composer: Composer) -> list[Form]:
     """The forms this school needs, in the order of content/forms/forms.yaml."""
     listing = composer.data("forms/forms.yaml")
     writer = Writer(composer)
-    common = {key: writer.text(listing[key], f"content/forms/forms.yaml: {key}")
-              for key in ("ask", "version", "keeping")}
+    common = {
+        key: writer.text(listing[key], f"content/forms/forms.yaml: {key}")
+        for key in ("ask", "version", "keeping")
+    }
     forms = []
     for entry in listing["forms"]:
         key = entry.get("rule_set")
@@ -135,22 +153,28 @@ class Writer:
         return self.composer.text(source, where, **self.terms)
 
 
-def load_form(writer: Writer, name: str, rule_set: RuleSet | None,
-              common: dict[str, Markup]) -> Form:
+def load_form(
+    writer: Writer, name: str, rule_set: RuleSet | None, common: dict[str, Markup]
+) -> Form:
     where = f"content/forms/{name}.yaml"
     raw = writer.composer.data(f"forms/{name}.yaml")
 
     def text(value: str, at: str) -> Markup:
         return writer.text(value, f"{where}: {at}")
 
-    parts = tuple(part for i, p in enumerate(raw["parts"])
-                  if (part := load_part(writer, p, rule_set, f"{where}: parts[{i}]")))
+    parts = tuple(
+        part
+        for i, p in enumerate(raw["parts"])
+        if (part := load_part(writer, p, rule_set, f"{where}: parts[{i}]"))
+    )
     signing = tuple(
-        SignBlock(heading=text(block["heading"], f"signing[{i}].heading"),
-                  intro=text(block["intro"], f"signing[{i}].intro") if block.get("intro")
-                  else None,
-                  rows=load_rows(writer, block["rows"], f"{where}: signing[{i}]"))
-        for i, block in enumerate(raw["signing"]))
+        SignBlock(
+            heading=text(block["heading"], f"signing[{i}].heading"),
+            intro=text(block["intro"], f"signing[{i}].intro") if block.get("intro") else None,
+            rows=load_rows(writer, block["rows"], f"{where}: signing[{i}]"),
+        )
+        for i, block in enumerate(raw["signing"])
+    )
     return Form(
         name=name,
         title=text(raw["title"], "title"),
@@ -165,8 +189,9 @@ def load_form(writer: Writer, name: str, rule_set: RuleSet | None,
     )
 
 
-def load_part(writer: Writer, raw: dict[str, Any], rule_set: RuleSet | None,
-              where: str) -> Part | None:
+def load_part(
+    writer: Writer, raw: dict[str, Any], rule_set: RuleSet | None, where: str
+) -> Part | None:
     """One part; statements that compose to nothing (an ``{% if %}`` not met) are dropped."""
     heading = writer.text(raw["heading"], f"{where}.heading")
     intro = writer.text(raw["intro"], f"{where}.intro") if raw.get("intro") else None
@@ -184,16 +209,22 @@ def load_part(writer: Writer, raw: dict[str, Any], rule_set: RuleSet | None,
         raise BuildError(f"{where}: unknown style {style!r} (use one of {', '.join(STYLES)})")
     if style == "choices":
         columns = tuple(writer.text(c, f"{where}.columns") for c in raw["columns"])
-        rows = tuple(tuple(writer.text(cell, f"{where}.items[{i}]") for cell in row)
-                     for i, row in enumerate(raw["items"]))
+        rows = tuple(
+            tuple(writer.text(cell, f"{where}.items[{i}]") for cell in row)
+            for i, row in enumerate(raw["items"])
+        )
         return Part(heading, style, intro, rows, columns)
-    items = tuple(item for i, value in enumerate(raw["items"])
-                  if (item := writer.text(value, f"{where}.items[{i}]")))
+    items = tuple(
+        item
+        for i, value in enumerate(raw["items"])
+        if (item := writer.text(value, f"{where}.items[{i}]"))
+    )
     return Part(heading, style, intro, items) if items else None
 
 
-def load_rows(writer: Writer, rows: list[list[dict[str, Any]]],
-              where: str) -> tuple[tuple[Field, ...], ...]:
+def load_rows(
+    writer: Writer, rows: list[list[dict[str, Any]]], where: str
+) -> tuple[tuple[Field, ...], ...]:
     """Rows of fields; a field whose label composes to nothing is left out."""
     out = []
     for r, row in enumerate(rows):
@@ -205,4 +236,3 @@ def load_rows(writer: Writer, rows: list[list[dict[str, Any]]],
         if fields:
             out.append(tuple(fields))
     return tuple(out)
-

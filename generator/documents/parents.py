@@ -24,8 +24,13 @@ LEAFLET_FILE = "parents-leaflet.pdf"
 # Where the pack is assumed to live on the school's own website, until the config says
 # where it is published (see parents_page_url).
 # Sites that closed or moved; a link to them is a bug (content and config alike).
-RETIRED_HOSTS = ("thinkuknow.co.uk", "kidsmart.org.uk", "digizen.org", "teachernet.gov.uk",
-                 "becta.org.uk")
+RETIRED_HOSTS = (
+    "thinkuknow.co.uk",
+    "kidsmart.org.uk",
+    "digizen.org",
+    "teachernet.gov.uk",
+    "becta.org.uk",
+)
 TRACKING_PARAMETERS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
 
 
@@ -55,19 +60,27 @@ def compose(composer: Composer) -> Section:
     info = parents_info(composer)
     leaflet_words = composed_words(composer, "parents/leaflet.yaml")
     return Section(
-        pages=[Page(PAGE_PATH, "Parents and carers",
-                    composer.page("pages/parents.md", parents=info))],
-        prints=[PrintDoc(
-            filename=LEAFLET_FILE,
-            title="Online safety leaflet for parents and carers",
-            audience="Parents and carers",
-            template="print/leaflet.html",
-            context={"parents": info, "words": leaflet_words},
-            max_pages=2,
-        )],
-        home_links=[{"title": "For parents and carers", "path": PAGE_PATH,
-                     "about": "who to contact, what we teach, parental controls, where to "
-                              "report and trusted links, with a leaflet to print"}],
+        pages=[
+            Page(PAGE_PATH, "Parents and carers", composer.page("pages/parents.md", parents=info))
+        ],
+        prints=[
+            PrintDoc(
+                filename=LEAFLET_FILE,
+                title="Online safety leaflet for parents and carers",
+                audience="Parents and carers",
+                template="print/leaflet.html",
+                context={"parents": info, "words": leaflet_words},
+                max_pages=2,
+            )
+        ],
+        home_links=[
+            {
+                "title": "For parents and carers",
+                "path": PAGE_PATH,
+                "about": "who to contact, what we teach, parental controls, where to "
+                "report and trusted links, with a leaflet to print",
+            }
+        ],
     )
 
 
@@ -114,9 +127,14 @@ def parents_info(composer: Composer) -> dict[str, Any]:
 def teaching(composer: Composer) -> dict[str, Any]:
     raw = composer.data("parents/teaching.yaml")
     where = "content/parents/teaching.yaml"
-    stages = [{"key": ks, "name": _capitalised(KEY_STAGE_NAMES[ks]),
-               "text": composer.text(raw["stages"][ks], f"{where}: stages.{ks}")}
-              for ks in composer.config.key_stages]
+    stages = [
+        {
+            "key": ks,
+            "name": _capitalised(KEY_STAGE_NAMES[ks]),
+            "text": composer.text(raw["stages"][ks], f"{where}: stages.{ks}"),
+        }
+        for ks in composer.config.key_stages
+    ]
     return {"intro": composer.text(raw["intro"], f"{where}: intro"), "stages": stages}
 
 
@@ -128,11 +146,17 @@ def _capitalised(text: str) -> str:
 def tips(composer: Composer) -> dict[str, list[Tip]]:
     raw = composer.data("parents/tips.yaml")
     where = "content/parents/tips.yaml"
-    return {group: [Tip(composer.text(t["heading"], f"{where}: {group}[{i}]"),
-                        composer.text(t["text"], f"{where}: {group}[{i}]"),
-                        bool(t.get("leaflet")))
-                    for i, t in enumerate(items)]
-            for group, items in raw.items()}
+    return {
+        group: [
+            Tip(
+                composer.text(t["heading"], f"{where}: {group}[{i}]"),
+                composer.text(t["text"], f"{where}: {group}[{i}]"),
+                bool(t.get("leaflet")),
+            )
+            for i, t in enumerate(items)
+        ]
+        for group, items in raw.items()
+    }
 
 
 def link(composer: Composer, item: dict[str, Any], group: str) -> Link:
@@ -161,8 +185,15 @@ def school_links(config: Config) -> list[Link]:
         if extra.audience not in ("parents", "all"):
             continue
         check_url(extra.url, f"extra_resources[{i}]")
-        links.append(Link(title=extra.title, url=extra.url, about=Markup(""),
-                          print_as=display_address(extra.url), from_school=True))
+        links.append(
+            Link(
+                title=extra.title,
+                url=extra.url,
+                about=Markup(""),
+                print_as=display_address(extra.url),
+                from_school=True,
+            )
+        )
     return links
 
 
@@ -174,12 +205,16 @@ def check_url(url: str, where: str) -> None:
     host = (parsed.hostname or "").lower()
     for retired in RETIRED_HOSTS:
         if host == retired or host.endswith("." + retired):
-            raise BuildError(f"{where}: {url} points to {retired}, which has closed; "
-                             "link to its replacement (for Thinkuknow: ceopeducation.co.uk)")
+            raise BuildError(
+                f"{where}: {url} points to {retired}, which has closed; "
+                "link to its replacement (for Thinkuknow: ceopeducation.co.uk)"
+            )
     for name, _ in parse_qsl(parsed.query, keep_blank_values=True):
         if name.lower().startswith(TRACKING_PARAMETERS):
-            raise BuildError(f"{where}: {url} carries a tracking parameter ({name}); "
-                             "remove it so the link opens plainly")
+            raise BuildError(
+                f"{where}: {url} carries a tracking parameter ({name}); "
+                "remove it so the link opens plainly"
+            )
 
 
 def display_address(url: str) -> str:

@@ -31,7 +31,7 @@ class PolicySection:
     id: str
     number: int
     title: Markup
-    part: str                 # slug of the part (and of its web page)
+    part: str  # slug of the part (and of its web page)
 
 
 def policy_composer(composer: Composer) -> PolicyComposer:
@@ -46,11 +46,13 @@ def compose(composer: Composer) -> Section:
     return Section(
         pages=policy.pages(),
         prints=[policy.print_doc()],
-        home_links=[{
-            "title": policy.title,
-            "path": f"{WEB_DIR}/index.md",
-            "about": policy.about,
-        }],
+        home_links=[
+            {
+                "title": policy.title,
+                "path": f"{WEB_DIR}/index.md",
+                "about": policy.about,
+            }
+        ],
     )
 
 
@@ -64,8 +66,7 @@ class PolicyComposer:
         guidance = composer.data("guidance.yaml")
         nations = composer.data("nations.yaml")
         if config.school.nation not in nations:
-            raise BuildError(f"content/nations.yaml: no entry for nation "
-                             f"{config.school.nation!r}")
+            raise BuildError(f"content/nations.yaml: no entry for nation {config.school.nation!r}")
         nation = nations[config.school.nation]
         stages = set(config.key_stages)
         self.context: dict[str, Any] = {
@@ -81,8 +82,10 @@ class PolicyComposer:
         self.context["say"] = self._phrases()
         self.title = self._plain(self.structure["title"], "title")
         self.about = self._plain(self.structure["about"], "about")
-        self.labels = {key: self._text(value, f"labels.{key}")
-                       for key, value in self.structure["labels"].items()}
+        self.labels = {
+            key: self._text(value, f"labels.{key}")
+            for key, value in self.structure["labels"].items()
+        }
         self.parts = self._parts()
         self.sections = {s.id: s for part in self.parts for s in part["sections"]}
         self.context["flowcharts"] = self._flowcharts()
@@ -90,8 +93,9 @@ class PolicyComposer:
 
     # ------------------------------------------------------------ shared pieces
     def _text(self, source: str, where: str, **extra: Any) -> Markup:
-        return self.composer.text(source, f"content/{CONTENT}/policy.yaml: {where}",
-                                  **self.context, **extra)
+        return self.composer.text(
+            source, f"content/{CONTENT}/policy.yaml: {where}", **self.context, **extra
+        )
 
     def _plain(self, source: str, where: str) -> str:
         """Plain text (for navigation, metadata and the downloads list, which escape it)."""
@@ -105,8 +109,9 @@ class PolicyComposer:
 
         def guide(key: str, text: str | None = None) -> Markup:
             if key not in documents:
-                raise TemplateRuntimeError(f"guide({key!r}): no such document in "
-                                           "content/guidance.yaml")
+                raise TemplateRuntimeError(
+                    f"guide({key!r}): no such document in content/guidance.yaml"
+                )
             doc = documents[key]
             return markup.link(doc["url"], text if text is not None else doc["title"])
 
@@ -114,9 +119,12 @@ class PolicyComposer:
 
     def _phrases(self) -> dict[str, Markup]:
         raw = self.composer.data(f"{CONTENT}/phrases.yaml")
-        return {key: self.composer.text(source, f"content/{CONTENT}/phrases.yaml: {key}",
-                                        **self.context)
-                for key, source in raw.items()}
+        return {
+            key: self.composer.text(
+                source, f"content/{CONTENT}/phrases.yaml: {key}", **self.context
+            )
+            for key, source in raw.items()
+        }
 
     def _parts(self) -> list[dict[str, Any]]:
         parts, number = [], 0
@@ -124,12 +132,22 @@ class PolicyComposer:
             sections = []
             for item in part["sections"]:
                 number += 1
-                sections.append(PolicySection(
-                    id=item["id"], number=number, part=part["slug"],
-                    title=self._text(item["title"], f"{part['slug']}.{item['id']}")))
-            parts.append({"slug": part["slug"], "sections": sections,
-                          "title": self._text(part["title"], part["slug"]),
-                          "nav": self._plain(part.get("nav", part["title"]), part["slug"])})
+                sections.append(
+                    PolicySection(
+                        id=item["id"],
+                        number=number,
+                        part=part["slug"],
+                        title=self._text(item["title"], f"{part['slug']}.{item['id']}"),
+                    )
+                )
+            parts.append(
+                {
+                    "slug": part["slug"],
+                    "sections": sections,
+                    "title": self._text(part["title"], part["slug"]),
+                    "nav": self._plain(part.get("nav", part["title"]), part["slug"]),
+                }
+            )
         return parts
 
     def _flowcharts(self) -> list[dict[str, Any]]:
@@ -146,22 +164,31 @@ class PolicyComposer:
             steps = []
             for i, step in enumerate(item["steps"], start=1):
                 branch = step.get("branch")
-                steps.append({
-                    "kind": step.get("kind", "step"),
-                    "text": text(step["text"], f"step {i}"),
-                    "down_label": step.get("down_label", ""),
-                    "branch": None if not branch else {
-                        "label": branch["label"],
-                        "kind": branch.get("kind", "step"),
-                        "rejoin": bool(branch.get("rejoin")),
-                        "text": text(branch["text"], f"step {i} branch"),
-                    },
-                })
-            chart = {"key": item["key"], "steps": steps,
-                     "title": text(item["title"], "title"),
-                     "description": text(item["description"], "description")}
+                steps.append(
+                    {
+                        "kind": step.get("kind", "step"),
+                        "text": text(step["text"], f"step {i}"),
+                        "down_label": step.get("down_label", ""),
+                        "branch": None
+                        if not branch
+                        else {
+                            "label": branch["label"],
+                            "kind": branch.get("kind", "step"),
+                            "rejoin": bool(branch.get("rejoin")),
+                            "text": text(branch["text"], f"step {i} branch"),
+                        },
+                    }
+                )
+            chart = {
+                "key": item["key"],
+                "steps": steps,
+                "title": text(item["title"], "title"),
+                "description": text(item["description"], "description"),
+            }
             try:
-                chart["svg"] = Markup(flowcharts.draw(_drawable(chart), colours))
+                drawable = _drawable(chart)
+                chart["svg"] = Markup(flowcharts.draw(drawable, colours))
+                chart["print"] = Markup(flowcharts.draw_for_print(drawable, colours))
             except flowcharts.ChartError as exc:
                 raise BuildError(f"content/{CONTENT}/flowcharts.yaml: {exc}") from None
             charts.append(chart)
@@ -171,8 +198,9 @@ class PolicyComposer:
     def _ref(self, for_print: bool) -> Callable[..., Markup]:
         def ref(section_id: str, text: str | None = None) -> Markup:
             if section_id not in self.sections:
-                raise TemplateRuntimeError(f"ref({section_id!r}): no such section in "
-                                           f"content/{CONTENT}/policy.yaml")
+                raise TemplateRuntimeError(
+                    f"ref({section_id!r}): no such section in content/{CONTENT}/policy.yaml"
+                )
             section = self.sections[section_id]
             label = markup.md_escape(text or f"section {section.number}")
             target = f"#{section_id}" if for_print else f"{section.part}.md#{section_id}"
@@ -181,8 +209,12 @@ class PolicyComposer:
         return ref
 
     def _section_markdown(self, section: PolicySection, for_print: bool) -> Markup:
-        body = self._page(f"{CONTENT}/sections/{section.id}.md", ref=self._ref(for_print),
-                          section=section, for_print=for_print)
+        body = self._page(
+            f"{CONTENT}/sections/{section.id}.md",
+            ref=self._ref(for_print),
+            section=section,
+            for_print=for_print,
+        )
         heading = f"## {section.number}. {section.title} {{: #{section.id} }}"
         return Markup(f"{heading}\n\n{body.strip()}\n")
 
@@ -196,34 +228,53 @@ class PolicyComposer:
         return self._parts_cache[key]
 
     def _compose_parts(self, for_print: bool) -> list[dict[str, Any]]:
-        return [{**part, "markdown": [self._section_markdown(s, for_print)
-                                      for s in part["sections"]]}
-                for part in self.parts]
+        return [
+            {**part, "markdown": [self._section_markdown(s, for_print) for s in part["sections"]]}
+            for part in self.parts
+        ]
 
     # ------------------------------------------------------------ outputs
     def pages(self) -> list[Page]:
         parts = self.composed_parts(for_print=False)
         section_title = self.title
-        pages = [Page(f"{WEB_DIR}/index.md", self._plain(self.structure["overview_nav"],
-                                                        "overview_nav"),
-                      self._page("pages/policy.md", parts=parts, policy_title=self.title,
-                                 labels=self.labels, key_people=self._key_people(False)),
-                      section=section_title)]
+        pages = [
+            Page(
+                f"{WEB_DIR}/index.md",
+                self._plain(self.structure["overview_nav"], "overview_nav"),
+                self._page(
+                    "pages/policy.md",
+                    parts=parts,
+                    policy_title=self.title,
+                    labels=self.labels,
+                    key_people=self._key_people(False),
+                ),
+                section=section_title,
+            )
+        ]
         for i, part in enumerate(parts):
-            neighbours = {"previous": parts[i - 1] if i else None,
-                          "next": parts[i + 1] if i + 1 < len(parts) else None}
-            pages.append(Page(f"{WEB_DIR}/{part['slug']}.md", part["nav"],
-                              self._page("pages/policy-part.md", part=part,
-                                         policy_title=self.title, **neighbours),
-                              section=section_title))
+            neighbours = {
+                "previous": parts[i - 1] if i else None,
+                "next": parts[i + 1] if i + 1 < len(parts) else None,
+            }
+            pages.append(
+                Page(
+                    f"{WEB_DIR}/{part['slug']}.md",
+                    part["nav"],
+                    self._page(
+                        "pages/policy-part.md", part=part, policy_title=self.title, **neighbours
+                    ),
+                    section=section_title,
+                )
+            )
         return pages
 
     def print_doc(self) -> PrintDoc:
         parts = self.composed_parts(for_print=True)
         body = "\n\n".join(
-            f"# {part['title']} {{: #part-{part['slug']} .part }}\n\n" + "\n\n".join(
-                str(m) for m in part["markdown"])
-            for part in parts)
+            f"# {part['title']} {{: #part-{part['slug']} .part }}\n\n"
+            + "\n\n".join(str(m) for m in part["markdown"])
+            for part in parts
+        )
         return PrintDoc(
             filename="policy.pdf",
             title=self.title,
@@ -249,16 +300,31 @@ def capitalise(value: str) -> str:
 
 def _drawable(chart: dict[str, Any]) -> flowcharts.Chart:
     """The composed chart (Markdown-escaped text) as plain text for the SVG."""
+
     def plain(value: Markup) -> str:
         return markup.to_plain_text(str(value))
 
     steps = []
     for step in chart["steps"]:
         branch = step["branch"]
-        steps.append(flowcharts.Step(
-            text=plain(step["text"]), kind=step["kind"], down_label=step["down_label"],
-            branch=None if branch is None else flowcharts.Branch(
-                label=branch["label"], text=plain(branch["text"]), kind=branch["kind"],
-                rejoin=branch["rejoin"])))
-    return flowcharts.Chart(key=chart["key"], title=plain(chart["title"]),
-                            description=plain(chart["description"]), steps=tuple(steps))
+        steps.append(
+            flowcharts.Step(
+                text=plain(step["text"]),
+                kind=step["kind"],
+                down_label=step["down_label"],
+                branch=None
+                if branch is None
+                else flowcharts.Branch(
+                    label=branch["label"],
+                    text=plain(branch["text"]),
+                    kind=branch["kind"],
+                    rejoin=branch["rejoin"],
+                ),
+            )
+        )
+    return flowcharts.Chart(
+        key=chart["key"],
+        title=plain(chart["title"]),
+        description=plain(chart["description"]),
+        steps=tuple(steps),
+    )

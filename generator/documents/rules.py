@@ -9,15 +9,22 @@ def compose(composer: Composer) -> Section:
     rule_sets = [composer.rule_set(key) for key in composer.config.rule_sets]
     section = Section()
     for rs in rule_sets:
-        section.pages.append(Page(f"rules/{rs.key}.md", rs.audience,
-                                  composer.page("pages/rules.md", ruleset=rs),
-                                  section="Pupils' rules"))
+        section.pages.append(
+            Page(
+                f"rules/{rs.key}.md",
+                rs.audience,
+                composer.page("pages/rules.md", ruleset=rs),
+                section="Pupils' rules",
+            )
+        )
         section.prints.append(poster(rs))
-        section.home_links.append({
-            "title": f"Rules for {rs.audience}",
-            "path": f"rules/{rs.key}.md",
-            "about": f"{len(rs.rules)} rules for pupils, with a poster to print",
-        })
+        section.home_links.append(
+            {
+                "title": f"Rules for {rs.audience}",
+                "path": f"rules/{rs.key}.md",
+                "about": f"{len(rs.rules)} rules for pupils, with a poster to print",
+            }
+        )
     return section
 
 

@@ -17,10 +17,19 @@ def compose(composer: Composer) -> Section:
     day = today()
     found = findings(config, day, composer.data)
     return Section(
-        pages=[Page("staff/review-status.md", "Review status",
-                    composer.page("pages/review-status.md", findings=found, checked_on=day),
-                    section="For staff")],
-        home_links=[{"title": "Review status", "path": "staff/review-status.md",
-                     "about": "for staff and governors: review dates and anything that "
-                              "needs attention"}],
+        pages=[
+            Page(
+                "staff/review-status.md",
+                "Review status",
+                composer.page("pages/review-status.md", findings=found, checked_on=day),
+                section="For staff",
+            )
+        ],
+        home_links=[
+            {
+                "title": "Review status",
+                "path": "staff/review-status.md",
+                "about": "for staff and governors: review dates and anything that needs attention",
+            }
+        ],
     )

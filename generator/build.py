@@ -27,6 +27,7 @@ from .errors import BuildError, EsafetyError, UsageError
 from .pdf import RenderedPdf
 from .pool import PdfRenderer, SchoolPdfs, reproducible_dates
 from .site import engine_versions, run_engine, write_project
+from .workers import start_workers
 
 log = logging.getLogger(__name__)
 
@@ -81,28 +82,26 @@ def build_many(
     workers: int | None = None,
     engine: str = "mkdocs",
 ) -> list[SchoolOutcome]:
-    """Build several schools with one pool of PDF workers. A school that fails is reported
-    in its outcome and does not stop the others."""
-    prepared: dict[int, tuple[Pack, Path, BuildCache | None]] = {}
+    """Build several schools with one pool of PDF workers. Each school's PDFs start
+    rendering as soon as it is composed; a school that fails is reported in its outcome
+    and does not stop the others."""
+    renderer = PdfRenderer(workers)
+    if renderer.workers > 1:
+        start_workers(renderer.workers)  # WeasyPrint loads while the schools are composed
     outcomes: dict[int, SchoolOutcome] = {}
+    started: dict[int, tuple[Path, SchoolPdfs]] = {}
     for i, job in enumerate(jobs):
         try:
-            prepared[i] = prepare(job, use_cache)
+            pack, site_dir, cache = prepare(job, use_cache)
+            started[i] = site_dir, renderer.submit(pack, cache)
         except EsafetyError as exc:
             outcomes[i] = SchoolOutcome(job, error=exc)
-    renderer = PdfRenderer(workers)
-    try:
-        order = list(prepared)
-        handles = renderer.start([(prepared[i][0], prepared[i][2]) for i in order])
-        for i, pdfs in zip(order, handles, strict=True):
-            pack, site_dir, cache = prepared[i]
-            try:
-                result = render_and_publish(pack, site_dir, pdfs, cache, engine)
-                outcomes[i] = SchoolOutcome(jobs[i], result=result)
-            except EsafetyError as exc:
-                outcomes[i] = SchoolOutcome(jobs[i], error=exc)
-    finally:
-        renderer.close()
+    for i, (site_dir, pdfs) in started.items():
+        try:
+            result = render_and_publish(pdfs.pack, site_dir, pdfs, pdfs.cache, engine)
+            outcomes[i] = SchoolOutcome(jobs[i], result=result)
+        except EsafetyError as exc:
+            outcomes[i] = SchoolOutcome(jobs[i], error=exc)
     return [outcomes[i] for i in range(len(jobs))]
 
 
@@ -180,7 +179,14 @@ def render_and_publish(
                 staged = run_engine(engine, config_path)
         rendered = pdfs.result()
         write_downloads(pack, rendered, downloads)
-        site_key = tree_digest(project) + ":" + engine_versions(engine)
+        # The engine's input only (docs/ and mkdocs.yml): the staged site may be in project/.
+        site_key = ":".join(
+            (
+                tree_digest(project / "docs"),
+                hashlib.sha256(config_path.read_bytes()).hexdigest(),
+                engine_versions(engine),
+            )
+        )
         if staged is None and cache and site_dir.is_dir() and cache.site_key(site_dir) == site_key:
             log.info("nothing changed; %s left as it is", site_dir)
         else:

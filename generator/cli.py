@@ -77,6 +77,9 @@ def build(
         esafety build --config school_config.yaml --site-dir site
         esafety build trust/        (every school in the trust's folder)
     """
+    from .workers import start_workers
+
+    start_workers()  # WeasyPrint loads in the PDF workers' server while we compose
     from .build import build_many, find_jobs
 
     jobs = find_jobs([*config_paths, *sources] or [Path("school_config.yaml")], site_dir)

@@ -142,10 +142,13 @@ class _StringLoader(BaseLoader):
         return self.sources[template], None, lambda: True
 
 
-def _bytecode_cache() -> FileSystemBytecodeCache | None:
-    """Compiled templates kept between runs (~1 s saved per build); None if not writable."""
+def bytecode_cache(kind: str) -> FileSystemBytecodeCache | None:
+    """Compiled templates kept between runs (~1 s saved per build); None if not writable.
+
+    One folder per kind of environment: compiled code depends on the environment's
+    settings (autoescaping), which Jinja's cache keys do not include."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "esafety-pack" / "jinja"
+    folder = Path(base) / "esafety-pack" / "jinja" / kind
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -158,7 +161,7 @@ def _content_environment(dirs: tuple[Path, ...]) -> Environment:
     strings = _StringLoader()
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader([str(d) for d in dirs]), strings]),
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=bytecode_cache("content"),
         undefined=StrictUndefined,
         autoescape=False,
         finalize=markup.md_escape,

@@ -1,54 +1,43 @@
-"""Stage 4, write PDFs: print templates -> HTML -> WeasyPrint -> tagged PDF bytes.
+"""Stage 4a, print HTML: print templates + composed documents -> the HTML of each PDF.
 
-WeasyPrint reads only local files (our templates, fonts and the school's logo) and data:
-URIs; anything else is refused. Its warnings are collected so a build can fail on them.
-Posters must be one page: if the composed text does not fit, the type is scaled down in
-small steps until it does (a cut-off rule is a bug, not a layout choice).
+This side runs in the build's own process: it renders each document's print HTML once,
+keys it for the PDF cache and hands it to the workers as a ``PdfTask`` (``render.py``
+turns it into PDF bytes). Posters size their type with ``var(--fit-scale)``, so fitting
+them to one page needs no template rendering in the workers.
 """
 
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
-import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
 from . import markup
-from .compose import TEMPLATES_DIR, Pack, PrintDoc
+from .compose import TEMPLATES_DIR, Pack, PrintDoc, bytecode_cache
+from .config import Config
 from .errors import BuildError
+from .render import PDF_VARIANT, PdfTask, RenderedPdf, render_task
 
-PDF_VARIANT = "pdf/ua-1"
 BASE_URL = (TEMPLATES_DIR / "print").as_uri() + "/"
-FIT_STEP = 0.92
-FIT_ATTEMPTS = 10
-MAX_SCALE = 1.6
-FILL_ENOUGH = 0.94
 # Poster type sizes (points, at scale 1) on A3; A4 posters are scaled by PAPER_FACTOR.
 POSTER_BASE_PT = {"ks1": 36.0, "ks2": 28.0, "ks3": 24.0, "smart": 30.0}
 PAPER_FACTOR = {"A3": 1.0, "A4": 0.70}
 
-
-@dataclass(frozen=True)
-class RenderedPdf:
-    filename: str
-    data: bytes
-    pages: int
-    warnings: tuple[str, ...]
-    html: str = ""  # the print HTML as finally laid out (for caching and benchmarks)
+__all__ = ["PrintJob", "RenderedPdf", "print_environment", "render_pdf"]
 
 
-def print_environment(template_dirs: list[Path]) -> Environment:
+@cache
+def print_environment(template_dirs: tuple[Path, ...]) -> Environment:
+    """One environment per set of template folders (templates compile once per run)."""
     env = Environment(
         loader=FileSystemLoader([str(d) for d in template_dirs]),
+        bytecode_cache=bytecode_cache("print"),
         undefined=StrictUndefined,
         autoescape=True,
     )
@@ -103,17 +92,32 @@ def render_html(env: Environment, doc: PrintDoc, context: dict[str, Any]) -> str
 
 
 class PrintJob:
-    """One document's print HTML, ready to lay out at any type scale."""
+    """One document's print HTML (rendered once), its cache key and its worker task."""
 
     def __init__(self, pack: Pack, doc: PrintDoc):
         self.pack, self.doc = pack, doc
-        self.env = print_environment(pack.search_dirs)
-        self.context = print_context(pack, doc)
-        self.base_pt = POSTER_BASE_PT.get(_poster_key(doc), 11.0) * self.context["paper_factor"]
+        self._html: str | None = None
 
-    def html(self, scale: float = 1.0) -> str:
-        return render_html(
-            self.env, self.doc, {**self.context, "scale": scale, "base_pt": self.base_pt}
+    def html(self) -> str:
+        if self._html is None:
+            context = print_context(self.pack, self.doc)
+            base_pt = POSTER_BASE_PT.get(_poster_key(self.doc), 11.0) * context["paper_factor"]
+            env = print_environment(tuple(self.pack.search_dirs))
+            self._html = render_html(env, self.doc, {**context, "base_pt": base_pt})
+        return self._html
+
+    def task(self) -> PdfTask:
+        readable = [str(d.resolve()) for d in self.pack.search_dirs]
+        if self.pack.brand.logo_path:
+            readable.append(str(self.pack.brand.logo_path.parent))
+        return PdfTask(
+            filename=self.doc.filename,
+            html=self.html(),
+            base_url=BASE_URL,
+            readable=tuple(readable),
+            source_date_epoch=source_date_epoch(self.pack.config),
+            one_page=self.doc.one_page,
+            max_pages=self.doc.max_pages,
         )
 
     def cache_key(self) -> str:
@@ -132,33 +136,14 @@ class PrintJob:
         return digest.hexdigest()
 
 
+def source_date_epoch(config: Config) -> str:
+    """The approval date as seconds since 1970: the date every output is stamped with."""
+    return str(calendar.timegm(config.review.approved_on.timetuple()))
+
+
 def render_pdf(pack: Pack, doc: PrintDoc) -> RenderedPdf:
-    """Render one print document; posters are fitted to one page."""
-    from weasyprint import HTML  # imported here: ~0.4 s, and only PDF workers need it
-
-    job = PrintJob(pack, doc)
-    fetcher = _local_fetcher(pack)
-    sources: dict[int, str] = {}
-
-    def layout(scale: float) -> Any:
-        html = job.html(scale)
-        document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
-            pdf_variant=PDF_VARIANT
-        )
-        sources[id(document)] = html
-        return document
-
-    with _captured_warnings() as warnings:
-        document = fit_one_page(layout, doc.filename) if doc.one_page else layout(1.0)
-        if doc.max_pages and len(document.pages) > doc.max_pages:
-            raise BuildError(
-                f"{doc.filename}: runs to {len(document.pages)} pages; it must fit "
-                f"on {doc.max_pages} (shorten the longest values in the config)"
-            )
-        data = document.write_pdf(pdf_variant=PDF_VARIANT)
-    return RenderedPdf(
-        doc.filename, data, len(document.pages), tuple(warnings), sources[id(document)]
-    )
+    """Render one print document here, in this process (posters are fitted to one page)."""
+    return render_task(PrintJob(pack, doc).task())
 
 
 @cache
@@ -192,116 +177,7 @@ def _hash_files(files: tuple[tuple[str, int, int], ...]) -> str:
     return digest.hexdigest()
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Plain WeasyPrint, no fitting: the raw cost the benchmark compares against."""
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=BASE_URL).write_pdf(pdf_variant=PDF_VARIANT)
-
-
-def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
-    """Lay a poster out as large as fits on one page, in as few layouts as possible.
-
-    Each layout tells how much of the page the poster used (from its #poster-end mark,
-    counting any overflow onto later pages). Text height grows with the square of the type
-    size when lines wrap, so the next size is the current one times the square root of
-    the free space, kept between the largest size known to fit and the smallest known not
-    to. A layout that fills at least 94% of the page is kept at once.
-    """
-    scale, best = 1.0, None
-    low, high = 0.0, MAX_SCALE * 1.01
-    document = layout(scale)
-    for _ in range(FIT_ATTEMPTS):
-        room = _free_space_ratio(document)
-        if len(document.pages) == 1:
-            best, low = document, scale
-            if room < 1.0 / FILL_ENOUGH or scale >= MAX_SCALE:
-                return document
-        else:
-            high = scale
-        guess = scale * room**0.5 * 0.99
-        if not low < guess < high:
-            guess = (low + high) / 2 if low else scale * FIT_STEP
-        guess = min(guess, MAX_SCALE)
-        if best is not None and (high - low) < 0.02:
-            break
-        scale = guess
-        document = layout(scale)
-    if best is None and len(document.pages) == 1:
-        best = document
-    if best is None:
-        raise BuildError(
-            f"{filename}: does not fit on one page even with the type scaled "
-            f"to {scale:.0%}; shorten the text"
-        )
-    return best
-
-
-def _free_space_ratio(document: Any) -> float:
-    """Available height / used height (from the #poster-end mark on the last page)."""
-    last = document.pages[-1]
-    end = last.anchors.get("poster-end")
-    if not end:
-        return 1.0
-    top, bottom = _page_margins_px(last)
-    available = last.height - bottom - top
-    used = available * (len(document.pages) - 1) + end[1] - top
-    return available / used if used > 0 else 1.0
-
-
-def _page_margins_px(page: Any) -> tuple[float, float]:
-    box = page._page_box  # WeasyPrint is pinned to one major version (see pyproject)
-    return box.margin_top, box.margin_bottom
-
-
 def _poster_key(doc: PrintDoc) -> str:
     if doc.filename.startswith("poster-"):
         return doc.filename.removeprefix("poster-").removesuffix(".pdf")
     return ""
-
-
-def _local_fetcher(pack: Pack) -> Any:
-    from weasyprint.urls import URLFetcher
-
-    allowed = [d.resolve() for d in pack.search_dirs]
-    if pack.brand.logo_path:
-        allowed.append(pack.brand.logo_path.parent)
-
-    class LocalOnly(URLFetcher):
-        """Fetch data: URIs and files under our own folders; refuse the network."""
-
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            parsed = urlparse(url)
-            if parsed.scheme == "file":
-                path = Path(unquote(parsed.path)).resolve()
-                if not any(path.is_relative_to(root) for root in allowed):
-                    raise ValueError(f"refusing to read {path} (outside the project)")
-            elif parsed.scheme != "data":
-                raise ValueError(f"refusing to fetch {url} (no network at build time)")
-            return super().fetch(url, headers)
-
-    return LocalOnly(allowed_protocols=("file", "data"))
-
-
-class _ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@contextmanager
-def _captured_warnings() -> Iterator[list[str]]:
-    """Collect WeasyPrint's warnings instead of letting them scroll past."""
-    logger = logging.getLogger("weasyprint")
-    handler = _ListHandler()
-    logger.addHandler(handler)
-    old_propagate = logger.propagate
-    logger.propagate = False
-    try:
-        yield handler.messages
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = old_propagate

@@ -62,9 +62,9 @@ class Preview:
     def rebuild(self) -> bool:
         self.builds += 1
         try:
-            # One process: forking worker processes from this watcher thread, while the
-            # server thread runs, could deadlock. The PDF cache keeps rebuilds quick anyway.
-            result = build(self.config_path, self.site, workers=1)
+            # The first build (before any thread starts) forks the PDF workers' server;
+            # every rebuild after it reuses that server, so nothing forks from a thread.
+            result = build(self.config_path, self.site)
         except EsafetyError as exc:
             log.error("%s\n(still serving the last good build)", exc)
             return False

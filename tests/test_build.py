@@ -181,34 +181,43 @@ def test_invalid_config_leaves_previous_site(previous_site: tuple[Path, Path]) -
     assert snapshot(site) == before
 
 
+TINY_HTML = (
+    '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>{0}</title>'
+    "</head><body><h1>{0}</h1><p>A stand-in page.</p></body></html>"
+)
+
+
+def tiny_print_html(failing: str = "") -> Any:
+    """A stand-in for PrintJob.html: small real documents (quick to render in the workers);
+    ``failing`` asks for an image on the network, which the PDF workers refuse."""
+
+    def html(job: Any) -> str:
+        page = TINY_HTML.format(job.doc.filename)
+        if job.doc.filename == failing:
+            page = page.replace("</h1>", '</h1><img src="https://example.com/x.png" alt="x">')
+        return page
+
+    return html
+
+
 def test_render_failure_leaves_previous_site(
-    previous_site: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    previous_site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One PDF fails to render while another renders for real (in the build's worker
-    processes, so they leave markers on disk); the rest are quick stand-ins."""
-    import generator.pool
-    from generator.pdf import RenderedPdf
+    """One PDF fails in the workers (its HTML asks for a file from the network) while the
+    others render there for real: the build fails, names the PDF, keeps the good PDFs in
+    the cache, and leaves the site as it was."""
+    import generator.pdf
 
     config, site = previous_site
     before = snapshot(site)
-    real_render = generator.pool.render_pdf
-    markers = tmp_path / "rendered"
-    markers.mkdir()
-
-    def render_or_fail(pack: Any, doc: Any) -> Any:
-        if doc.filename == "poster-smart.pdf":
-            raise BuildError(f"{doc.filename}: the printer jammed")
-        if doc.filename == "poster-ks1.pdf":
-            pdf = real_render(pack, doc)
-            (markers / doc.filename).write_bytes(pdf.data)
-            return pdf
-        return RenderedPdf(doc.filename, b"%PDF-1.7 stand-in", 1, ())
-
-    monkeypatch.setattr(generator.pool, "render_pdf", render_or_fail)
-    with pytest.raises(BuildError, match="the printer jammed"):
-        build(config, site, use_cache=False)
-    assert (markers / "poster-ks1.pdf").read_bytes().startswith(b"%PDF")
+    monkeypatch.setattr(generator.pdf.PrintJob, "html", tiny_print_html("poster-smart.pdf"))
+    with pytest.raises(BuildError, match=r"poster-smart\.pdf: .*example\.com"):
+        build(config, site)
     assert snapshot(site) == before
+    cached = list((config.parent / CACHE_DIR / "pdf").glob("*.pdf"))
+    listed = json.loads((site / "downloads" / "manifest.json").read_text(encoding="utf-8"))
+    assert len(cached) == len(listed["documents"]) - 1
+    assert all(p.read_bytes().startswith(b"%PDF") for p in cached)
 
 
 @pytest.mark.parametrize(
@@ -221,23 +230,18 @@ def test_site_failure_after_pdfs_leaves_previous_site(
 ) -> None:
     """PDFs are in the staging folder when MkDocs fails: the folder goes, the site stays."""
     import generator.build
-    import generator.pool
-    from generator.pdf import RenderedPdf
+    import generator.pdf
 
     config, site = previous_site
     before = snapshot(site)
     staged: list[Path] = []
-
-    def quick_pdf(pack: Any, doc: Any) -> RenderedPdf:
-        # Stand-ins: real PDFs are tested elsewhere; here only their place in staging counts.
-        return RenderedPdf(doc.filename, b"%PDF-1.7 stand-in", 1, ())
 
     def fail(engine: str, config_path: Path) -> Path:
         staged.append(config_path.parent)
         assert (config_path.parent / "docs" / "downloads" / "manifest.json").is_file()
         raise error
 
-    monkeypatch.setattr(generator.pool, "render_pdf", quick_pdf)
+    monkeypatch.setattr(generator.pdf.PrintJob, "html", tiny_print_html())
     monkeypatch.setattr(generator.build, "run_engine", fail)
     with pytest.raises(type(error)):
         build(config, site)

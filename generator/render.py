@@ -1,0 +1,234 @@
+"""Stage 4b, in a PDF worker: print HTML -> WeasyPrint -> tagged PDF bytes.
+
+Everything a worker needs travels in a ``PdfTask`` (the finished print HTML and a few
+settings), so workers hold no school's data and can be started before any school is
+loaded: they are forked from a server that has already imported WeasyPrint (see
+``pool.py``). This module imports nothing heavy of ours, only WeasyPrint.
+
+WeasyPrint reads only local files (our templates, fonts and the school's logo) and data:
+URIs; anything else is refused. Its warnings are collected so a build can fail on them.
+Posters must be one page: if the composed text does not fit, the type is scaled until it
+does (a cut-off rule is a bug, not a layout choice).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from .errors import BuildError
+
+PDF_VARIANT = "pdf/ua-1"
+FIT_ATTEMPTS = 10
+FIT_STEP = 0.92
+MAX_SCALE = 1.6
+FILL_ENOUGH = 0.94  # a poster that fills this much of its page is kept
+FILL_TARGET = 0.975  # what the next guess aims for
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    filename: str
+    data: bytes
+    pages: int
+    warnings: tuple[str, ...]
+    html: str = ""  # the print HTML as finally laid out (for caching and benchmarks)
+
+
+@dataclass(frozen=True)
+class PdfTask:
+    """One PDF to render: its print HTML (at type scale 1) and how to lay it out."""
+
+    filename: str
+    html: str
+    base_url: str  # where the HTML's relative URLs point
+    readable: tuple[str, ...]  # folders WeasyPrint may read files from
+    source_date_epoch: str  # stamped into the PDF (same input, same bytes)
+    one_page: bool = False  # a poster: its type is scaled to fill exactly one page
+    max_pages: int | None = None
+
+    def html_at(self, scale: float) -> str:
+        """The HTML with its type scaled: the templates size poster text with
+        ``var(--fit-scale)``, which this sets after every other rule."""
+        if scale == 1.0:
+            return self.html
+        rule = f"<style>:root {{ --fit-scale: {scale:.4f}; }}</style>"
+        return self.html.replace("</head>", rule + "</head>", 1)
+
+
+def render_task(task: PdfTask) -> RenderedPdf:
+    """Render one PDF; posters are fitted to one page."""
+    from weasyprint import HTML
+
+    fetcher = _local_fetcher(task.readable)
+    sources: dict[int, str] = {}
+
+    def layout(scale: float) -> Any:
+        html = task.html_at(scale)
+        document = HTML(string=html, base_url=task.base_url, url_fetcher=fetcher).render(
+            pdf_variant=PDF_VARIANT
+        )
+        sources[id(document)] = html
+        return document
+
+    with source_date(task.source_date_epoch), _captured_warnings() as warnings:
+        document = fit_one_page(layout, task.filename) if task.one_page else layout(1.0)
+        if task.max_pages and len(document.pages) > task.max_pages:
+            raise BuildError(
+                f"{task.filename}: runs to {len(document.pages)} pages; it must "
+                f"fit on {task.max_pages} (shorten the longest values in the "
+                "config)"
+            )
+        data = document.write_pdf(pdf_variant=PDF_VARIANT)
+    return RenderedPdf(
+        task.filename, data, len(document.pages), tuple(warnings), sources[id(document)]
+    )
+
+
+def html_to_pdf(html: str, base_url: str) -> bytes:
+    """Plain WeasyPrint, no fitting: the raw cost the benchmark compares against."""
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=base_url).write_pdf(pdf_variant=PDF_VARIANT)
+
+
+# ------------------------------------------------------------------ fitting posters
+
+
+def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
+    """Lay a poster out as large as fits on one page, in as few layouts as possible.
+
+    Each layout tells how much of the page the poster used (from its #poster-end mark,
+    counting any overflow onto later pages). The height used is modelled as a fixed part
+    plus a part growing with the square of the type size (lines get longer and wrap more):
+    one layout gives a first guess, two fix both parts. Guesses stay between the largest
+    size known to fit and the smallest known not to. A layout filling 94% of the page is
+    kept at once.
+    """
+    scale, best = 1.0, None
+    low, high = 0.0, MAX_SCALE * 1.01
+    seen: list[tuple[float, float]] = []  # (scale, height used / height available)
+    document = layout(scale)
+    for _ in range(FIT_ATTEMPTS):
+        used = 1.0 / _free_space_ratio(document)
+        seen.append((scale, used))
+        if len(document.pages) == 1:
+            best, low = document, scale
+            if used > FILL_ENOUGH or scale >= MAX_SCALE:
+                return document
+        else:
+            high = scale
+        guess = _next_scale(seen)
+        if not low < guess < high:
+            guess = (low + high) / 2 if low else scale * FIT_STEP
+        guess = min(guess, MAX_SCALE)
+        if best is not None and (high - low) < 0.02:
+            break
+        scale = guess
+        document = layout(scale)
+    if best is None and len(document.pages) == 1:
+        best = document
+    if best is None:
+        raise BuildError(
+            f"{filename}: does not fit on one page even with the type scaled "
+            f"to {scale:.0%}; shorten the text"
+        )
+    return best
+
+
+def _next_scale(seen: list[tuple[float, float]]) -> float:
+    """The scale expected to use FILL_TARGET of the page, from the layouts so far."""
+    (s1, u1) = seen[-1]
+    if len(seen) >= 2:
+        (s0, u0) = seen[-2]
+        if abs(s1 * s1 - s0 * s0) > 1e-6:
+            growth = (u1 - u0) / (s1 * s1 - s0 * s0)  # used = fixed + growth * scale²
+            fixed = u1 - growth * s1 * s1
+            if growth > 0 and fixed < FILL_TARGET:
+                return ((FILL_TARGET - fixed) / growth) ** 0.5
+    return s1 * (FILL_TARGET / u1) ** 0.5 if u1 > 0 else s1
+
+
+def _free_space_ratio(document: Any) -> float:
+    """Available height / used height (from the #poster-end mark on the last page)."""
+    last = document.pages[-1]
+    end = last.anchors.get("poster-end")
+    if not end:
+        return 1.0
+    top, bottom = _page_margins_px(last)
+    available = last.height - bottom - top
+    used = available * (len(document.pages) - 1) + end[1] - top
+    return available / used if used > 0 else 1.0
+
+
+def _page_margins_px(page: Any) -> tuple[float, float]:
+    box = page._page_box  # WeasyPrint is pinned to one major version (see pyproject)
+    return box.margin_top, box.margin_bottom
+
+
+# ------------------------------------------------------------------ safety and warnings
+
+
+def _local_fetcher(readable: tuple[str, ...]) -> Any:
+    from weasyprint.urls import URLFetcher
+
+    allowed = [Path(folder) for folder in readable]
+
+    class LocalOnly(URLFetcher):
+        """Fetch data: URIs and files under our own folders; refuse the network."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parsed = urlparse(url)
+            if parsed.scheme == "file":
+                path = Path(unquote(parsed.path)).resolve()
+                if not any(path.is_relative_to(root) for root in allowed):
+                    raise ValueError(f"refusing to read {path} (outside the project)")
+            elif parsed.scheme != "data":
+                raise ValueError(f"refusing to fetch {url} (no network at build time)")
+            return super().fetch(url, headers)
+
+    return LocalOnly(allowed_protocols=("file", "data"))
+
+
+@contextmanager
+def source_date(epoch: str) -> Iterator[None]:
+    """Same input, same bytes: tools that stamp a date take this one (SOURCE_DATE_EPOCH)."""
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = epoch
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _captured_warnings() -> Iterator[list[str]]:
+    """Collect WeasyPrint's warnings instead of letting them scroll past."""
+    logger = logging.getLogger("weasyprint")
+    handler = _ListHandler()
+    logger.addHandler(handler)
+    old_propagate = logger.propagate
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = old_propagate

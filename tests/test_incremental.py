@@ -1,0 +1,130 @@
+"""Incremental builds: a rebuild renders only the PDFs whose input changed, and leaves an
+unchanged site alone. PDFs are keyed by their print HTML, templates, fonts and WeasyPrint's
+version (generator/pdf.py); the site by the engine's input (generator/build.py)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import generator.build
+import generator.pool
+from generator.build import build
+from generator.cache import CACHE_DIR
+
+
+class Recorder:
+    """Which PDFs a build sent to be rendered, and whether it ran the site engine."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.rendered: list[str] = []
+        self.engine_runs = 0
+        render = generator.pool.PdfRenderer._render
+        run_engine = generator.build.run_engine
+
+        def recording_render(renderer: Any, job: Any) -> Any:
+            self.rendered.append(job.doc.filename)
+            return render(renderer, job)
+
+        def recording_engine(*args: Any) -> Any:
+            self.engine_runs += 1
+            return run_engine(*args)
+
+        monkeypatch.setattr(generator.pool.PdfRenderer, "_render", recording_render)
+        monkeypatch.setattr(generator.build, "run_engine", recording_engine)
+
+    def clear(self) -> None:
+        self.rendered, self.engine_runs = [], 0
+
+
+@pytest.fixture
+def school(tmp_path: Path, built_sites: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A copy of the sample school with its build cache, built once in its new place."""
+    source = built_sites("primary").site_dir.parent
+    folder = tmp_path / "school"
+    shutil.copytree(source, folder)
+    config = folder / "school_config.yaml"
+    recorder = Recorder(monkeypatch)
+    build(config, folder / "site")
+    assert recorder.rendered == []  # every PDF came from the copied cache
+    recorder.clear()
+    return config, recorder
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_nothing_changed_renders_nothing_and_leaves_the_site_alone(school: Any) -> None:
+    config, recorder = school
+    site = config.parent / "site"
+    before = site.stat().st_ino, site.stat().st_mtime_ns
+    build(config, site)
+    assert recorder.rendered == [] and recorder.engine_runs == 0
+    assert (site.stat().st_ino, site.stat().st_mtime_ns) == before
+
+
+def test_the_first_rebuild_after_a_fresh_build_is_recognised_as_unchanged(
+    tmp_path: Path, school: Any
+) -> None:
+    """A fresh build stages its site inside the generated project; the key of what the
+    engine was given must not include that output, or the next build rebuilds for nothing."""
+    config, recorder = school
+    shutil.rmtree(config.parent / CACHE_DIR / "pdf")
+    build(config, config.parent / "site")  # every PDF rendered afresh
+    assert len(recorder.rendered) == 11
+    recorder.clear()
+    build(config, config.parent / "site")
+    assert recorder.rendered == [] and recorder.engine_runs == 0
+
+
+def test_a_config_value_re_renders_only_the_documents_that_show_it(school: Any) -> None:
+    config, recorder = school
+    before = build(config, config.parent / "site")
+    showing = sorted(p.filename for p in before.pdfs if "Full Governing Board" in p.html)
+    assert "policy.pdf" in showing and len(showing) < len(before.pdfs) / 2
+    edit(config, 'approved_by: "Full Governing Board"', 'approved_by: "Governing Board"')
+    result = build(config, config.parent / "site")
+    assert sorted(recorder.rendered) == showing
+    assert recorder.engine_runs == 1  # the web pages show it too
+    for pdf in result.pdfs:
+        assert "Full Governing Board" not in pdf.html
+
+
+def test_a_content_override_re_renders_only_its_documents(school: Any) -> None:
+    """A school's own copy of the SMART tips changes the SMART poster and nothing else
+    that is printed."""
+    config, recorder = school
+    override = config.parent / "overrides" / "content"
+    override.mkdir(parents=True)
+    smart = Path(generator.build.__file__).parent.parent / "content" / "smart.yaml"
+    shutil.copy(smart, override / "smart.yaml")
+    edit(override / "smart.yaml", "It is never too late to tell.", "It is never too late.")
+    build(config, config.parent / "site")
+    assert recorder.rendered == ["poster-smart.pdf"]
+
+
+def test_a_hand_edited_site_is_rebuilt(school: Any) -> None:
+    """The site is skipped only if it is still exactly what the last build published."""
+    config, recorder = school
+    site = config.parent / "site"
+    page = site / "index.html"
+    good = page.read_bytes()
+    page.write_text("defaced", encoding="utf-8")
+    build(config, site)
+    assert recorder.rendered == [] and recorder.engine_runs == 1
+    assert page.read_bytes() == good
+
+
+def test_a_damaged_cached_pdf_is_rendered_again(school: Any) -> None:
+    config, recorder = school
+    cached = sorted((config.parent / CACHE_DIR / "pdf").glob("*.pdf"))
+    cached[0].write_bytes(b"%PDF-1.7 truncated")
+    result = build(config, config.parent / "site")
+    assert len(recorder.rendered) == 1
+    assert all(pdf.data.startswith(b"%PDF") and len(pdf.data) > 1000 for pdf in result.pdfs)

@@ -3,7 +3,7 @@
 Everything a worker needs travels in a ``PdfTask`` (the finished print HTML and a few
 settings), so workers hold no school's data and can be started before any school is
 loaded: they are forked from a server that has already imported WeasyPrint (see
-``pool.py``). This module imports nothing heavy of ours, only WeasyPrint.
+``workers.py``). This module imports nothing heavy of ours, only WeasyPrint.
 
 WeasyPrint reads only local files (our templates, fonts and the school's logo) and data:
 URIs; anything else is refused. Its warnings are collected so a build can fail on them.
@@ -13,11 +13,14 @@ does (a cut-off rule is a bug, not a layout choice).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -67,12 +70,13 @@ def render_task(task: PdfTask) -> RenderedPdf:
     from weasyprint import HTML
 
     fetcher = _local_fetcher(task.readable)
+    fonts, images = _shared_resources()
     sources: dict[int, str] = {}
 
     def layout(scale: float) -> Any:
         html = task.html_at(scale)
         document = HTML(string=html, base_url=task.base_url, url_fetcher=fetcher).render(
-            pdf_variant=PDF_VARIANT
+            pdf_variant=PDF_VARIANT, font_config=fonts, cache=images
         )
         sources[id(document)] = html
         return document
@@ -170,6 +174,38 @@ def _free_space_ratio(document: Any) -> float:
 def _page_margins_px(page: Any) -> tuple[float, float]:
     box = page._page_box  # WeasyPrint is pinned to one major version (see pyproject)
     return box.margin_top, box.margin_bottom
+
+
+# ------------------------------------------------------------------ shared per process
+
+_fonts: Any = None  # WeasyPrint's FontConfiguration: each @font-face file is read once
+_images: dict[str, Any] = {}  # decoded images (logos, icons) by URL
+MAX_CACHED_IMAGES = 256
+
+
+def _shared_resources() -> tuple[Any, dict[str, Any]]:
+    """One font configuration and image cache for every PDF this process renders (about
+    15% faster for small documents; the bytes are the same). WeasyPrint copies @font-face
+    fonts into a temporary folder, removed when the process ends."""
+    global _fonts
+    if _fonts is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _fonts = FontConfiguration()
+        Finalize(None, release_fonts, exitpriority=10)  # a pool worker's exit
+        atexit.register(release_fonts)  # this process's own exit
+    if len(_images) > MAX_CACHED_IMAGES:
+        _images.clear()
+    return _fonts, _images
+
+
+def release_fonts() -> None:
+    """Remove the fonts' temporary folder (pool workers end without running ``__del__``)."""
+    global _fonts
+    folder = getattr(_fonts, "_folder", None)  # WeasyPrint's own folder for @font-face files
+    _fonts = None
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ safety and warnings

@@ -99,9 +99,12 @@ def test_a_killed_server_fails_its_pdfs_clearly_leaves_no_workers_and_is_replace
     assert fresh.submit(task("after.pdf", TINY.format("after"))).result(timeout=60).pages == 1
 
 
-def test_a_script_without_a_main_guard_can_build(tmp_path: Path) -> None:
+def test_a_script_without_a_main_guard_can_build_and_leaves_no_temporary_files(
+    tmp_path: Path,
+) -> None:
     """Workers are forked, not spawned: a trust's own script calling build() at the top
-    level is not imported again in each worker."""
+    level is not imported again in each worker. And nothing is left in the temporary
+    folder (WeasyPrint copies fonts there; workers end without running finalisers)."""
     folder = tmp_path / "school"
     folder.mkdir()
     (folder / "school_config.yaml").write_bytes((ROOT / "school_config.yaml").read_bytes())
@@ -115,7 +118,9 @@ def test_a_script_without_a_main_guard_can_build(tmp_path: Path) -> None:
         "print(len(result.pdfs), 'PDFs')\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temporary)}
     done = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,
@@ -127,3 +132,4 @@ def test_a_script_without_a_main_guard_can_build(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "11 PDFs"
+    assert list(temporary.iterdir()) == []

@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,14 +36,16 @@ from generator.render import html_to_pdf  # noqa: E402
 from generator.site import run_mkdocs, write_project  # noqa: E402
 
 ESAFETY = [sys.executable, "-m", "generator"]
+RUNS = 3  # full builds and raw WeasyPrint passes timed; the median is reported
 
 
-def timed_cli(args: list[str], cwd: Path) -> tuple[float, float]:
+def timed_cli(args: list[str], cwd: Path, sample_every: float = 0.0) -> tuple[float, float]:
     """Run the CLI in a fresh process, as a school would: (seconds, peak memory in MB).
 
-    Memory is the peak, over the run, of the proportional set size (PSS) summed over the
-    command and every process under it (the PDF server and its workers): pages shared
-    between forked processes are counted once, not once per process.
+    With ``sample_every``, memory is sampled: the peak, over the run, of the proportional
+    set size (PSS) summed over the command and every process under it (the PDF server and
+    its workers), so pages shared between forked processes count once. Sampling costs CPU,
+    so runs that are timed for the report sample rarely or not at all.
     """
     start = time.perf_counter()
     child = subprocess.Popen(
@@ -51,25 +54,27 @@ def timed_cli(args: list[str], cwd: Path) -> tuple[float, float]:
         stdout=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    sampler = MemorySampler(child.pid)
-    sampler.start()
+    sampler = MemorySampler(child.pid, sample_every) if sample_every else None
+    if sampler:
+        sampler.start()
     status = child.wait()
     seconds = time.perf_counter() - start
-    sampler.stop()
+    if sampler:
+        sampler.stop()
     if status != 0:
         raise SystemExit(f"bench: esafety {' '.join(args)} failed")
-    return seconds, sampler.peak_mb
+    return seconds, sampler.peak_mb if sampler else 0.0
 
 
 class MemorySampler(threading.Thread):
-    """Polls /proc every 20 ms for the total PSS of a process and its descendants."""
+    """Polls /proc for the total PSS of a process and its descendants."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, every: float) -> None:
         super().__init__(daemon=True)
-        self.pid, self.peak_mb, self._done = pid, 0.0, threading.Event()
+        self.pid, self.every, self.peak_mb, self._done = pid, every, 0.0, threading.Event()
 
     def run(self) -> None:
-        while not self._done.wait(0.02):
+        while not self._done.wait(self.every):
             total = sum(_pss_kb(pid) for pid in _tree(self.pid))
             self.peak_mb = max(self.peak_mb, total / 1024)
 
@@ -106,15 +111,16 @@ def rendered_by(config: Path, args: list[str], cwd: Path) -> tuple[float, list[s
     return seconds, sorted(json.loads(p.read_text())["file"] for p in new)
 
 
-def fresh_build(config: Path, cwd: Path) -> tuple[float, float]:
+def fresh_build(config: Path, cwd: Path, sample_every: float = 0.0) -> tuple[float, float]:
     """A full build: no cached PDFs and no previous site."""
     shutil.rmtree(config.parent / ".esafety-cache", ignore_errors=True)
     shutil.rmtree(config.parent / "site", ignore_errors=True)
-    return timed_cli(["build", "--config", str(config)], cwd)
+    return timed_cli(["build", "--config", str(config)], cwd, sample_every)
 
 
 def raw_parts(config_path: Path) -> dict[str, float]:
-    """The unavoidable work, measured raw: MkDocs once, WeasyPrint on each final HTML."""
+    """The unavoidable work, measured raw (median of RUNS passes each): one MkDocs build of
+    the generated pages, and plain WeasyPrint on each PDF's final HTML, one after another."""
     result = build(config_path, config_path.parent / "site-raw")  # also warms imports
     config = load_config(config_path)
     pack = compose(config, config_path.parent)
@@ -123,16 +129,21 @@ def raw_parts(config_path: Path) -> dict[str, float]:
         config_file = write_project(pack, project)
         downloads = project / "docs" / "downloads"
         downloads.mkdir(parents=True)
-        start = time.perf_counter()
-        for pdf in result.pdfs:
-            (downloads / pdf.filename).write_bytes(html_to_pdf(pdf.html, BASE_URL))
-        weasy = time.perf_counter() - start
+        weasy_runs = []
+        for _ in range(RUNS):
+            start = time.perf_counter()
+            for pdf in result.pdfs:
+                (downloads / pdf.filename).write_bytes(html_to_pdf(pdf.html, BASE_URL))
+            weasy_runs.append(time.perf_counter() - start)
         (downloads / "manifest.json").write_text("{}")
         for extra in pack.files:
             (downloads / extra.filename).write_bytes(extra.data)
-        start = time.perf_counter()
-        run_mkdocs(config_file)
-        mkdocs = time.perf_counter() - start
+        mkdocs_runs = []
+        for _ in range(RUNS):
+            start = time.perf_counter()
+            run_mkdocs(config_file)
+            mkdocs_runs.append(time.perf_counter() - start)
+    weasy, mkdocs = statistics.median(weasy_runs), statistics.median(mkdocs_runs)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import weasyprint"], check=True)
     weasy_import = time.perf_counter() - start
@@ -169,9 +180,12 @@ def main() -> None:
             "machine": platform.node(),
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg()[0],
         }
         fresh_build(config, work)  # warm the OS file cache and compiled templates
-        full, full_rss = fresh_build(config, work)
+        fulls = [fresh_build(config, work)[0] for _ in range(RUNS)]
+        full = statistics.median(fulls)
+        _, full_memory = fresh_build(config, work, sample_every=0.05)  # not timed
         command = ["build", "--config", str(config)]
         unchanged, unchanged_pdfs = rendered_by(config, command, work)
         edit(config, 'approved_by: "Full Governing Board"', 'approved_by: "Governing Board"')
@@ -189,6 +203,7 @@ def main() -> None:
         results.update(
             {
                 "full_build_s": full,
+                "full_build_runs_s": fulls,
                 "raw_parts_s": parts,
                 "full_over_raw_sum": full / parts["sum"],
                 "rebuild_unchanged_s": unchanged,
@@ -200,7 +215,7 @@ def main() -> None:
                 "rebuild_content_edit_rendered": content_pdfs,
                 "batch": batch,
                 "batch_over_n_full": batch["seconds"] / (args.schools * full),
-                "peak_memory_mb": {"full_build": full_rss, "batch": batch["peak_mb"]},
+                "peak_memory_mb": {"full_build": full_memory, "batch": batch["peak_mb"]},
             }
         )
         report(results)
@@ -221,7 +236,7 @@ def batch_build(work: Path, count: int) -> dict[str, float]:
             base.replace("Willowbank Primary School", f"Willowbank Primary School {i + 1}"),
             encoding="utf-8",
         )
-    seconds, memory = timed_cli(["build", str(trust)], work)
+    seconds, memory = timed_cli(["build", str(trust)], work, sample_every=0.5)
     return {"schools": count, "seconds": seconds, "peak_mb": memory}
 
 

@@ -165,14 +165,16 @@ def render_and_publish(
     cache: BuildCache | None = None,
     engine: str = "mkdocs",
 ) -> BuildResult:
-    """Stage the site beside ``site_dir`` (web pages built while the PDF workers run), check
-    it, then publish it in one move, unless it is exactly the site already there."""
+    """Stage the site beside ``site_dir`` (web pages built as soon as a worker is free, while
+    the last PDFs render), check it, then publish it in one move, unless it is exactly the
+    site already there."""
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".esafety-build-", dir=site_dir.parent) as tmp:
         project = Path(tmp) / "project"
         config_path = write_project(pack, project)
         downloads = project / "docs" / "downloads"
         staged = None
+        pdfs.wait_for_a_free_worker()
         if pdfs.pending:  # build the pages now, against placeholder PDFs
             write_downloads(pack, _placeholders(pack, pdfs), downloads)
             with reproducible_dates(pack.config):

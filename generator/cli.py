@@ -6,12 +6,13 @@ Users see one line per problem; ``-v`` adds the traceback.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -284,5 +285,19 @@ def _command_path(args: list[str]) -> str:
     return f"esafety {name}" if name else "esafety"
 
 
+def run() -> NoReturn:
+    """The ``esafety`` command: main(), then a quick exit. Exit handlers run (the PDF
+    workers stop, logs flush) but Python's teardown of every module a build loaded, a
+    fifth of a second of nothing, is skipped."""
+    code = main()
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_handlers is None:  # not CPython: leave the normal way
+        sys.exit(code)
+    run_exit_handlers()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

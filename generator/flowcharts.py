@@ -182,14 +182,19 @@ def check(chart: Chart) -> None:
 
 @dataclass(frozen=True)
 class _Text:
-    """One line of text: ``x`` is its anchor (start or middle), ``y`` its baseline."""
+    """Lines of text, one under another: ``x`` is their anchor (start or middle), ``y`` the
+    first line's baseline."""
 
-    text: str
+    lines: tuple[str, ...]
     x: float
     y: float
     anchor: str = "middle"
     size: float = FONT_SIZE
     bold: bool = False
+
+    @property
+    def line_height(self) -> float:
+        return LINE_H * self.size / FONT_SIZE
 
 
 def draw(chart: Chart, colours: Colours) -> str:
@@ -246,7 +251,7 @@ def _layout(chart: Chart, colours: Colours) -> tuple[list[str | _Text], float]:
             parts += _arrow([(main.right, level), (side.x, level)], colours)
             parts.append(
                 _Text(
-                    step.branch.label,
+                    (step.branch.label,),
                     (main.right + side.x) / 2,
                     level - 5,
                     size=LABEL_SIZE,
@@ -259,7 +264,7 @@ def _layout(chart: Chart, colours: Colours) -> tuple[list[str | _Text], float]:
         if step.down_label:
             parts.append(
                 _Text(
-                    step.down_label,
+                    (step.down_label,),
                     main.cx + 8,
                     main.bottom + ROW_GAP / 2 + 4,
                     anchor="start",
@@ -310,26 +315,26 @@ def _shape(box: _Box, colours: Colours) -> list[str | _Text]:
             f'<rect x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" '
             f'height="{_n(box.h)}" rx="{radius}" fill="{fill}" {stroke}/>'
         )
-    lines = [
-        _Text(line, box.cx, box.y + PAD_Y + LINE_H * i + LINE_H * 0.75, bold=box.kind == "decision")
-        for i, line in enumerate(box.lines)
-    ]
-    return [outline, *lines]
+    text = _Text(box.lines, box.cx, box.y + PAD_Y + LINE_H * 0.75, bold=box.kind == "decision")
+    return [outline, text]
 
 
 def _svg_text(item: _Text, colours: Colours) -> str:
+    """One SVG <text> per line."""
     size = "" if item.size == FONT_SIZE else f' font-size="{_n(item.size)}"'
     weight = ' font-weight="bold"' if item.bold else ""
-    return (
-        f'<text x="{_n(item.x)}" y="{_n(item.y)}" text-anchor="{item.anchor}"{weight}'
-        f'{size} fill="{colours.ink}">{escape(item.text)}</text>'
+    return "".join(
+        f'<text x="{_n(item.x)}" y="{_n(item.y + item.line_height * i)}" '
+        f'text-anchor="{item.anchor}"{weight}{size} fill="{colours.ink}">{escape(line)}</text>'
+        for i, line in enumerate(item.lines)
     )
 
 
 def _html_text(item: _Text) -> str:
-    """A line as an absolutely placed span whose baseline falls where the SVG's would."""
+    """The lines as one absolutely placed span (WeasyPrint lays each such box out on its
+    own, so one per box, not per line), its first baseline where the SVG's would be."""
     ascent, descent = _vertical_metrics(item.bold)
-    line_h = LINE_H * item.size / FONT_SIZE
+    line_h = item.line_height
     top = item.y - (line_h - (ascent + descent) * item.size) / 2 - ascent * item.size
     if item.anchor == "middle":
         half = min(item.x, WIDTH - item.x)
@@ -341,7 +346,7 @@ def _html_text(item: _Text) -> str:
     return (
         f'<span style="left: {_n(left)}px; top: {_n(top)}px; width: {_n(box_w)}px; '
         f"text-align: {align}; font-size: {_n(item.size)}px; line-height: {_n(line_h)}px"
-        f'{weight}">{escape(item.text)}</span>'
+        f'{weight}">{"<br/>".join(escape(line) for line in item.lines)}</span>'
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -66,7 +66,14 @@ def link(url: str, text: str | None = None) -> Markup:
 
 def to_html(markdown_text: str) -> Markup:
     """Render a composed Markdown fragment to HTML for the print templates."""
-    return Markup(_renderer().reset().convert(markdown_text))
+    return Markup(_convert(str(markdown_text)))
+
+
+@lru_cache(maxsize=8192)
+def _convert(markdown_text: str) -> str:
+    """Most fragments recur: on a school's pages and its PDFs, and across a trust's
+    schools (the same words, or the same names), so each is converted once."""
+    return _renderer().reset().convert(markdown_text)
 
 
 def to_inline_html(markdown_text: str) -> Markup:

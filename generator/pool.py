@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -32,6 +32,17 @@ class SchoolPdfs:
     keys: dict[str, str] = field(default_factory=dict)
     done: dict[str, RenderedPdf] = field(default_factory=dict)
     pending: dict[str, Future[RenderedPdf]] = field(default_factory=dict)
+    workers: int = 1
+
+    def wait_for_a_free_worker(self) -> None:
+        """Wait until fewer of these PDFs are rendering than there are workers. Then a
+        core is free for the web pages, and they do not slow the longest PDF down (the
+        policy, which decides when the build ends)."""
+        while True:
+            running = [f for f in self.pending.values() if not f.done()]
+            if len(running) < self.workers:
+                return
+            wait(running, return_when=FIRST_COMPLETED)
 
     def result(self) -> list[RenderedPdf]:
         """Every PDF in the pack's order, waiting for those still rendering."""
@@ -56,7 +67,7 @@ class PdfRenderer:
 
     def submit(self, pack: Pack, cache: BuildCache | None) -> SchoolPdfs:
         """Begin rendering one school's missing PDFs; return its handle."""
-        handle = SchoolPdfs(pack, cache)
+        handle = SchoolPdfs(pack, cache, workers=self.workers)
         for doc in sorted(pack.prints, key=_weight, reverse=True):
             job = PrintJob(pack, doc)
             key = handle.keys[doc.filename] = job.cache_key()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import gc
 import itertools
 import logging
 import multiprocessing
@@ -138,6 +139,9 @@ def _serve(conn: Connection, parent_end: Connection, workers: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # not news to a user
     import weasyprint  # noqa: F401  (the point of this process)
+
+    gc.collect()
+    gc.freeze()  # what is loaded now is never collected: the workers' collections skip it
 
     from .render import render_task
 

@@ -70,6 +70,11 @@ class PdfTask:
 
 def render_task(task: PdfTask) -> RenderedPdf:
     """Render one PDF; posters are fitted to one page."""
+    with _collector_paused():
+        return _render(task)  # its document is garbage by the time the collector runs
+
+
+def _render(task: PdfTask) -> RenderedPdf:
     from weasyprint import HTML
 
     fetcher = _local_fetcher(task.readable)
@@ -84,7 +89,7 @@ def render_task(task: PdfTask) -> RenderedPdf:
         sources[id(document)] = html
         return document
 
-    with _collector_paused(), source_date(task.source_date_epoch), _captured_warnings() as warnings:
+    with source_date(task.source_date_epoch), _captured_warnings() as warnings:
         document = fit_one_page(layout, task.filename) if task.one_page else layout(1.0)
         if task.max_pages and len(document.pages) > task.max_pages:
             raise BuildError(

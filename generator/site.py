@@ -74,7 +74,11 @@ def mkdocs_settings(pack: Pack) -> dict[str, Any]:
         logo = f"assets/logo{pack.brand.logo_path.suffix}"
         settings["theme"]["logo"] = logo
         settings["theme"]["favicon"] = logo
-    # No site_url: every link stays relative, so site/ works wherever it is copied.
+    # Page links stay relative, so site/ works wherever it is copied. Only the 404 page,
+    # which is served at any depth, needs to know where the pack lives: from publish.url
+    # when the school gives it (it also fills the sitemap and canonical links).
+    if config.publish.url:
+        settings["site_url"] = config.site_url
     settings["nav"] = navigation(pack)
     return settings
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterator
@@ -240,21 +242,43 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def published_path(site: Path) -> str:
+    """The path a site is published under, as its sitemap gives it ('/online-safety/'),
+    or '/' when the school gave no address (then the sitemap lists nothing)."""
+    sitemap = site / "sitemap.xml"
+    text = sitemap.read_text(encoding="utf-8") if sitemap.is_file() else ""
+    paths = [urlsplit(loc).path for loc in re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", text)]
+    if not paths:
+        return "/"
+    common = os.path.commonprefix(paths)
+    return common[: common.rfind("/") + 1] or "/"
+
+
 @contextmanager
 def serve(site: Path) -> Iterator[str]:
-    """Serve ``site`` on 127.0.0.1 at a free port; yield its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    """Serve ``site`` on 127.0.0.1 at a free port, under the path it is published at (as a
+    school's web server would); yield its base URL."""
+    prefix = published_path(site)
+    with tempfile.TemporaryDirectory(prefix="esafety-serve-") as tmp:
+        root = Path(tmp)
+        if prefix != "/":
+            mount = root / prefix.strip("/")
+            mount.parent.mkdir(parents=True, exist_ok=True)
+            mount.symlink_to(site.resolve(), target_is_directory=True)
+        else:
+            root = site
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pypdf
 import pytest
@@ -527,3 +528,17 @@ def test_manifest_lists_every_pdf_truthfully(built_sites: Any, school: str) -> N
     downloads_page = parse_html(downloads / "index.html")
     hrefs = {a.attrs.get("href", "").rsplit("/", 1)[-1] for a in downloads_page.find("a")}
     assert {e["file"] for e in entries} <= hrefs
+
+
+def test_the_404_page_links_to_where_the_pack_is_published(built_sites: Any) -> None:
+    """The 404 page is served at any depth, so its links cannot be relative: with
+    publish.url they start with the published path, which a site in a subfolder needs."""
+    primary = load_config(school_path("primary"))
+    assert primary.publish.url and urlsplit(primary.publish.url).path == "/online-safety/"
+    for school, prefix in (("primary", "/online-safety/"), ("secondary", "/")):
+        page = built_sites(school).site_dir / "404.html"
+        links = re.findall(r'(?:href|src)="(/[^"]*)"', page.read_text(encoding="utf-8"))
+        assert links, school
+        assert all(link.startswith(prefix) for link in links), (school, links[:5])
+    index = (built_sites("primary").site_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="assets/' in index  # ordinary pages keep relative links

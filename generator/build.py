@@ -24,8 +24,8 @@ from .cache import CACHE_DIR, BuildCache, tree_digest
 from .compose import Pack, compose
 from .config import Config, load_config
 from .errors import BuildError, EsafetyError, UsageError
-from .pdf import RenderedPdf
 from .pool import PdfRenderer, SchoolPdfs, reproducible_dates
+from .render import RenderedPdf
 from .site import engine_versions, run_engine, write_project
 from .workers import start_workers
 

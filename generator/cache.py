@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from .pdf import RenderedPdf
+from .render import RenderedPdf
 
 CACHE_DIR = ".esafety-cache"
 

@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
-from . import markup
+from . import markup, render
 from .compose import TEMPLATES_DIR, Pack, PrintDoc, bytecode_cache
 from .config import Config
 from .errors import BuildError
@@ -28,8 +28,6 @@ BASE_URL = (TEMPLATES_DIR / "print").as_uri() + "/"
 # Poster type sizes (points, at scale 1) on A3; A4 posters are scaled by PAPER_FACTOR.
 POSTER_BASE_PT = {"ks1": 36.0, "ks2": 28.0, "ks3": 24.0, "smart": 30.0}
 PAPER_FACTOR = {"A3": 1.0, "A4": 0.70}
-
-__all__ = ["PrintJob", "RenderedPdf", "print_environment", "render_pdf"]
 
 
 @cache
@@ -128,6 +126,7 @@ class PrintJob:
             f"{self.doc.one_page}{self.doc.max_pages}",
             PDF_VARIANT,
             _weasyprint_version(),
+            _renderer_fingerprint(),
             _folder_fingerprint(tuple(self.pack.search_dirs)),
             self.html(),
         ):
@@ -144,6 +143,12 @@ def source_date_epoch(config: Config) -> str:
 def render_pdf(pack: Pack, doc: PrintDoc) -> RenderedPdf:
     """Render one print document here, in this process (posters are fitted to one page)."""
     return render_task(PrintJob(pack, doc).task())
+
+
+@cache
+def _renderer_fingerprint() -> str:
+    """Our own rendering code (fitting, options) changes bytes too, so it is in the key."""
+    return hashlib.sha256(Path(render.__file__).read_bytes()).hexdigest()
 
 
 @cache

@@ -18,8 +18,8 @@ from .cache import BuildCache
 from .compose import Pack, PrintDoc
 from .config import Config
 from .errors import BuildError
-from .pdf import PrintJob, RenderedPdf, source_date_epoch
-from .render import render_task, source_date
+from .pdf import PrintJob, source_date_epoch
+from .render import RenderedPdf, render_task, source_date
 from .workers import start_workers
 
 

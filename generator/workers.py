@@ -68,6 +68,7 @@ class PdfServer:
         self._ids = itertools.count()
         self._send_lock = threading.Lock()
         self._pending: dict[int, tuple[str, Future[RenderedPdf]]] = {}
+        self._submitted = 0
         self._stopped = False
         threading.Thread(target=self._receive, name="esafety-pdf-results", daemon=True).start()
         atexit.register(self.stop)
@@ -79,6 +80,7 @@ class PdfServer:
         future: Future[RenderedPdf] = Future()
         with self._send_lock:
             task_id = next(self._ids)
+            self._submitted += 1
             self._pending[task_id] = task.filename, future
             try:
                 self._conn.send((task_id, task))
@@ -107,8 +109,13 @@ class PdfServer:
             future.set_exception(_stopped_error(filename))
 
     def stop(self) -> None:
-        """Ask the server to finish and wait for it (called at exit)."""
-        if self._process.is_alive():
+        """Ask the server to finish and wait for it (called at exit). A server that was
+        never given a PDF (the config was wrong, say) has nothing to finish: it is ended at
+        once rather than waited for while it imports WeasyPrint."""
+        if self._process.is_alive() and not self._pending and self._submitted == 0:
+            self._process.kill()
+            self._process.join()
+        elif self._process.is_alive():
             try:
                 with self._send_lock:
                     self._conn.send(None)

@@ -26,7 +26,7 @@ from .render import PDF_VARIANT, PdfTask, RenderedPdf, render_task
 
 BASE_URL = (TEMPLATES_DIR / "print").as_uri() + "/"
 # Poster type sizes (points, at scale 1) on A3; A4 posters are scaled by PAPER_FACTOR.
-POSTER_BASE_PT = {"ks1": 36.0, "ks2": 28.0, "ks3": 24.0, "smart": 30.0}
+POSTER_BASE_PT = {"ks1": 32.5, "ks2": 23.0, "ks3": 20.5, "smart": 29.7}
 PAPER_FACTOR = {"A3": 1.0, "A4": 0.70}
 
 

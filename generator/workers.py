@@ -205,5 +205,13 @@ def _close_inherited_files(keep: int) -> None:
     """Close every file the fork copied from the build's process but the pipe and the
     standard streams. Holding them open would, for one, keep a pipe's other end from ever
     seeing it close (a browser driver waiting for its input to end would wait forever)."""
-    os.closerange(3, keep)
-    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    try:  # Linux: only the files that are open, not every possible number
+        open_files = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        os.closerange(3, keep)
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+        return
+    for fd in open_files:
+        if fd > 2 and fd != keep:
+            with contextlib.suppress(OSError):  # e.g. the listing's own, already closed
+                os.close(fd)

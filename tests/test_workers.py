@@ -74,7 +74,10 @@ def test_an_error_in_a_worker_comes_back_as_a_build_error() -> None:
     assert server.alive()
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+@pytest.mark.skipif(
+    not Path(f"/proc/self/task/{os.getpid()}/children").exists(),
+    reason="reads /proc/PID/task/TID/children (Linux)",
+)
 def test_a_killed_server_fails_its_pdfs_clearly_leaves_no_workers_and_is_replaced(
     built_sites: Any,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,12 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     folder = tmp_path_factory.mktemp("site-hostile")
     config = write_school(folder, deep_merge(school_data("primary"), HOSTILE_CHANGES))
     return build(config, folder / "site")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, one for the whole session (browser tests only)."""
+    from helpers import chromium
+
+    with chromium() as launched:
+        yield launched

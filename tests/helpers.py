@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pypdf
+import pytest
 
 # Elements whose content a reader never sees as text.
 _INVISIBLE = {"script", "style", "template", "noscript", "svg", "title", "head"}
@@ -279,6 +280,12 @@ def serve(site: Path) -> Iterator[str]:
             server.shutdown()
             server.server_close()
             thread.join()
+
+
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"{CHROMIUM} is missing: install Debian's chromium (make test-system-deps)",
+)
 
 
 @contextmanager

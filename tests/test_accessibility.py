@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 from conftest import SCHOOL_NAMES, school_data
 from helpers import (
-    CHROMIUM,
+    NEEDS_CHROMIUM,
     NO_MOTION,
     axe_summary,
-    chromium,
     normalise_space,
     parse_html,
     run_axe,
@@ -36,10 +35,7 @@ from generator.config import Config
 from generator.markup import format_date
 from generator.site import zensical_command
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"{CHROMIUM} is missing: install Debian's chromium (make test-system-deps)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 # Varied schools for axe: the sample primary (green, with a logo), a secondary in maroon
 # (#7b1e3a, no logo) and a Welsh middle school in bright red (#c8102e, darkened for white
@@ -47,12 +43,6 @@ pytestmark = pytest.mark.skipif(
 AXE_SCHOOLS = ["primary", "secondary", "welsh_middle"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="module")

@@ -11,25 +11,15 @@ from __future__ import annotations
 
 import re
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
 from conftest import SCHOOL_NAMES
-from helpers import CHROMIUM, chromium, serve, site_paths, tour, visit_all, visitor
+from helpers import NEEDS_CHROMIUM, serve, site_paths, tour, visit_all, visitor
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"{CHROMIUM} is missing: install Debian's chromium (make test-system-deps)",
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")

@@ -8,27 +8,23 @@ storage. The privacy note says so, in words specific to the school.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import SCHOOL_NAMES, school_data
-from helpers import CHROMIUM, chromium, normalise_space, parse_html, site_paths, tour
+from helpers import (
+    NEEDS_CHROMIUM,
+    normalise_space,
+    parse_html,
+    site_paths,
+    tour,
+)
 
 from generator.config import Config
 from generator.markup import format_date
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"{CHROMIUM} is missing: install Debian's chromium (make test-system-deps)",
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)

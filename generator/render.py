@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import shutil
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from .errors import BuildError
+from .stack import call_in_big_chunk
 
 PDF_VARIANT = "pdf/ua-1"
 FIT_ATTEMPTS = 10
@@ -71,7 +73,8 @@ class PdfTask:
 def render_task(task: PdfTask) -> RenderedPdf:
     """Render one PDF; posters are fitted to one page."""
     with _collector_paused():
-        return _render(task)  # its document is garbage by the time the collector runs
+        # its document is garbage by the time the collector runs
+        return call_in_big_chunk(_render, task)
 
 
 def _render(task: PdfTask) -> RenderedPdf:
@@ -206,11 +209,33 @@ def _shared_resources() -> tuple[Any, dict[str, Any]]:
         from weasyprint.text.fonts import FontConfiguration
 
         _fonts = FontConfiguration()
+        _deflate_at_default_level()
         Finalize(None, release_fonts, exitpriority=10)  # a pool worker's exit
         atexit.register(release_fonts)  # this process's own exit
     if len(_images) > MAX_CACHED_IMAGES:
         _images.clear()
     return _fonts, _images
+
+
+def _deflate_at_default_level() -> None:
+    """pydyf (WeasyPrint's PDF writer) deflates every stream at zlib level 9, which takes
+    four times as long as zlib's default level 6 for files 2% smaller: 0.17 s of each
+    school's PDFs, against 0.05 s. Readers cannot tell the two apart."""
+    import pydyf
+
+    if getattr(pydyf, "zlib", None) is zlib:  # only the pydyf this was written for
+        pydyf.zlib = _ZlibAtDefaultLevel()
+
+
+class _ZlibAtDefaultLevel:
+    """zlib as pydyf sees it: the same module, but every compressor at the default level."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(zlib, name)
+
+    @staticmethod
+    def compressobj(level: int = zlib.Z_DEFAULT_COMPRESSION, *args: Any, **kwargs: Any) -> Any:
+        return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, *args, **kwargs)
 
 
 def release_fonts() -> None:

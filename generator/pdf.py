@@ -74,6 +74,7 @@ def print_context(pack: Pack, doc: PrintDoc) -> dict[str, Any]:
         "brand": pack.brand,
         "logo": pack.brand.logo_data_uri(),
         "doc_title": f"{doc.title}, {pack.config.school.name}",
+        "doc_audience": doc.audience,
         "fonts_url": (TEMPLATES_DIR / "fonts").as_uri(),
         "paper_factor": PAPER_FACTOR[paper],
         "page_margin": "12mm" if paper == "A3" else "9mm",

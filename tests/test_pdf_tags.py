@@ -19,7 +19,7 @@ from typing import Any
 
 import pypdf
 import pytest
-from conftest import SCHOOL_NAMES
+from conftest import SCHOOL_NAMES, school_data
 from helpers import parse_html, pdf_text, squash
 from pypdf.generic import (
     ArrayObject,
@@ -126,6 +126,7 @@ def tagged(built_sites: Any) -> Any:
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
 def test_every_pdf_is_tagged_with_title_and_language(tagged: Any, school: str) -> None:
+    school_name = school_data(school)["school"]["name"]
     for pdf, tags in tagged(school):
         reader = tags.reader
         catalog = reader.trailer["/Root"]
@@ -136,6 +137,8 @@ def test_every_pdf_is_tagged_with_title_and_language(tagged: Any, school: str) -
         title = str(reader.metadata["/Title"])
         html_title = parse_html(pdf.html).find("title")[0].text
         assert title == html_title.strip() and title, pdf.filename
+        subject = str(reader.metadata["/Subject"])  # what it is and who it is for, once each
+        assert subject.startswith(title + ". For: ") and subject.count(school_name) == 1, subject
         xmp = catalog["/Metadata"].get_object().get_data().decode("utf-8")
         assert "<pdfuaid:part>1</pdfuaid:part>" in xmp or 'pdfuaid:part="1"' in xmp, pdf.filename
         assert tags.elements[0].kind == "Document", pdf.filename

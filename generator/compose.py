@@ -239,6 +239,7 @@ class Composer:
         self.content_dirs = search_path(project_dir, "content")
         self.env = content_environment(self.content_dirs)
         self.brand = make_brand(config.school.colour, config.school.logo, project_dir)
+        self.terms = self._nation_terms()
         self.context = self._base_context()
         self.memo: dict[str, Any] = {}  # work shared between document modules
 
@@ -258,7 +259,17 @@ class Composer:
             "online_safety_lead": c.online_safety_lead,
             "short_name": c.short_name,
             "linked_policies": c.linked_policies,
+            **self.terms,
         }
+
+    def _nation_terms(self) -> dict[str, str]:
+        """The words the school's nation uses (content/nations.yaml): ``{{ pupils }}`` is
+        "learners" in Wales, ``{{ dsl_full }}`` the name of the safeguarding lead's role."""
+        nations = self.data("nations.yaml")
+        nation = self.config.school.nation
+        if nation not in nations or "terms" not in nations[nation]:
+            raise BuildError(f"content/nations.yaml: no terms for nation {nation!r}")
+        return dict(nations[nation]["terms"])
 
     # ------------------------------------------------------------ helpers
     def data(self, name: str) -> Any:

@@ -542,3 +542,16 @@ def test_the_404_page_links_to_where_the_pack_is_published(built_sites: Any) -> 
         assert all(link.startswith(prefix) for link in links), (school, links[:5])
     index = (built_sites("primary").site_dir / "index.html").read_text(encoding="utf-8")
     assert 'href="assets/' in index  # ordinary pages keep relative links
+
+
+def test_a_welsh_school_says_learners_on_every_page_and_document(built_sites: Any) -> None:
+    """The nation's words (content/nations.yaml) reach the parents' page, the forms, the
+    rules and the calendar, not only the policy: a Welsh school never says "pupils"."""
+    site = built_sites("welsh_middle").site_dir
+    said = {path: parse_html(path).text for path in html_pages(site)}
+    said |= {path: pdf_text(path) for path in sorted((site / "downloads").glob("*.pdf"))}
+    said[site / "downloads" / "calendar.ics"] = (site / "downloads" / "calendar.ics").read_text()
+    for path, text in said.items():
+        assert not re.search(r"\bpupils?\b", text, re.I), path.relative_to(site)
+    for page in ("parents/index.html", "forms/index.html", "downloads/aup-staff.pdf"):
+        assert re.search(r"\blearners\b", said[site / page], re.I), page

@@ -310,7 +310,7 @@ def test_pages_and_forms_use_the_nations_title_for_the_safeguarding_lead(nation:
     data = school_data("primary")
     data["school"]["nation"] = nation
     composer = Composer(Config.model_validate(data), ROOT)
-    title = parents.nation_terms(composer)["dsl_full"]
+    title = composer.terms["dsl_full"]
     page = parents.compose(composer).pages[0].markdown
     assert f"**{title[:1].upper()}{title[1:]}:** {data['people']['dsl']['name']}" in page
     staff = next(f for f in forms.all_forms(composer) if f.name == "aup-staff")

@@ -16,7 +16,6 @@ from markupsafe import Markup
 
 from ..compose import Composer, Page, PrintDoc, RuleSet, Section
 from ..errors import BuildError
-from .parents import nation_terms
 
 INDEX_PATH = "forms/index.md"
 NAV_SECTION = "Agreements and forms"
@@ -117,8 +116,8 @@ def compose(composer: Composer) -> Section:
         {
             "title": "Agreements and forms",
             "path": INDEX_PATH,
-            "about": "acceptable use agreements for pupils, parents and staff, and photo "
-            "consent, to read online and print",
+            "about": f"acceptable use agreements for {composer.terms['pupils']}, parents and "
+            "staff, and photo consent, to read online and print",
         }
     )
     return section
@@ -127,9 +126,8 @@ def compose(composer: Composer) -> Section:
 def all_forms(composer: Composer) -> list[Form]:
     """The forms this school needs, in the order of content/forms/forms.yaml."""
     listing = composer.data("forms/forms.yaml")
-    writer = Writer(composer)
     common = {
-        key: writer.text(listing[key], f"content/forms/forms.yaml: {key}")
+        key: composer.text(listing[key], f"content/forms/forms.yaml: {key}")
         for key in ("ask", "version", "keeping")
     }
     forms = []
@@ -138,40 +136,29 @@ def all_forms(composer: Composer) -> list[Form]:
         if key and key not in composer.config.rule_sets:
             continue
         rule_set = composer.rule_set(key) if key else None
-        forms.append(load_form(writer, entry["name"], rule_set, common))
+        forms.append(load_form(composer, entry["name"], rule_set, common))
     return forms
 
 
-class Writer:
-    """Composes the words of the forms, with the nation's terms (``{{ dsl_full }}``)."""
-
-    def __init__(self, composer: Composer):
-        self.composer = composer
-        self.terms = nation_terms(composer)
-
-    def text(self, source: str, where: str) -> Markup:
-        return self.composer.text(source, where, **self.terms)
-
-
 def load_form(
-    writer: Writer, name: str, rule_set: RuleSet | None, common: dict[str, Markup]
+    composer: Composer, name: str, rule_set: RuleSet | None, common: dict[str, Markup]
 ) -> Form:
     where = f"content/forms/{name}.yaml"
-    raw = writer.composer.data(f"forms/{name}.yaml")
+    raw = composer.data(f"forms/{name}.yaml")
 
     def text(value: str, at: str) -> Markup:
-        return writer.text(value, f"{where}: {at}")
+        return composer.text(value, f"{where}: {at}")
 
     parts = tuple(
         part
         for i, p in enumerate(raw["parts"])
-        if (part := load_part(writer, p, rule_set, f"{where}: parts[{i}]"))
+        if (part := load_part(composer, p, rule_set, f"{where}: parts[{i}]"))
     )
     signing = tuple(
         SignBlock(
             heading=text(block["heading"], f"signing[{i}].heading"),
             intro=text(block["intro"], f"signing[{i}].intro") if block.get("intro") else None,
-            rows=load_rows(writer, block["rows"], f"{where}: signing[{i}]"),
+            rows=load_rows(composer, block["rows"], f"{where}: signing[{i}]"),
         )
         for i, block in enumerate(raw["signing"])
     )
@@ -190,11 +177,11 @@ def load_form(
 
 
 def load_part(
-    writer: Writer, raw: dict[str, Any], rule_set: RuleSet | None, where: str
+    composer: Composer, raw: dict[str, Any], rule_set: RuleSet | None, where: str
 ) -> Part | None:
     """One part; statements that compose to nothing (an ``{% if %}`` not met) are dropped."""
-    heading = writer.text(raw["heading"], f"{where}.heading")
-    intro = writer.text(raw["intro"], f"{where}.intro") if raw.get("intro") else None
+    heading = composer.text(raw["heading"], f"{where}.heading")
+    intro = composer.text(raw["intro"], f"{where}.intro") if raw.get("intro") else None
     source = raw.get("source")
     if source:
         if rule_set is None:
@@ -208,29 +195,29 @@ def load_part(
     if style not in STYLES:
         raise BuildError(f"{where}: unknown style {style!r} (use one of {', '.join(STYLES)})")
     if style == "choices":
-        columns = tuple(writer.text(c, f"{where}.columns") for c in raw["columns"])
+        columns = tuple(composer.text(c, f"{where}.columns") for c in raw["columns"])
         rows = tuple(
-            tuple(writer.text(cell, f"{where}.items[{i}]") for cell in row)
+            tuple(composer.text(cell, f"{where}.items[{i}]") for cell in row)
             for i, row in enumerate(raw["items"])
         )
         return Part(heading, style, intro, rows, columns)
     items = tuple(
         item
         for i, value in enumerate(raw["items"])
-        if (item := writer.text(value, f"{where}.items[{i}]"))
+        if (item := composer.text(value, f"{where}.items[{i}]"))
     )
     return Part(heading, style, intro, items) if items else None
 
 
 def load_rows(
-    writer: Writer, rows: list[list[dict[str, Any]]], where: str
+    composer: Composer, rows: list[list[dict[str, Any]]], where: str
 ) -> tuple[tuple[Field, ...], ...]:
     """Rows of fields; a field whose label composes to nothing is left out."""
     out = []
     for r, row in enumerate(rows):
         fields = []
         for f, raw in enumerate(row):
-            label = writer.text(raw["label"], f"{where}.rows[{r}][{f}]")
+            label = composer.text(raw["label"], f"{where}.rows[{r}][{f}]")
             if label:
                 fields.append(Field(label, int(raw.get("width", 1)), bool(raw.get("tall"))))
         if fields:

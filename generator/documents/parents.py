@@ -93,26 +93,16 @@ def parents_page_url(config: Config) -> str | None:
     return f"{config.site_url}parents/" if config.site_url else None
 
 
-def nation_terms(composer: Composer) -> dict[str, str]:
-    """The words the school's nation uses (content/nations.yaml), e.g. ``dsl_full``."""
-    nations = composer.data("nations.yaml")
-    nation = composer.config.school.nation
-    if nation not in nations or "terms" not in nations[nation]:
-        raise BuildError(f"content/nations.yaml: no terms for nation {nation!r}")
-    return dict(nations[nation]["terms"])
-
-
 def parents_info(composer: Composer) -> dict[str, Any]:
     """Every piece of the parents' page, composed once for the page and the leaflet."""
     config = composer.config
     url = parents_page_url(config)
     data = composer.data("resources.yaml")
-    terms = nation_terms(composer)
     return {
-        "contacts": Markup(composer.page("parents/contacts.md", **terms)),
+        "contacts": Markup(composer.page("parents/contacts.md")),
         "teaching": teaching(composer),
-        "phones": Markup(composer.page("parents/phones.md", **terms)),
-        "safety": Markup(composer.page("parents/safety.md", **terms)),
+        "phones": Markup(composer.page("parents/phones.md")),
+        "safety": Markup(composer.page("parents/safety.md")),
         "tips": tips(composer),
         "reporting": [link(composer, item, "reporting") for item in data["reporting"]],
         "resources": [link(composer, item, "resources") for item in data["resources"]],

@@ -13,7 +13,7 @@ def compose(composer: Composer) -> Section:
             PrintDoc(
                 filename="poster-smart.pdf",
                 title="SMART tips poster",
-                audience="Pupils: all ages",
+                audience=f"{composer.terms['Pupils']}: all ages",
                 template="print/smart-poster.html",
                 context={"smart": smart},
                 one_page=True,

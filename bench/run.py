@@ -4,8 +4,10 @@ Builds the default school in a scratch folder and prints, in one run and as rati
 the full build; the raw sum of its unavoidable parts (one MkDocs build of the generated
 pages + WeasyPrint rendering the same print HTML sequentially, in this process); a rebuild
 with nothing changed; a rebuild after editing one config value; a rebuild after editing one
-content file; a batch of N schools; peak memory. Results are saved as JSON in
-bench/results/ for comparison between runs.
+content file; a batch of N schools; peak memory. Full builds alternate with the raw
+passes, and as many again follow the batch, so each ratio compares times taken side by
+side (this machine's speed drifts by 10% or more over minutes). Results are saved as JSON
+in bench/results/ for comparison between runs.
 """
 
 from __future__ import annotations
@@ -118,42 +120,40 @@ def fresh_build(config: Path, cwd: Path, sample_every: float = 0.0) -> tuple[flo
     return timed_cli(["build", "--config", str(config)], cwd, sample_every)
 
 
-def raw_parts(config_path: Path) -> dict[str, float]:
-    """The unavoidable work, measured raw (median of RUNS passes each): one MkDocs build of
-    the generated pages, and plain WeasyPrint on each PDF's final HTML, one after another."""
-    result = build(config_path, config_path.parent / "site-raw")  # also warms imports
-    config = load_config(config_path)
-    pack = compose(config, config_path.parent)
-    with reproducible_dates(config), tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp) / "project"
-        config_file = write_project(pack, project)
-        downloads = project / "docs" / "downloads"
+class RawParts:
+    """The unavoidable work, measured raw: one MkDocs build of the generated pages, and
+    plain WeasyPrint on each PDF's final HTML, one after another, in this process."""
+
+    def __init__(self, config_path: Path, scratch: Path):
+        result = build(config_path, config_path.parent / "site-raw")  # also warms imports
+        config = load_config(config_path)
+        pack = compose(config, config_path.parent)
+        self.config, self.htmls = config, [pdf.html for pdf in result.pdfs]
+        self.config_file = write_project(pack, scratch / "project")
+        downloads = scratch / "project" / "docs" / "downloads"
         downloads.mkdir(parents=True)
-        weasy_runs = []
-        for _ in range(RUNS):
-            start = time.perf_counter()
-            for pdf in result.pdfs:
-                (downloads / pdf.filename).write_bytes(html_to_pdf(pdf.html, BASE_URL))
-            weasy_runs.append(time.perf_counter() - start)
+        for pdf in result.pdfs:
+            (downloads / pdf.filename).write_bytes(pdf.data)
         (downloads / "manifest.json").write_text("{}")
         for extra in pack.files:
             (downloads / extra.filename).write_bytes(extra.data)
-        mkdocs_runs = []
-        for _ in range(RUNS):
+
+    def measure(self) -> tuple[float, float]:
+        """One pass of each: (WeasyPrint seconds, MkDocs seconds)."""
+        with reproducible_dates(self.config):
             start = time.perf_counter()
-            run_mkdocs(config_file)
-            mkdocs_runs.append(time.perf_counter() - start)
-    weasy, mkdocs = statistics.median(weasy_runs), statistics.median(mkdocs_runs)
+            for html in self.htmls:
+                html_to_pdf(html, BASE_URL)
+            weasy = time.perf_counter() - start
+            start = time.perf_counter()
+            run_mkdocs(self.config_file)
+            return weasy, time.perf_counter() - start
+
+
+def weasyprint_import_seconds() -> float:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import weasyprint"], check=True)
-    weasy_import = time.perf_counter() - start
-    return {
-        "mkdocs": mkdocs,
-        "weasyprint_sequential": weasy,
-        "sum": mkdocs + weasy,
-        "weasyprint_import_process": weasy_import,
-        "pdfs": len(result.pdfs),
-    }
+    return time.perf_counter() - start
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -183,10 +183,19 @@ def main() -> None:
             "load_average_at_start": os.getloadavg()[0],
         }
         fresh_build(config, work)  # warm the OS file cache and compiled templates
-        fulls = [fresh_build(config, work)[0] for _ in range(RUNS)]
-        full = statistics.median(fulls)
+        raw = RawParts(config, work)
+        # Full builds alternate with raw passes, and as many full builds follow the batch:
+        # each ratio compares times taken side by side, not minutes apart on a machine
+        # whose speed drifts.
+        fulls, weasy_runs, mkdocs_runs = [], [], []
+        for _ in range(RUNS):
+            fulls.append(fresh_build(config, work)[0])
+            weasy, mkdocs = raw.measure()
+            weasy_runs.append(weasy)
+            mkdocs_runs.append(mkdocs)
         _, full_memory = fresh_build(config, work, sample_every=0.05)  # not timed
         command = ["build", "--config", str(config)]
+        original = config.read_text(encoding="utf-8")
         unchanged, unchanged_pdfs = rendered_by(config, command, work)
         edit(config, 'approved_by: "Full Governing Board"', 'approved_by: "Governing Board"')
         config_edit, config_pdfs = rendered_by(config, command, work)
@@ -197,14 +206,28 @@ def main() -> None:
         shutil.copy(ROOT / "content" / "smart.yaml", override / "smart.yaml")
         edit(override / "smart.yaml", "It is never too late to tell.", "It is never too late.")
         content_edit, content_pdfs = rendered_by(config, command, work)
-        parts = raw_parts(config)
+        config.write_text(original, encoding="utf-8")  # as it was for the full builds
+        shutil.rmtree(override)
 
         batch = batch_build(work, args.schools)
+        fulls_after = [fresh_build(config, work)[0] for _ in range(RUNS)]
+        full = statistics.median(fulls)
+        weasy, mkdocs = statistics.median(weasy_runs), statistics.median(mkdocs_runs)
+        parts = {
+            "mkdocs": mkdocs,
+            "weasyprint_sequential": weasy,
+            "sum": mkdocs + weasy,
+            "weasyprint_import_process": weasyprint_import_seconds(),
+            "pdfs": len(raw.htmls),
+        }
+        full_around_batch = statistics.median(fulls + fulls_after)
         results.update(
             {
                 "full_build_s": full,
                 "full_build_runs_s": fulls,
+                "full_build_runs_after_batch_s": fulls_after,
                 "raw_parts_s": parts,
+                "raw_weasyprint_runs_s": weasy_runs,
                 "full_over_raw_sum": full / parts["sum"],
                 "rebuild_unchanged_s": unchanged,
                 "rebuild_unchanged_over_full": unchanged / full,
@@ -214,7 +237,8 @@ def main() -> None:
                 "rebuild_content_edit_s": content_edit,
                 "rebuild_content_edit_rendered": content_pdfs,
                 "batch": batch,
-                "batch_over_n_full": batch["seconds"] / (args.schools * full),
+                "full_build_around_batch_s": full_around_batch,
+                "batch_over_n_full": batch["seconds"] / (args.schools * full_around_batch),
                 "peak_memory_mb": {"full_build": full_memory, "batch": batch["peak_mb"]},
             }
         )
@@ -254,7 +278,8 @@ def report(r: dict) -> None:
         f"rebuild, one content edit  {r['rebuild_content_edit_s']:.2f} s, rendered "
         f"{_names(r['rebuild_content_edit_rendered'])}",
         f"batch of {r['batch']['schools']} schools        {r['batch']['seconds']:.2f} s = "
-        f"{r['batch_over_n_full']:.2f} x (N x full)  (target < 0.6)",
+        f"{r['batch_over_n_full']:.2f} x (N x full)  (target < 0.6; full = "
+        f"{r['full_build_around_batch_s']:.2f} s, median of the builds before and after it)",
         f"peak memory, all processes {r['peak_memory_mb']['full_build']:.0f} MB full build, "
         f"{r['peak_memory_mb']['batch']:.0f} MB batch  (target < 400)",
     ]

@@ -239,7 +239,8 @@ class Composer:
         self.content_dirs = search_path(project_dir, "content")
         self.env = content_environment(self.content_dirs)
         self.brand = make_brand(config.school.colour, config.school.logo, project_dir)
-        self.terms = self._nation_terms()
+        self.nation = self._nation()
+        self.terms: dict[str, str] = dict(self.nation["terms"])
         self.context = self._base_context()
         self.memo: dict[str, Any] = {}  # work shared between document modules
 
@@ -260,16 +261,22 @@ class Composer:
             "short_name": c.short_name,
             "linked_policies": c.linked_policies,
             **self.terms,
+            "stage_names": self.nation["stage_names"],
+            "rule_set_names": self.nation["rule_set_names"],
         }
 
-    def _nation_terms(self) -> dict[str, str]:
-        """The words the school's nation uses (content/nations.yaml): ``{{ pupils }}`` is
-        "learners" in Wales, ``{{ dsl_full }}`` the name of the safeguarding lead's role."""
+    def _nation(self) -> dict[str, Any]:
+        """How the school's nation names things (content/nations.yaml): its ``terms``
+        (``{{ pupils }}`` is "learners" in Wales), ``stage_names`` and ``rule_set_names``."""
         nations = self.data("nations.yaml")
         nation = self.config.school.nation
-        if nation not in nations or "terms" not in nations[nation]:
-            raise BuildError(f"content/nations.yaml: no terms for nation {nation!r}")
-        return dict(nations[nation]["terms"])
+        where = f"content/nations.yaml: {nation}"
+        if nation not in nations:
+            raise BuildError(f"{where}: no entry for this nation")
+        for key in ("terms", "stage_names", "rule_set_names"):
+            if key not in nations[nation]:
+                raise BuildError(f"{where}: no {key}")
+        return dict(nations[nation])
 
     # ------------------------------------------------------------ helpers
     def data(self, name: str) -> Any:
@@ -317,7 +324,7 @@ class Composer:
         return RuleSet(
             key=key,
             title=raw["title"],
-            audience=raw["audience"],
+            audience=markup.to_plain_text(self.text(raw["audience"], f"{where}: audience")),
             intro=self.text(raw["intro"], f"{where}: intro"),
             rules=tuple(rules),
             tell=self.text(raw["tell"], f"{where}: tell"),

@@ -544,14 +544,35 @@ def test_the_404_page_links_to_where_the_pack_is_published(built_sites: Any) -> 
     assert 'href="assets/' in index  # ordinary pages keep relative links
 
 
-def test_a_welsh_school_says_learners_on_every_page_and_document(built_sites: Any) -> None:
-    """The nation's words (content/nations.yaml) reach the parents' page, the forms, the
-    rules and the calendar, not only the policy: a Welsh school never says "pupils"."""
-    site = built_sites("welsh_middle").site_dir
+def everything_said(site: Path) -> dict[Path, str]:
+    """The visible text of every page, PDF and the calendar of a built site."""
     said = {path: parse_html(path).text for path in html_pages(site)}
     said |= {path: pdf_text(path) for path in sorted((site / "downloads").glob("*.pdf"))}
     said[site / "downloads" / "calendar.ics"] = (site / "downloads" / "calendar.ics").read_text()
+    return said
+
+
+def test_a_welsh_school_says_learners_on_every_page_and_document(built_sites: Any) -> None:
+    """The nation's words (content/nations.yaml) reach the parents' page, the forms, the
+    rules and the calendar, not only the policy: a Welsh school never says "pupils", nor
+    names England's key stages."""
+    site = built_sites("welsh_middle").site_dir
+    said = everything_said(site)
     for path, text in said.items():
-        assert not re.search(r"\bpupils?\b", text, re.I), path.relative_to(site)
+        assert not re.search(r"\bpupils?\b|Key Stage", text, re.I), path.relative_to(site)
     for page in ("parents/index.html", "forms/index.html", "downloads/aup-staff.pdf"):
         assert re.search(r"\blearners\b", said[site / page], re.I), page
+    assert "Years 3 to 6" in said[site / "rules" / "ks2" / "index.html"]
+
+
+def test_a_scottish_school_names_its_stages_as_scottish_schools_do(make_school: Any) -> None:
+    """P1 to P7 and S1 to S6, not key stages: in the rules, the agreements, the posters
+    and what the parents' page says each stage learns."""
+    config = make_school({"school": {"nation": "scotland"}}, base="all_through")
+    site = build(config, config.parent / "site").site_dir
+    said = everything_said(site)
+    for path, text in said.items():
+        assert "Key Stage" not in text, path.relative_to(site)
+    assert "P5 to P7" in said[site / "rules" / "ks2" / "index.html"]
+    assert "S1 to S6" in said[site / "downloads" / "aup-pupil-ks3.pdf"]
+    assert "P2 to P4:" in said[site / "parents" / "index.html"]

@@ -16,13 +16,13 @@ import yaml
 from conftest import ROOT, SCHOOL_NAMES, school_data, school_path
 from helpers import parse_html, pdf_text, squash
 
-from generator.compose import KEY_STAGE_NAMES
 from generator.config import Config, load_config
 from generator.documents import parents
 from generator.errors import BuildError
 from generator.qr import qr_svg
 
 RESOURCES = yaml.safe_load((ROOT / "content" / "resources.yaml").read_text(encoding="utf-8"))
+NATIONS = yaml.safe_load((ROOT / "content" / "nations.yaml").read_text(encoding="utf-8"))
 RETIRED = (
     "thinkuknow.co.uk",
     "kidsmart.org.uk",
@@ -102,8 +102,9 @@ def test_page_names_the_dsl_and_the_school_contacts(built_sites: Any, school: st
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
 def test_page_teaches_only_the_schools_key_stages(built_sites: Any, school: str) -> None:
+    """Each stage under the name its nation gives it ("P5 to P7" in Scotland)."""
     config, text = config_of(school), parents_page(built_sites, school).text
-    for key, name in KEY_STAGE_NAMES.items():
+    for key, name in NATIONS[config.school.nation]["stage_names"].items():
         label = name[:1].upper() + name[1:] + ":"
         assert (label in text) == (key in config.key_stages), label
 

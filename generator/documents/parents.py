@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlparse
 
 from markupsafe import Markup
 
-from ..compose import KEY_STAGE_NAMES, Composer, Page, PrintDoc, Section
+from ..compose import Composer, Page, PrintDoc, Section
 from ..config import Config
 from ..errors import BuildError
 from ..qr import qr_data_uri
@@ -120,7 +120,7 @@ def teaching(composer: Composer) -> dict[str, Any]:
     stages = [
         {
             "key": ks,
-            "name": _capitalised(KEY_STAGE_NAMES[ks]),
+            "name": _capitalised(composer.nation["stage_names"][ks]),
             "text": composer.text(raw["stages"][ks], f"{where}: stages.{ks}"),
         }
         for ks in composer.config.key_stages

@@ -44,6 +44,14 @@ class SchoolPdfs:
                 return
             wait(running, return_when=FIRST_COMPLETED)
 
+    def finished(self) -> dict[str, RenderedPdf]:
+        """The PDFs ready now (from the cache or already rendered), without waiting."""
+        ready = dict(self.done)
+        for name, future in self.pending.items():
+            if future.done() and future.exception() is None:
+                ready[name] = future.result()
+        return ready
+
     def result(self) -> list[RenderedPdf]:
         """Every PDF in the pack's order, waiting for those still rendering."""
         for name, future in self.pending.items():

@@ -64,7 +64,7 @@ class Preview:
         try:
             # The first build (before any thread starts) forks the PDF workers' server;
             # every rebuild after it reuses that server, so nothing forks from a thread.
-            result = build(self.config_path, self.site)
+            result = build(self.config_path, self.site, pages_first=True)
         except EsafetyError as exc:
             log.error("%s\n(still serving the last good build)", exc)
             return False

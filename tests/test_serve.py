@@ -46,3 +46,82 @@ def test_preview_rebuilds_on_config_change_and_keeps_last_good_site(make_school)
         preview.stop()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def edited_school(make_school):
+    """A built school, then its name changed and composed again: (first build, new pack)."""
+    from generator.build import build
+    from generator.compose import compose
+    from generator.config import load_config
+
+    config = make_school()
+    first = build(config, config.parent / "site")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("Willowbank Primary", "Brookside Primary"), encoding="utf-8")
+    return first, compose(load_config(config), config.parent)
+
+
+def publish_while_the_policy_renders(first, pack):
+    """render_and_publish with pages_first, in a thread, with every PDF ready but the
+    policy, whose future the test settles: (thread, policy future, errors raised)."""
+    from concurrent.futures import Future
+
+    from generator.build import render_and_publish
+    from generator.pool import SchoolPdfs
+
+    pdfs = SchoolPdfs(pack, None, workers=2)
+    pdfs.done = {pdf.filename: pdf for pdf in first.pdfs if pdf.filename != "policy.pdf"}
+    policy: Future = Future()
+    pdfs.pending = {"policy.pdf": policy}
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            render_and_publish(pack, first.site_dir, pdfs, pages_first=True)
+        except Exception as exc:  # noqa: BLE001 (the test looks at it)
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, policy, errors
+
+
+def test_serve_publishes_new_pages_before_the_policy_pdf_is_ready(make_school):
+    from dataclasses import replace
+
+    first, pack = edited_school(make_school)
+    site = first.site_dir
+    old_policy = (site / "downloads" / "policy.pdf").read_bytes()
+    thread, policy, errors = publish_while_the_policy_renders(first, pack)
+    try:
+        assert wait_for(lambda: "Brookside Primary" in (site / "index.html").read_text())
+        # Meanwhile the policy link still works: it is the last build's PDF.
+        assert (site / "downloads" / "policy.pdf").read_bytes() == old_policy
+        manifest = (site / "downloads" / "manifest.json").read_text(encoding="utf-8")
+        assert '"pages": 0' not in manifest
+    finally:
+        new_policy = next(p for p in first.pdfs if p.filename == "policy.pdf")
+        policy.set_result(replace(new_policy, data=new_policy.data + b"\n%new\n"))
+        thread.join(timeout=60)
+    assert not errors
+    assert (site / "downloads" / "policy.pdf").read_bytes().endswith(b"%new\n")
+    assert "Brookside Primary" in (site / "index.html").read_text()
+    assert not any(p.name.startswith(".esafety-build") for p in site.parent.iterdir())
+
+
+def test_serve_puts_the_last_good_site_back_when_a_pdf_then_fails(make_school):
+    from helpers import tree_digest
+
+    from generator.errors import BuildError
+
+    first, pack = edited_school(make_school)
+    site = first.site_dir
+    before = tree_digest(site)
+    thread, policy, errors = publish_while_the_policy_renders(first, pack)
+    try:
+        assert wait_for(lambda: "Brookside Primary" in (site / "index.html").read_text())
+    finally:
+        policy.set_exception(BuildError("policy.pdf: runs to 3 pages"))
+        thread.join(timeout=60)
+    assert [str(e) for e in errors] == ["policy.pdf: runs to 3 pages"]
+    assert tree_digest(site) == before

@@ -64,13 +64,9 @@ class PolicyComposer:
         config = composer.config
         self.structure = composer.data(f"{CONTENT}/policy.yaml")
         guidance = composer.data("guidance.yaml")
-        nations = composer.data("nations.yaml")
-        if config.school.nation not in nations:
-            raise BuildError(f"content/nations.yaml: no entry for nation {config.school.nation!r}")
-        nation = nations[config.school.nation]
+        nation = composer.nation  # its terms ({{ pupils }}...) are in every composer's context
         stages = set(config.key_stages)
         self.context: dict[str, Any] = {
-            **nation["terms"],
             "nation": nation,
             "guidance": guidance,
             "guide": self._guide_link(guidance),

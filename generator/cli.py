@@ -63,8 +63,18 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     show_default=True,
     help="Static site engine for the web pages.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="PDFs rendered at once (default: one per CPU core; 1 renders them in this process).",
+)
 def build(
-    sources: tuple[Path, ...], config_paths: tuple[Path, ...], site_dir: Path | None, engine: str
+    sources: tuple[Path, ...],
+    config_paths: tuple[Path, ...],
+    site_dir: Path | None,
+    engine: str,
+    workers: int | None,
 ) -> None:
     """Build the website and PDFs, for one school or many.
 
@@ -80,11 +90,12 @@ def build(
     """
     from .workers import start_workers
 
-    start_workers()  # WeasyPrint loads in the PDF workers' server while we compose
+    if workers != 1:
+        start_workers(workers)  # WeasyPrint loads in the PDF workers' server while we compose
     from .build import build_many, find_jobs
 
     jobs = find_jobs([*config_paths, *sources] or [Path("school_config.yaml")], site_dir)
-    outcomes = build_many(jobs, engine=engine)
+    outcomes = build_many(jobs, engine=engine, workers=workers)
     failures = [o for o in outcomes if o.error]
     for outcome in outcomes:
         if outcome.result:

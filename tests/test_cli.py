@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ from conftest import (
     school_path,
     write_school,
 )
+from helpers import tree_digest
 
 from generator.cli import cli, main
 
@@ -413,3 +415,18 @@ def test_schema_rejects_what_the_loader_rejects(
     paths = [list(e.absolute_path) for e in validator.iter_errors(data)]
     assert paths, "the schema accepted an invalid config"
     assert all(p[: len(where)] == where or where[: len(p)] == p for p in paths), paths
+
+
+def test_build_with_one_worker_renders_here_and_makes_the_same_bytes(
+    make_school: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--workers 1`` renders every PDF in this process; the pack is byte for byte the one
+    the parallel workers make."""
+    config = make_school()
+    here, parallel = config.parent / "site-one", config.parent / "site-many"
+    assert run(capsys, "build", "--config", config, "--site-dir", parallel)[0] == 0
+    shutil.rmtree(config.parent / ".esafety-cache")  # no cached PDFs to reuse
+    code, out, err = run(capsys, "build", "--workers", "1", "--config", config, "--site-dir", here)
+    assert (code, err) == (0, [])
+    assert tree_digest(here) == tree_digest(parallel)
+    assert run(capsys, "build", "--workers", "0", "--config", config)[0] == 2

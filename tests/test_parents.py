@@ -317,3 +317,21 @@ def test_pages_and_forms_use_the_nations_title_for_the_safeguarding_lead(nation:
     staff = next(f for f in forms.all_forms(composer) if f.name == "aup-staff")
     reporting = next(p for p in staff.parts if p.heading == "Reporting concerns")
     assert f"the {title}, " in reporting.items[0]
+
+
+@pytest.mark.parametrize("nation", ["england", "wales", "scotland", "northern-ireland"])
+def test_parents_read_the_subjects_their_nation_teaches_online_safety_in(nation: str) -> None:
+    """RSHE and PSHE are England's: other nations' parents read their own subjects."""
+    from generator.compose import Composer
+    from generator.documents import forms
+
+    data = school_data("primary")
+    data["school"]["nation"] = nation
+    composer = Composer(Config.model_validate(data), ROOT)
+    subjects = NATIONS[nation]["terms"]["subjects"]
+    intro = str(parents.parents_info(composer)["teaching"]["intro"])
+    parent_form = next(f for f in forms.all_forms(composer) if f.name == "aup-parent")
+    promises = " ".join(str(item) for part in parent_form.parts for item in part.items)
+    for text in (intro, promises):
+        assert f"{subjects} lessons" in text
+        assert ("RSHE" in text) == (nation == "england")

@@ -144,3 +144,20 @@ def test_pdf_streams_are_deflated_at_zlibs_default_level() -> None:
         raw = zlib.decompress(stream)
         default = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION)
         assert stream == default.compress(raw) + default.flush()
+
+
+def test_a_stylesheet_is_parsed_once_and_its_warnings_reach_every_pdf() -> None:
+    from generator import render
+
+    html = (
+        "<html><head><title>t</title><style>p { colr: red; margin: 0 }</style></head>"
+        "<body><p>NAME</p></body></html>"
+    )
+    first, second = (
+        render.render_task(PdfTask(name, html.replace("NAME", name), "file:///", (), "0"))
+        for name in ("a.pdf", "b.pdf")
+    )
+    parsed = [key for key in render._stylesheets if "colr" in key[0]]
+    assert len(parsed) == 1  # the two documents shared one parsed stylesheet
+    for pdf in (first, second):
+        assert any("colr" in warning for warning in pdf.warnings), pdf.warnings

@@ -282,6 +282,7 @@ def release_fonts() -> None:
     global _fonts
     folder = getattr(_fonts, "_folder", None)  # WeasyPrint's own folder for @font-face files
     _fonts = None
+    _stylesheets.clear()  # their @font-face rules point into that folder
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -282,7 +282,7 @@ def release_fonts() -> None:
     global _fonts
     folder = getattr(_fonts, "_folder", None)  # WeasyPrint's own folder for @font-face files
     _fonts = None
-    _stylesheets.clear()  # their @font-face rules point into that folder
+    _stylesheets.clear()  # their @font-face fonts were registered in that configuration
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
 

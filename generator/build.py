@@ -187,7 +187,7 @@ def render_and_publish(
         if not pages_first:  # a preview wants its pages now, even if they slow the PDFs
             pdfs.wait_for_a_free_worker()
         if pdfs.pending:  # build the pages now, against placeholder PDFs
-            write_downloads(pack, _placeholders(pack, pdfs), downloads)
+            write_downloads(pack, _placeholders(pack, pdfs.done), downloads)
             with reproducible_dates(pack.config):
                 staged = run_engine(engine, config_path)
             if pages_first and site_dir.is_dir():
@@ -221,10 +221,9 @@ def render_and_publish(
     return BuildResult(site_dir, len(pack.pages), tuple(rendered))
 
 
-def _placeholders(pack: Pack, pdfs: SchoolPdfs) -> list[RenderedPdf]:
-    """Finished PDFs, and empty stand-ins for those still rendering (the engines only
-    check that each linked file exists; the real bytes replace them before publishing)."""
-    ready = pdfs.finished()
+def _placeholders(pack: Pack, ready: dict[str, RenderedPdf]) -> list[RenderedPdf]:
+    """The ``ready`` PDFs, and empty stand-ins for the others (the engines only check that
+    each linked file exists; the real bytes replace them before publishing)."""
     return [ready.get(doc.filename) or RenderedPdf(doc.filename, b"", 0, ()) for doc in pack.prints]
 
 
@@ -244,7 +243,7 @@ def publish_pages_first(
     except (OSError, ValueError, KeyError, TypeError):
         pages = {}
     meanwhile = []
-    for pdf in _placeholders(pack, pdfs):
+    for pdf in _placeholders(pack, pdfs.finished()):
         old = published / pdf.filename
         if not pdf.data and old.is_file():  # still rendering: the last build's copy
             pdf = RenderedPdf(pdf.filename, old.read_bytes(), pages.get(pdf.filename, 0), ())

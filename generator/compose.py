@@ -39,16 +39,6 @@ TOOL_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = TOOL_ROOT / "content"
 TEMPLATES_DIR = TOOL_ROOT / "templates"
 
-KEY_STAGE_NAMES = {
-    "eyfs": "Early Years Foundation Stage",
-    "ks1": "Key Stage 1",
-    "ks2": "Key Stage 2",
-    "ks3": "Key Stage 3",
-    "ks4": "Key Stage 4",
-    "ks5": "sixth form",
-}
-
-
 @dataclass(frozen=True)
 class Page:
     """One web page: where it goes in the site, its nav title and its Markdown."""
@@ -255,7 +245,6 @@ class Composer:
             "review": c.review,
             "next_review": c.next_review,
             "key_stages": c.key_stages,
-            "key_stage_names": KEY_STAGE_NAMES,
             "rule_sets": c.rule_sets,
             "online_safety_lead": c.online_safety_lead,
             "short_name": c.short_name,

@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from . import markup
 from .brand import Brand, make_brand
-from .config import Config
+from .config import RULE_SETS, Config
 from .errors import BuildError
 
 TOOL_ROOT = Path(__file__).resolve().parent.parent
@@ -251,7 +251,7 @@ class Composer:
             "linked_policies": c.linked_policies,
             **self.terms,
             "stage_names": self.nation["stage_names"],
-            "rule_set_names": self.nation["rule_set_names"],
+            "rule_set_names": self._rule_set_names(),
         }
 
     def _nation(self) -> dict[str, Any]:
@@ -266,6 +266,25 @@ class Composer:
             if key not in nations[nation]:
                 raise BuildError(f"{where}: no {key}")
         return dict(nations[nation])
+
+    def _rule_set_names(self) -> dict[str, str]:
+        """Who each rule set is for, named for the stages this school has: "Key Stage 3 and
+        Key Stage 4" for a school without a sixth form, "Years 7 to 9" for a Welsh middle
+        school. A set the school lacks is named for all its stages."""
+        names = {}
+        for key, stages in RULE_SETS.items():
+            name = self.nation["rule_set_names"][key]
+            if isinstance(name, dict):
+                have = [ks for ks in stages if ks in self.config.key_stages] or list(stages)
+                span = have[0] if len(have) == 1 else f"{have[0]}-{have[-1]}"
+                if span not in name:
+                    raise BuildError(
+                        f"content/nations.yaml: {self.config.school.nation}.rule_set_names."
+                        f"{key}: no name for {span}"
+                    )
+                name = name[span]
+            names[key] = str(name)
+        return names
 
     # ------------------------------------------------------------ helpers
     def data(self, name: str) -> Any:

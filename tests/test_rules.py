@@ -270,3 +270,29 @@ def test_reading_level_check_can_fail() -> None:
     )
     assert flesch_kincaid_grade([text]) > max(GRADE_LIMITS.values())
     assert normalise_space(to_plain_text("I *stop* and\n**tell**.")) == "I stop and tell."
+
+
+@pytest.mark.parametrize(
+    ("nation", "key_stages", "expected"),
+    [
+        ("england", ["ks2", "ks3"], {"ks2": "Key Stage 2", "ks3": "Key Stage 3"}),
+        ("england", ["ks3", "ks4"], {"ks3": "Key Stage 3 and Key Stage 4"}),
+        ("england", ["eyfs"], {"ks1": "Early Years"}),
+        ("england", ["eyfs", "ks1", "ks2"], {"ks1": "Early Years and Key Stage 1"}),
+        ("wales", ["ks2", "ks3"], {"ks2": "Years 3 to 6", "ks3": "Years 7 to 9"}),
+        ("scotland", ["ks3", "ks4", "ks5"], {"ks3": "S1 to S6"}),
+        ("northern-ireland", ["ks1", "ks2"], {"ks1": "Key Stage 1"}),
+    ],
+)
+def test_rules_are_named_for_the_stages_the_school_has(
+    nation: str, key_stages: list[str], expected: dict[str, str]
+) -> None:
+    """A middle school's older rules are not "for the sixth form" it does not have."""
+    from conftest import school_data
+
+    from generator.config import Config
+
+    data = school_data("primary")
+    data["school"].update(nation=nation, key_stages=key_stages)
+    composer = Composer(Config.model_validate(data), Path(__file__).parent.parent)
+    assert {key: composer.rule_set(key).audience for key in expected} == expected

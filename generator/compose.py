@@ -39,6 +39,7 @@ TOOL_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = TOOL_ROOT / "content"
 TEMPLATES_DIR = TOOL_ROOT / "templates"
 
+
 @dataclass(frozen=True)
 class Page:
     """One web page: where it goes in the site, its nav title and its Markdown."""

@@ -167,12 +167,15 @@ def _theme_plugin() -> Any:
     """An MkDocs plugin that makes the theme cheaper to use build after build: its compiled
     templates are kept (Material has dozens; compiling them was a third of every MkDocs
     build), and its installed files are listed once per process, without the 14,500 icons
-    under ``.icons/`` that MkDocs lists and then filters out again on every build."""
+    under ``.icons/`` that MkDocs lists and then filters out again on every build, and
+    without the search's word splitters for other languages when it searches English only
+    (1 MB of every site that no browser would ever load)."""
     from mkdocs.plugins import BasePlugin
 
     class ThemeOnce(BasePlugin):  # type: ignore[type-arg]
         def on_config(self, config: Any) -> Any:
             make_env = config.theme.get_env
+            english_only = _searches_english_only(config)
 
             def get_env() -> Any:
                 env = make_env()
@@ -182,7 +185,7 @@ def _theme_plugin() -> Any:
                     _installed(folder) for folder in loader.searchpath
                 ):
                     loader.list_templates = functools.partial(  # type: ignore[method-assign]
-                        _theme_files, tuple(loader.searchpath)
+                        _theme_files, tuple(loader.searchpath), english_only
                     )
                 return env
 
@@ -199,10 +202,26 @@ def _installed(folder: str) -> bool:
 
 
 @functools.cache
-def _theme_files(searchpath: tuple[str, ...]) -> list[str]:
-    """What the theme's loader lists, less hidden files and folders: MkDocs copies neither."""
+def _theme_files(searchpath: tuple[str, ...], english_only: bool = False) -> list[str]:
+    """What the theme's loader lists, less hidden files and folders (MkDocs copies neither)
+    and, for a search in English only, less the other languages' word splitters."""
     names = FileSystemLoader(list(searchpath)).list_templates()
-    return [name for name in names if not any(part.startswith(".") for part in name.split("/"))]
+    return [
+        name
+        for name in names
+        if not any(part.startswith(".") for part in name.split("/"))
+        and not (english_only and name.startswith(OTHER_LANGUAGES_SEARCH))
+    ]
+
+
+# Material's search worker loads these only for languages other than English.
+OTHER_LANGUAGES_SEARCH = "assets/javascripts/lunr/"
+
+
+def _searches_english_only(config: Any) -> bool:
+    search = config.plugins.get("search") or config.plugins.get("material/search")
+    languages = getattr(search, "config", {}).get("lang") if search else None
+    return languages in ("en", ["en"])
 
 
 @contextmanager

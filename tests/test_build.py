@@ -255,6 +255,17 @@ def test_successful_build_leaves_nothing_beside_the_site(built_sites: Any) -> No
     assert beside(site) == ["assets", "school_config.yaml", "site"]
 
 
+def test_the_site_carries_no_search_code_for_other_languages(built_sites: Any) -> None:
+    """The search is in English, so the word splitters Material ships for Japanese, Thai
+    and 30 other languages (1 MB) are left out. The browser test shows search still works."""
+    site = built_sites("primary").site_dir
+    scripts = site / "assets" / "javascripts"
+    assert list(scripts.glob("workers/search.*.min.js"))
+    assert not (scripts / "lunr").exists()
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert index["config"]["lang"] == ["en"]
+
+
 # ------------------------------------------------------------------ a second build, offline
 
 

@@ -161,3 +161,33 @@ def test_a_stylesheet_is_parsed_once_and_its_warnings_reach_every_pdf() -> None:
     assert len(parsed) == 1  # the two documents shared one parsed stylesheet
     for pdf in (first, second):
         assert any("colr" in warning for warning in pdf.warnings), pdf.warnings
+
+
+def test_page_references_are_built_once_per_page_count_with_the_same_bytes() -> None:
+    """WeasyPrint asks pydyf for every page's reference once per tagged element; the
+    worker keeps the list until a page is added. A PDF made with the plain property and
+    one made with the kept list must be the same, byte for byte."""
+    import pydyf
+
+    from generator import render
+    from generator.render import render_task
+
+    html = (
+        "<html><head><title>t</title></head><body>"
+        + "".join(f"<h2>Part {n}</h2><p>Words to set on page {n}.</p>" for n in range(40))
+        + "<style>h2 { break-before: page }</style></body></html>"
+    )
+    task = PdfTask("t.pdf", html, "file:///", (), "0")
+    kept_pdf = render_task(task)  # the worker's patch is in place from here on
+    kept = pydyf.PDF.page_references
+    assert hasattr(kept.fget, "plain")
+    render._page_references_built_once()  # a second call does not wrap it again
+    assert pydyf.PDF.page_references is kept
+
+    try:
+        pydyf.PDF.page_references = property(kept.fget.plain)  # pydyf's own
+        plain_pdf = render_task(task)
+    finally:
+        pydyf.PDF.page_references = kept
+    assert kept_pdf.pages == 40
+    assert kept_pdf.data == plain_pdf.data

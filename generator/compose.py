@@ -71,6 +71,7 @@ class Pack:
     prints: list[PrintDoc]
     search_dirs: list[Path]
     files: list[DownloadFile] = field(default_factory=list)
+    site: dict[str, str] = field(default_factory=dict)  # its name, description and footer
 
 
 @dataclass(frozen=True)
@@ -306,6 +307,19 @@ class Composer:
             raise BuildError(f"{where}: {exc}") from None
         return Markup(rendered.strip())
 
+    def names(self, part: str, **extra: Any) -> Names:
+        """What the pack calls one of its parts (content/site.yaml), each as plain text:
+        its page's title, its navigation section, its line on the home page, its PDF."""
+        site = self.data("site.yaml")
+        if not isinstance(site.get(part), dict):
+            raise BuildError(f"content/site.yaml: {part}: missing")
+        where = f"content/site.yaml: {part}"
+        names = Names(where)
+        for key, source in site[part].items():
+            text = self.text(str(source), f"{where}.{key}", **extra)
+            names[key] = markup.to_plain_text(text)
+        return names
+
     def page(self, template: str, **extra: Any) -> str:
         try:
             return self.env.get_template(template).render({**self.context, **extra})
@@ -349,6 +363,17 @@ class Composer:
         return {**raw, "tips": tips, "credit": self.text(raw["credit"], "content/smart.yaml")}
 
 
+class Names(dict[str, str]):
+    """One part's names from content/site.yaml; a name that is not there is a clear error."""
+
+    def __init__(self, where: str):
+        super().__init__()
+        self.where = where
+
+    def __missing__(self, key: str) -> str:
+        raise BuildError(f"{self.where}.{key}: missing")
+
+
 @lru_cache(maxsize=256)
 def _read_data(path: Path, mtime_ns: int, size: int) -> Any:
     """Parse a content data file once per version of it (libyaml's parser when present)."""
@@ -387,7 +412,9 @@ def compose(config: Config, project_dir: Path) -> Pack:
         "downloads": downloads,
         "home_links": [link for s in sections for link in s.home_links],
     }
-    pages = [Page("index.md", "Home", composer.page("pages/index.md", **shared))]
+    home, listing = composer.names("home")["page"], composer.names("downloads")["page"]
+    pages = [Page("index.md", home, composer.page("pages/index.md", **shared))]
     pages += [page for s in sections for page in s.pages]
-    pages.append(Page("downloads.md", "Downloads", composer.page("pages/downloads.md", **shared)))
-    return Pack(config, composer.brand, pages, prints, search_path(project_dir, "templates"), files)
+    pages.append(Page("downloads.md", listing, composer.page("pages/downloads.md", **shared)))
+    templates = search_path(project_dir, "templates")
+    return Pack(config, composer.brand, pages, prints, templates, files, composer.names("site"))

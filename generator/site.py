@@ -23,7 +23,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .compose import TOOL_ROOT, Pack, bytecode_cache
 from .errors import BuildError, UsageError
-from .markup import format_date
 
 BASE_MKDOCS_YML = TOOL_ROOT / "mkdocs.yml"
 # Messages MkDocs or Material print on every build that say nothing about our site.
@@ -62,16 +61,12 @@ def mkdocs_settings(pack: Pack) -> dict[str, Any]:
     """The shared mkdocs.yml with this school's name, navigation and footer filled in."""
     settings = yaml.safe_load(BASE_MKDOCS_YML.read_text(encoding="utf-8"))
     config = pack.config
-    settings["site_name"] = f"Online safety at {config.short_name}"
-    settings["site_description"] = f"Online safety information for {config.school.name}"
+    settings["site_name"] = pack.site["name"]
+    settings["site_description"] = pack.site["description"]
     settings["docs_dir"] = "docs"
     settings["site_dir"] = "site"
     # Material prints the copyright as HTML, so the school's values are escaped here.
-    settings["copyright"] = html.escape(
-        f"{config.school.name} · online safety pack version {config.review.version}, "
-        f"approved {format_date(config.review.approved_on)} · next review "
-        f"{format_date(config.next_review)}"
-    )
+    settings["copyright"] = html.escape(pack.site["footer"])
     if pack.brand.logo_path:
         logo = f"assets/logo{pack.brand.logo_path.suffix}"
         settings["theme"]["logo"] = logo

@@ -14,30 +14,18 @@ from ..schoolyear import Event
 def compose(composer: Composer) -> Section:
     events = calendar_events(composer)
     config = composer.config
-    ics = schoolyear.to_icalendar(
-        f"{config.school.name}: online safety calendar", events, config.review.approved_on
-    )
+    names = composer.names("calendar")
+    ics = schoolyear.to_icalendar(names["calendar_name"], events, config.review.approved_on)
     return Section(
         pages=[
             Page(
                 "calendar.md",
-                "Calendar",
+                names["page"],
                 composer.page("pages/calendar.md", events=events, **window_context(config)),
             )
         ],
-        files=[
-            DownloadFile(
-                "calendar.ics", "Online safety calendar", "Staff and governors", "iCalendar", ics
-            )
-        ],
-        home_links=[
-            {
-                "title": "Calendar",
-                "path": "calendar.md",
-                "about": "review dates, Safer Internet Day and Anti-Bullying Week, "
-                "to import into Outlook or Google Calendar",
-            }
-        ],
+        files=[DownloadFile("calendar.ics", names["file"], names["file_for"], "iCalendar", ics)],
+        home_links=[{"title": names["home"], "path": "calendar.md", "about": names["about"]}],
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import review
 from ..compose import Composer, Page, PrintDoc, Section
+from .policy import policy_composer
 
 
 def compose(composer: Composer) -> Section:
@@ -15,29 +16,25 @@ def compose(composer: Composer) -> Section:
         s for s in review.snapshots(composer.project_dir) if s["version"] != config.review.version
     ] + [current]
     context = {"comparison": comparison, "history": history, "current": current}
+    policy_title = policy_composer(composer).title  # it sits with the policy's pages
+    names = composer.names("changes", policy_title=policy_title)
     return Section(
         pages=[
             Page(
                 "changes.md",
-                "What changed",
+                names["page"],
                 composer.page("pages/changes.md", **context),
-                section="Online Safety Policy",
+                section=policy_title,
             )
         ],
         prints=[
             PrintDoc(
                 filename="changes.pdf",
-                title="What changed in the Online Safety Policy",
-                audience="Governors",
+                title=names["pdf"],
+                audience=names["pdf_for"],
                 template="print/changes.html",
                 context={"changes": composer.page("pages/changes.md", for_print=True, **context)},
             )
         ],
-        home_links=[
-            {
-                "title": "What changed",
-                "path": "changes.md",
-                "about": "this version of the policy compared with the last, for governors",
-            }
-        ],
+        home_links=[{"title": names["home"], "path": "changes.md", "about": names["about"]}],
     )

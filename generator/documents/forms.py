@@ -18,7 +18,6 @@ from ..compose import Composer, Page, PrintDoc, RuleSet, Section
 from ..errors import BuildError
 
 INDEX_PATH = "forms/index.md"
-NAV_SECTION = "Agreements and forms"
 STYLES = ("rules", "list", "ticks", "options", "choices", "text")
 
 
@@ -84,13 +83,14 @@ class Form:
 
 def compose(composer: Composer) -> Section:
     forms = all_forms(composer)
+    names = composer.names("forms")
     section = Section()
     section.pages.append(
         Page(
             INDEX_PATH,
-            "All agreements and forms",
+            names["page"],
             composer.page("pages/forms.md", forms=forms),
-            section=NAV_SECTION,
+            section=names["section"],
         )
     )
     for form in forms:
@@ -99,7 +99,7 @@ def compose(composer: Composer) -> Section:
                 form.page_path,
                 str(form.list_title),
                 composer.page("pages/form.md", form=form),
-                section=NAV_SECTION,
+                section=names["section"],
             )
         )
         section.prints.append(
@@ -112,14 +112,7 @@ def compose(composer: Composer) -> Section:
                 max_pages=2,
             )
         )
-    section.home_links.append(
-        {
-            "title": "Agreements and forms",
-            "path": INDEX_PATH,
-            "about": f"acceptable use agreements for {composer.terms['pupils']}, parents and "
-            "staff, and photo consent, to read online and print",
-        }
-    )
+    section.home_links.append({"title": names["home"], "path": INDEX_PATH, "about": names["about"]})
     return section
 
 

@@ -59,28 +59,20 @@ class Tip:
 def compose(composer: Composer) -> Section:
     info = parents_info(composer)
     leaflet_words = composed_words(composer, "parents/leaflet.yaml")
+    names = composer.names("parents")
     return Section(
-        pages=[
-            Page(PAGE_PATH, "Parents and carers", composer.page("pages/parents.md", parents=info))
-        ],
+        pages=[Page(PAGE_PATH, names["page"], composer.page("pages/parents.md", parents=info))],
         prints=[
             PrintDoc(
                 filename=LEAFLET_FILE,
-                title="Online safety leaflet for parents and carers",
-                audience="Parents and carers",
+                title=names["pdf"],
+                audience=names["pdf_for"],
                 template="print/leaflet.html",
                 context={"parents": info, "words": leaflet_words},
                 max_pages=2,
             )
         ],
-        home_links=[
-            {
-                "title": "For parents and carers",
-                "path": PAGE_PATH,
-                "about": "who to contact, what we teach, parental controls, where to "
-                "report and trusted links, with a leaflet to print",
-            }
-        ],
+        home_links=[{"title": names["home"], "path": PAGE_PATH, "about": names["about"]}],
     )
 
 

@@ -7,23 +7,18 @@ from ..compose import Composer, Page, PrintDoc, Section
 
 def compose(composer: Composer) -> Section:
     smart = composer.smart_tips()
+    names = composer.names("smart")
     return Section(
-        pages=[Page("smart.md", "SMART tips", composer.page("pages/smart.md", smart=smart))],
+        pages=[Page("smart.md", names["page"], composer.page("pages/smart.md", smart=smart))],
         prints=[
             PrintDoc(
                 filename="poster-smart.pdf",
-                title="SMART tips poster",
-                audience=f"{composer.terms['Pupils']}: all ages",
+                title=names["pdf"],
+                audience=names["pdf_for"],
                 template="print/smart-poster.html",
                 context={"smart": smart},
                 one_page=True,
             )
         ],
-        home_links=[
-            {
-                "title": "The SMART tips",
-                "path": "smart.md",
-                "about": "five tips for staying safe online, for every age",
-            }
-        ],
+        home_links=[{"title": names["home"], "path": "smart.md", "about": names["about"]}],
     )

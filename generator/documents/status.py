@@ -16,20 +16,17 @@ def compose(composer: Composer) -> Section:
         return Section()
     day = today()
     found = findings(config, day, composer.data)
+    names = composer.names("status")
     return Section(
         pages=[
             Page(
                 "staff/review-status.md",
-                "Review status",
+                names["page"],
                 composer.page("pages/review-status.md", findings=found, checked_on=day),
-                section="For staff",
+                section=names["section"],
             )
         ],
         home_links=[
-            {
-                "title": "Review status",
-                "path": "staff/review-status.md",
-                "about": "for staff and governors: review dates and anything that needs attention",
-            }
+            {"title": names["home"], "path": "staff/review-status.md", "about": names["about"]}
         ],
     )

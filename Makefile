@@ -15,7 +15,10 @@ test: $(STAMP) system-deps test-system-deps zensical
 	$(BIN)/ruff check generator tests bench
 	$(BIN)/pytest -q
 
+# Modules compiled first, as an installed copy has them: with PYTHONDONTWRITEBYTECODE set,
+# every timed build would otherwise compile them again.
 bench: $(STAMP) system-deps
+	$(BIN)/python -m compileall -q generator
 	$(BIN)/python bench/run.py
 
 serve: $(STAMP) system-deps

@@ -129,23 +129,6 @@ def test_the_fit_scale_reaches_the_real_layout() -> None:
     assert end(0.5) < end(1.0)
 
 
-def test_pdf_streams_are_deflated_at_zlibs_default_level() -> None:
-    """pydyf's level 9 took four times as long for files 2% smaller; the worker uses 6."""
-    import re
-    import zlib
-
-    from generator.render import render_task
-
-    html = "<html><head><title>t</title></head><body>" + "<p>Words to set.</p>" * 200
-    pdf = render_task(PdfTask("t.pdf", html + "</body></html>", "file:///", (), "0")).data
-    streams = re.findall(rb"/FlateDecode.*?stream\n(.*?)\nendstream", pdf, re.S)
-    assert streams
-    for stream in streams:
-        raw = zlib.decompress(stream)
-        default = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION)
-        assert stream == default.compress(raw) + default.flush()
-
-
 def test_a_stylesheet_is_parsed_once_and_its_warnings_reach_every_pdf() -> None:
     from generator import render
 
@@ -161,33 +144,3 @@ def test_a_stylesheet_is_parsed_once_and_its_warnings_reach_every_pdf() -> None:
     assert len(parsed) == 1  # the two documents shared one parsed stylesheet
     for pdf in (first, second):
         assert any("colr" in warning for warning in pdf.warnings), pdf.warnings
-
-
-def test_page_references_are_built_once_per_page_count_with_the_same_bytes() -> None:
-    """WeasyPrint asks pydyf for every page's reference once per tagged element; the
-    worker keeps the list until a page is added. A PDF made with the plain property and
-    one made with the kept list must be the same, byte for byte."""
-    import pydyf
-
-    from generator import render
-    from generator.render import render_task
-
-    html = (
-        "<html><head><title>t</title></head><body>"
-        + "".join(f"<h2>Part {n}</h2><p>Words to set on page {n}.</p>" for n in range(40))
-        + "<style>h2 { break-before: page }</style></body></html>"
-    )
-    task = PdfTask("t.pdf", html, "file:///", (), "0")
-    kept_pdf = render_task(task)  # the worker's patch is in place from here on
-    kept = pydyf.PDF.page_references
-    assert hasattr(kept.fget, "plain")
-    render._page_references_built_once()  # a second call does not wrap it again
-    assert pydyf.PDF.page_references is kept
-
-    try:
-        pydyf.PDF.page_references = property(kept.fget.plain)  # pydyf's own
-        plain_pdf = render_task(task)
-    finally:
-        pydyf.PDF.page_references = kept
-    assert kept_pdf.pages == 40
-    assert kept_pdf.data == plain_pdf.data

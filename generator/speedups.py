@@ -1,0 +1,218 @@
+"""Speed-ups to WeasyPrint and pydyf in the PDF workers. Every PDF stays byte for byte the
+same; tests render with and without them and compare.
+
+- **Line breaks remembered.** WeasyPrint asks Pango where each line of text breaks,
+  again and again for the same words: a paragraph's widths are measured before it is
+  laid out, a rule is on a poster and on an agreement, and a trust's twenty policies
+  share nearly every paragraph. ``split_first_line`` is kept here by its text, width
+  and every style property its code reads: 18% off one school's PDFs, 28% off the next
+  school's in the same worker.
+- **Page references built once.** pydyf builds the list of its pages' references afresh
+  each time it is asked, and WeasyPrint asks once for every tagged element it writes:
+  100,000 little strings for a 37-page policy, 4% of its time.
+- **Default compression.** pydyf deflates every stream at zlib level 9, four times as
+  slow as zlib's default level 6 for files 2% smaller (0.17 s of each school's PDFs,
+  against 0.05 s). Readers cannot tell the two apart; only these bytes differ from
+  plain WeasyPrint's.
+
+WeasyPrint is pinned to one major version (pyproject.toml); each patch checks that it
+finds the code it was written for and otherwise leaves WeasyPrint alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import itertools
+import zlib
+from typing import Any
+
+MAX_REMEMBERED_LINES = 40_000
+# Every style property that WeasyPrint's line breaking (text/line_break.py) and font
+# choice (text/fonts.py) read: two texts with the same values break the same way.
+TEXT_STYLE = (
+    "direction",
+    "font_family",
+    "font_feature_settings",
+    "font_kerning",
+    "font_language_override",
+    "font_size",
+    "font_stretch",
+    "font_style",
+    "font_variant_alternates",
+    "font_variant_caps",
+    "font_variant_east_asian",
+    "font_variant_ligatures",
+    "font_variant_numeric",
+    "font_variant_position",
+    "font_variation_settings",
+    "font_weight",
+    "hyphenate_character",
+    "hyphenate_limit_chars",
+    "hyphenate_limit_zone",
+    "hyphens",
+    "lang",
+    "letter_spacing",
+    "line_height",
+    "overflow_wrap",
+    "tab_size",
+    "text_decoration_line",
+    "white_space",
+    "word_break",
+    "word_spacing",
+)
+SPLIT_FIRST_LINE_ARGS = [
+    "text",
+    "style",
+    "context",
+    "max_width",
+    "justification_spacing",
+    "is_line_start",
+    "minimum",
+]
+
+
+def install() -> None:
+    """Apply every speed-up (again: nothing more happens)."""
+    _deflate_at_default_level()
+    _page_references_built_once()
+    _line_breaks_remembered()
+
+
+def forget_line_breaks() -> None:
+    """Drop the remembered lines (when the fonts they were measured with are released)."""
+    _lines.clear()
+    _styles.clear()  # numbered afresh: no remembered line refers to them any more
+
+
+# ------------------------------------------------------------------ line breaks
+
+_lines: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_styles: dict[tuple[Any, ...], int] = {}  # each text style's values, as a small number
+_font_configs = itertools.count()
+
+
+def _line_breaks_remembered() -> None:
+    from weasyprint.layout import inline, preferred
+    from weasyprint.text import fonts, line_break
+
+    split = line_break.split_first_line
+    if hasattr(split, "plain"):  # done already
+        return
+    if (
+        list(inspect.signature(split).parameters) != SPLIT_FIRST_LINE_ARGS
+        or inline.split_first_line is not split
+        or preferred.split_first_line is not split
+        or not hasattr(fonts.FontConfiguration, "add_font_face")
+    ):
+        return  # not the WeasyPrint this was written for
+
+    def split_first_line(
+        text: str,
+        style: Any,
+        context: Any,
+        max_width: float | None,
+        justification_spacing: float,
+        is_line_start: bool = True,
+        minimum: bool = False,
+    ) -> tuple[Any, ...]:
+        if style["hyphens"] == "auto":  # reads more of the style; never in our templates
+            return split(
+                text, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
+        key = (text, max_width, justification_spacing, is_line_start, minimum, _style(style))
+        found = _lines.get(key)
+        if found is None:
+            found = split(
+                text, style, context, max_width, justification_spacing, is_line_start, minimum
+            )
+            if len(_lines) >= MAX_REMEMBERED_LINES:
+                forget_line_breaks()
+                key = (*key[:-1], _style(style))
+            _lines[key] = (copy.copy(found[0]), *found[1:])
+            return found
+        # The layout comes back inactive (its text and metrics, no Pango objects); each
+        # text box gets its own copy, which WeasyPrint reactivates to draw it.
+        return (copy.copy(found[0]), *found[1:])
+
+    split_first_line.plain = split  # type: ignore[attr-defined]
+    line_break.split_first_line = split_first_line
+    inline.split_first_line = split_first_line  # these two imported it by name
+    preferred.split_first_line = split_first_line
+    _faces_counted(fonts.FontConfiguration)
+
+
+def _style(style: Any) -> int:
+    """A number for the text style: the style property values and the fonts known to
+    its font configuration."""
+    config = style.font_config
+    values = (
+        _font_config_number(config),
+        len(getattr(config, "_esafety_faces", ())),
+        *(repr(style[name]) for name in TEXT_STYLE),
+    )
+    number = _styles.get(values)
+    if number is None:
+        number = _styles[values] = len(_styles)
+    return number
+
+
+def _font_config_number(config: Any) -> int:
+    number = getattr(config, "_esafety_number", None)
+    if number is None:
+        number = config._esafety_number = next(_font_configs)
+    return number
+
+
+def _faces_counted(font_configuration: type) -> None:
+    """Count the distinct @font-face rules each font configuration has been given: a new
+    font can change how text already measured would be set, so it starts a new style."""
+    add = font_configuration.add_font_face
+
+    def add_font_face(self: Any, rule_descriptors: Any, url_fetcher: Any) -> Any:
+        self.__dict__.setdefault("_esafety_faces", set()).add(str(rule_descriptors))
+        return add(self, rule_descriptors, url_fetcher)
+
+    font_configuration.add_font_face = add_font_face
+
+
+# ------------------------------------------------------------------ pydyf
+
+
+def _page_references_built_once() -> None:
+    import pydyf
+
+    built = getattr(pydyf.PDF, "page_references", None)
+    if not isinstance(built, property) or built.fget is None:  # not the pydyf this knows
+        return
+    build = built.fget
+    if hasattr(build, "plain"):  # done already
+        return
+
+    def page_references(pdf: Any) -> tuple[bytes, ...]:
+        count = len(pdf.pages["Kids"])
+        kept = pdf.__dict__.get("_esafety_page_references")
+        if kept is None or kept[0] != count:
+            kept = pdf.__dict__["_esafety_page_references"] = count, build(pdf)
+        return kept[1]
+
+    page_references.plain = build  # type: ignore[attr-defined]
+    pydyf.PDF.page_references = property(page_references)
+
+
+def _deflate_at_default_level() -> None:
+    import pydyf
+
+    if getattr(pydyf, "zlib", None) is zlib:  # only the pydyf this was written for
+        pydyf.zlib = _ZlibAtDefaultLevel()
+
+
+class _ZlibAtDefaultLevel:
+    """zlib as pydyf sees it: the same module, but every compressor at the default level."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(zlib, name)
+
+    @staticmethod
+    def compressobj(level: int = zlib.Z_DEFAULT_COMPRESSION, *args: Any, **kwargs: Any) -> Any:
+        return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, *args, **kwargs)

@@ -1,0 +1,146 @@
+"""generator/speedups.py: faster WeasyPrint and pydyf, the same bytes."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import speedups
+from generator.compose import compose
+from generator.config import load_config
+from generator.pdf import PrintJob
+from generator.render import PdfTask, render_task
+
+
+def test_pdf_streams_are_deflated_at_zlibs_default_level() -> None:
+    """pydyf's level 9 took four times as long for files 2% smaller; the worker uses 6."""
+    html = "<html><head><title>t</title></head><body>" + "<p>Words to set.</p>" * 200
+    pdf = render_task(PdfTask("t.pdf", html + "</body></html>", "file:///", (), "0")).data
+    streams = re.findall(rb"/FlateDecode.*?stream\n(.*?)\nendstream", pdf, re.S)
+    assert streams
+    for stream in streams:
+        raw = zlib.decompress(stream)
+        default = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION)
+        assert stream == default.compress(raw) + default.flush()
+
+
+def test_page_references_are_built_once_per_page_count_with_the_same_bytes() -> None:
+    """WeasyPrint asks pydyf for every page's reference once per tagged element; the
+    worker keeps the list until a page is added. A PDF made with the plain property and
+    one made with the kept list must be the same, byte for byte."""
+    import pydyf
+
+    html = (
+        "<html><head><title>t</title></head><body>"
+        + "".join(f"<h2>Part {n}</h2><p>Words to set on page {n}.</p>" for n in range(40))
+        + "<style>h2 { break-before: page }</style></body></html>"
+    )
+    task = PdfTask("t.pdf", html, "file:///", (), "0")
+    kept_pdf = render_task(task)  # the worker's patches are in place from here on
+    kept = pydyf.PDF.page_references
+    assert hasattr(kept.fget, "plain")
+    speedups.install()  # a second call does not wrap it again
+    assert pydyf.PDF.page_references is kept
+
+    try:
+        pydyf.PDF.page_references = property(kept.fget.plain)  # pydyf's own
+        plain_pdf = render_task(task)
+    finally:
+        pydyf.PDF.page_references = kept
+    assert kept_pdf.pages == 40
+    assert kept_pdf.data == plain_pdf.data
+
+
+# ------------------------------------------------------------------ line breaks
+
+
+@contextmanager
+def plain_line_breaks() -> Iterator[None]:
+    """WeasyPrint's own split_first_line, everywhere the speed-up put the remembering one."""
+    from weasyprint.layout import inline, preferred
+    from weasyprint.text import line_break
+
+    remembering = line_break.split_first_line
+    plain = remembering.plain
+    modules = (line_break, inline, preferred)
+    for module in modules:
+        module.split_first_line = plain
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.split_first_line = remembering
+
+
+def print_tasks(make_school: Any, changes: dict[str, Any], base: str) -> dict[str, PdfTask]:
+    path = make_school(changes, base=base)
+    pack = compose(load_config(path), path.parent)
+    return {doc.filename: PrintJob(pack, doc).task() for doc in pack.prints}
+
+
+@pytest.fixture(scope="module")
+def installed() -> None:
+    render_task(PdfTask("t.pdf", "<title>t</title><p>x</p>", "file:///", (), "0"))
+    assert hasattr(__import__("weasyprint").text.line_break.split_first_line, "plain")
+
+
+@pytest.mark.parametrize("base", ["primary", "secondary"])
+def test_remembered_line_breaks_give_the_same_pdfs(
+    installed: None, make_school: Any, base: str
+) -> None:
+    """Every PDF of a school, rendered after another school's PDFs were remembered (the
+    way a trust's batch runs), is byte for byte the PDF WeasyPrint makes on its own."""
+    other = print_tasks(make_school, {"school": {"name": "Hollins Park School"}}, base)
+    tasks = print_tasks(make_school, {"people": {"dsl": {"name": "Ms Ruth Okafor"}}}, base)
+    for task in other.values():
+        render_task(task)
+    remembered = {name: render_task(task).data for name, task in tasks.items()}
+    with plain_line_breaks():
+        plain = {name: render_task(task).data for name, task in tasks.items()}
+    assert [name for name in tasks if remembered[name] != plain[name]] == []
+
+
+def test_lines_already_measured_are_not_measured_again(installed: None) -> None:
+    html = (
+        "<title>t</title><style>p { width: 40mm }</style>"
+        + "<p>Ask a grown-up before you go online, and tell them if you feel worried.</p>"
+    )
+    speedups.forget_line_breaks()
+    render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
+    measured = len(speedups._lines)
+    assert measured > 1  # the paragraph breaks over several lines
+    render_task(PdfTask("t.pdf", html.replace("40mm", "40.0mm"), "file:///", (), "0"))
+    assert len(speedups._lines) == measured
+    render_task(PdfTask("t.pdf", html.replace("40mm", "41mm"), "file:///", (), "0"))
+    assert len(speedups._lines) > measured  # another width: measured again
+
+
+def test_each_text_style_and_set_of_fonts_is_its_own(installed: None, tmp_path: Path) -> None:
+    """Text in another style, or after a new @font-face rule, is measured afresh."""
+    from weasyprint import CSS
+
+    from generator import render
+
+    speedups.forget_line_breaks()
+    fonts, _ = render._shared_resources()
+    html = "<title>t</title><p>Words to set</p>"
+    render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
+    styles = len(speedups._styles)
+    render_task(
+        PdfTask("t.pdf", html.replace("<p>", '<p style="font-size: 9pt">'), "file:///", (), "0")
+    )
+    assert len(speedups._styles) > styles
+    styles = len(speedups._styles)
+    font = Path(render.__file__).parent.parent / "templates" / "fonts" / "Andika-Regular.ttf"
+    CSS(
+        string=f'@font-face {{ font-family: "Test Face"; src: url("{font.as_uri()}") }}',
+        font_config=fonts,
+    )
+    render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
+    assert len(speedups._styles) > styles  # the same style, but the fonts changed

@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import tempfile
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from .cache import CACHE_DIR, BuildCache, tree_digest
 from .compose import Pack, compose
 from .config import Config, load_config
 from .errors import BuildError, EsafetyError, UsageError
+from .markup import conversions_kept
 from .pool import PdfRenderer, SchoolPdfs, reproducible_dates
 from .render import RenderedPdf
 from .site import engine_versions, run_engine, write_project
@@ -100,8 +102,9 @@ def build_many(
     started: dict[int, tuple[Path, SchoolPdfs]] = {}
     for i, job in enumerate(jobs):
         try:
-            pack, site_dir, cache = prepare(job, use_cache)
-            started[i] = site_dir, renderer.submit(pack, cache)
+            with _conversions_kept(job, use_cache):
+                pack, site_dir, cache = prepare(job, use_cache)
+                started[i] = site_dir, renderer.submit(pack, cache)
         except EsafetyError as exc:
             outcomes[i] = SchoolOutcome(job, error=exc)
     for i, (site_dir, pdfs) in started.items():
@@ -164,6 +167,15 @@ def prepare(job: SchoolJob, use_cache: bool) -> tuple[Pack, Path, BuildCache | N
     site_dir = (Path(job.site_dir) if job.site_dir else project_dir / "site").resolve()
     cache = BuildCache(project_dir / CACHE_DIR) if use_cache else None
     return compose(config, project_dir), site_dir, cache
+
+
+def _conversions_kept(job: SchoolJob, use_cache: bool) -> AbstractContextManager[None]:
+    """The school's Markdown conversions, kept in its build cache from one build to the
+    next (composing and the print HTML convert every fragment of content)."""
+    if not use_cache:
+        return nullcontext()
+    folder = job.config_path.resolve().parent / CACHE_DIR
+    return conversions_kept(folder / "markdown.json")
 
 
 def render_and_publish(

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
+import os
 import re
-from functools import cache, lru_cache
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import markdown as md
@@ -69,11 +74,73 @@ def to_html(markdown_text: str) -> Markup:
     return Markup(_convert(str(markdown_text)))
 
 
-@lru_cache(maxsize=8192)
+_converted: dict[str, str] = {}  # fragment -> HTML, in this process
+_kept: dict[str, str] | None = None  # what this build converted, to keep for the next
+MAX_CONVERTED = 20_000
+
+
 def _convert(markdown_text: str) -> str:
     """Most fragments recur: on a school's pages and its PDFs, and across a trust's
     schools (the same words, or the same names), so each is converted once."""
-    return _renderer().reset().convert(markdown_text)
+    converted = _converted.get(markdown_text)
+    if converted is None:
+        if len(_converted) >= MAX_CONVERTED:
+            _converted.clear()
+        converted = _converted[markdown_text] = _renderer().reset().convert(markdown_text)
+    if _kept is not None:
+        _kept[markdown_text] = converted
+    return converted
+
+
+@contextmanager
+def conversions_kept(path: Path) -> Iterator[None]:
+    """Fragments converted by the last build are read from ``path`` (in the school's build
+    cache), and those this build converts are written back if it succeeds: a rebuild
+    converts only the words that changed (Markdown was a third of a rebuild's time)."""
+    global _kept
+    kept = _read_conversions(path)
+    for fragment, converted in kept.items():
+        _converted.setdefault(fragment, converted)
+    _kept = {}
+    try:
+        yield
+        if _kept != kept:
+            _write_conversions(path, _kept)
+    finally:
+        _kept = None
+
+
+@cache
+def _converter_version() -> str:
+    from importlib.metadata import version
+
+    return f"markdown {version('markdown')} {MARKDOWN_EXTENSIONS}"
+
+
+def _read_conversions(path: Path) -> dict[str, str]:
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(saved, dict) or saved.get("converter") != _converter_version():
+        return {}
+    conversions = saved.get("conversions")
+    if not isinstance(conversions, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in conversions.items()
+    ):
+        return {}
+    return conversions
+
+
+def _write_conversions(path: Path, conversions: dict[str, str]) -> None:
+    saved = {"converter": _converter_version(), "conversions": conversions}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache: the next build converts them again
 
 
 def to_inline_html(markdown_text: str) -> Markup:

@@ -4,6 +4,7 @@ version (generator/pdf.py); the site by the engine's input (generator/build.py).
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ import pytest
 
 import generator.build
 import generator.pool
+from generator import markup
 from generator.build import build
-from generator.cache import CACHE_DIR
+from generator.cache import CACHE_DIR, tree_digest
 
 
 class Recorder:
@@ -128,3 +130,71 @@ def test_a_damaged_cached_pdf_is_rendered_again(school: Any) -> None:
     result = build(config, config.parent / "site")
     assert len(recorder.rendered) == 1
     assert all(pdf.data.startswith(b"%PDF") and len(pdf.data) > 1000 for pdf in result.pdfs)
+
+
+# ------------------------------------------------------------------ Markdown kept
+
+
+def kept_fragments(config: Path) -> dict[str, str]:
+    saved = json.loads((config.parent / CACHE_DIR / "markdown.json").read_text("utf-8"))
+    assert saved["converter"].startswith("markdown ")
+    return saved["conversions"]
+
+
+def test_a_rebuild_keeps_only_the_markdown_this_build_converted(school: Any) -> None:
+    """The build cache keeps each Markdown fragment this build converted (a rebuild then
+    converts only what changed), and forgets the ones an edit replaced."""
+    config, _ = school
+    before = kept_fragments(config)
+    said = [fragment for fragment in before if "It is never too late to tell." in fragment]
+    assert said and all("It is never too late to tell." in before[f] for f in said)
+    override = config.parent / "overrides" / "content"
+    override.mkdir(parents=True)
+    shutil.copy(Path(generator.build.__file__).parent.parent / "content" / "smart.yaml", override)
+    edit(override / "smart.yaml", "It is never too late to tell.", "It is never too late.")
+    build(config, config.parent / "site")
+    after = kept_fragments(config)
+    assert not any("It is never too late to tell." in fragment for fragment in after)
+    assert any("It is never too late." in fragment for fragment in after)
+
+
+def test_a_rebuild_from_kept_markdown_is_the_same_as_a_fresh_build(
+    school: Any, tmp_path: Path
+) -> None:
+    """An edited config rebuilt with the last build's PDFs and Markdown gives the same site,
+    byte for byte, as the same config built from nothing."""
+    config, recorder = school
+    edit(config, 'approved_by: "Full Governing Board"', 'approved_by: "Governing Board"')
+    markup._converted.clear()  # as in a new process: conversions come from the cache file
+    incremental = build(config, config.parent / "site")
+    assert recorder.engine_runs == 1
+    fresh_folder = tmp_path / "fresh"
+    shutil.copytree(config.parent, fresh_folder, ignore=shutil.ignore_patterns(CACHE_DIR, "site"))
+    markup._converted.clear()
+    fresh = build(fresh_folder / "school_config.yaml", fresh_folder / "site", use_cache=False)
+    assert tree_digest(incremental.site_dir) == tree_digest(fresh.site_dir)
+
+
+def test_kept_markdown_is_used_only_from_the_same_converter(tmp_path: Path) -> None:
+    """A cache written by another version of Markdown is not trusted."""
+    path = tmp_path / "markdown.json"
+    fragment = "A *kept* fragment, not seen before in this test session."
+    converted = {
+        "markdown 0.0 ['elsewhere']": f"<p>{fragment.replace('*kept*', '<em>kept</em>')}</p>",
+        markup._converter_version(): "<p>KEPT</p>",
+    }
+    for converter, expected in converted.items():
+        saved = {"converter": converter, "conversions": {fragment: "<p>KEPT</p>"}}
+        path.write_text(json.dumps(saved), encoding="utf-8")
+        markup._converted.clear()
+        with markup.conversions_kept(path):
+            assert str(markup.to_html(fragment)) == expected
+    markup._converted.clear()
+
+
+def test_a_damaged_markdown_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "markdown.json"
+    path.write_text('{"converter": "markdown', encoding="utf-8")  # cut short
+    with markup.conversions_kept(path):
+        assert str(markup.to_html("*Fine*")) == "<p><em>Fine</em></p>"
+    assert json.loads(path.read_text("utf-8"))["conversions"] == {"*Fine*": "<p><em>Fine</em></p>"}

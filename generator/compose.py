@@ -310,7 +310,9 @@ class Composer:
     def names(self, part: str, **extra: Any) -> Names:
         """What the pack calls one of its parts (content/site.yaml), each as plain text:
         its page's title, its navigation section, its line on the home page, its PDF."""
-        site = self.data("site.yaml")
+        if "site.yaml" not in self.memo:
+            self.memo["site.yaml"] = self.data("site.yaml")
+        site = self.memo["site.yaml"]
         if not isinstance(site.get(part), dict):
             raise BuildError(f"content/site.yaml: {part}: missing")
         where = f"content/site.yaml: {part}"

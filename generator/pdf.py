@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
-from . import markup, render
+from . import markup, render, speedups
 from .compose import TEMPLATES_DIR, Pack, PrintDoc, bytecode_cache
 from .config import Config
 from .errors import BuildError
@@ -148,8 +148,12 @@ def render_pdf(pack: Pack, doc: PrintDoc) -> RenderedPdf:
 
 @cache
 def _renderer_fingerprint() -> str:
-    """Our own rendering code (fitting, options) changes bytes too, so it is in the key."""
-    return hashlib.sha256(Path(render.__file__).read_bytes()).hexdigest()
+    """Our own rendering code (fitting, options, the WeasyPrint and pydyf patches) can
+    change bytes too, so it is in the key."""
+    digest = hashlib.sha256()
+    for module in (render, speedups):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
 
 
 @cache

@@ -198,3 +198,23 @@ def test_a_damaged_markdown_cache_is_ignored_and_replaced(tmp_path: Path) -> Non
     with markup.conversions_kept(path):
         assert str(markup.to_html("*Fine*")) == "<p><em>Fine</em></p>"
     assert json.loads(path.read_text("utf-8"))["conversions"] == {"*Fine*": "<p><em>Fine</em></p>"}
+
+
+def test_the_pdf_key_covers_our_weasyprint_patches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """speedups.py can change a PDF's bytes (the compression level), so editing it
+    renders every PDF again, as editing render.py does."""
+    from generator import pdf, speedups
+
+    before = pdf._renderer_fingerprint()
+    edited = tmp_path / "speedups.py"
+    edited.write_bytes(Path(speedups.__file__).read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(speedups, "__file__", str(edited))
+    pdf._renderer_fingerprint.cache_clear()
+    try:
+        assert pdf._renderer_fingerprint() != before
+    finally:
+        monkeypatch.undo()
+        pdf._renderer_fingerprint.cache_clear()
+    assert pdf._renderer_fingerprint() == before

@@ -292,12 +292,33 @@ def _local_fetcher(readable: tuple[str, ...]) -> Any:
     return LocalOnly(allowed_protocols=("file", "data"))
 
 
+_collections_deferred = False  # in a PDF worker: see collect_when_the_next_document_starts
+_documents_collected = 0
+
+
+def collect_when_the_next_document_starts() -> None:
+    """In a PDF worker (its only work is rendering): the collector stays off, and each
+    document's garbage is collected when the next document starts, so no finished PDF
+    waits for it on its way back (the policy, the last PDF of a build, never does)."""
+    global _collections_deferred
+    _collections_deferred = True
+    gc.disable()
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cycle collector off while WeasyPrint lays a document out, and one
-    collection of the young objects after: WeasyPrint makes millions of short-lived
-    objects, which the collector kept scanning (3–5% of every PDF). The document's own
-    cycles are all young, so they go in that collection."""
+    collection of the young objects after (or, in a worker, before the next): WeasyPrint
+    makes millions of short-lived objects, which the collector kept scanning (3–5% of
+    every PDF). The document's own cycles are all young, so they go in that collection."""
+    global _documents_collected
+    if _collections_deferred:
+        # The older generations as often as Python's own thresholds would (1 in 10, 100):
+        # a cleared cache's cycles are there.
+        _documents_collected += 1
+        gc.collect(0 if _documents_collected % 10 else 1 if _documents_collected % 100 else 2)
+        yield
+        return
     was_enabled = gc.isenabled()
     gc.disable()
     try:

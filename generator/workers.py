@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from .errors import BuildError
-from .render import PdfTask, RenderedPdf
+from .render import PdfTask, RenderedPdf, collect_when_the_next_document_starts
 
 _server: PdfServer | None = None
 _server_lock = threading.Lock()
@@ -147,6 +147,9 @@ def _serve(conn: Connection, parent_end: Connection, workers: int) -> None:
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # not news to a user
     import weasyprint  # noqa: F401  (the point of this process)
 
+    from . import speedups
+
+    speedups.install()  # C types parsed here once, not in every worker
     gc.collect()
     gc.freeze()  # what is loaded now is never collected: the workers' collections skip it
 
@@ -159,6 +162,8 @@ def _serve(conn: Connection, parent_end: Connection, workers: int) -> None:
             conn.send((task_id, ok, value))
 
     def settle(task_id: int, filename: str, future: Future[RenderedPdf]) -> None:
+        if future.cancelled():  # the build stopped before it began: no one is waiting
+            return
         error = future.exception()
         if error is None:
             reply(task_id, True, future.result())
@@ -171,7 +176,7 @@ def _serve(conn: Connection, parent_end: Connection, workers: int) -> None:
 
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+        workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
     ) as pool:
         while True:
             try:
@@ -189,6 +194,11 @@ def _serve(conn: Connection, parent_end: Connection, workers: int) -> None:
             future.add_done_callback(lambda f, i=task_id, name=task.filename: settle(i, name, f))
         pool.shutdown(cancel_futures=True)
     conn.close()
+
+
+def _start_worker(server: int) -> None:
+    _die_with_parent(server)
+    collect_when_the_next_document_starts()
 
 
 def _die_with_parent(server: int) -> None:

@@ -136,3 +136,62 @@ def test_a_script_without_a_main_guard_can_build_and_leaves_no_temporary_files(
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "11 PDFs"
     assert list(temporary.iterdir()) == []
+
+
+def test_a_build_that_stops_with_pdfs_still_queued_leaves_no_traceback(tmp_path: Path) -> None:
+    """A build that ends early (an error in the main process, say) stops the server with
+    PDFs still queued; the server cancels them quietly, and the user sees only the
+    build's own one-line error."""
+    script = tmp_path / "stop_early.py"
+    script.write_text(
+        "from generator.pdf import BASE_URL\n"
+        "from generator.render import PdfTask\n"
+        "from generator.workers import start_workers\n"
+        "server = start_workers(2)\n"
+        f"html = {TINY.format('<br>' * 300)!r}\n"
+        "for i in range(8):\n"
+        "    server.submit(PdfTask(f'{i}.pdf', html, BASE_URL, (), '0'))\n"
+        "raise SystemExit('stopped early')\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "stopped early"
+
+
+def test_a_worker_collects_each_documents_garbage_when_the_next_begins() -> None:
+    """Workers keep the collector off and collect a document's cycles as the next one
+    starts: the objects Python tracks do not grow from one document to the next."""
+    script = (
+        "import gc\n"
+        "from generator.pdf import BASE_URL\n"
+        "from generator.render import PdfTask, collect_when_the_next_document_starts, "
+        "render_task\n"
+        "collect_when_the_next_document_starts()\n"
+        f"html = {TINY.format('<p>words</p>' * 200)!r}\n"
+        "counts = []\n"
+        "for i in range(12):\n"
+        "    render_task(PdfTask('a.pdf', html, BASE_URL, (), '0'))\n"
+        "    counts.append(len(gc.get_objects()))\n"
+        "assert not gc.isenabled()\n"
+        "garbage = counts[-1] - (gc.collect(0), len(gc.get_objects()))[1]\n"
+        "print(counts[1], counts[-1], garbage)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=True,
+    )
+    second, last, garbage = map(int, done.stdout.split())
+    assert garbage > 10_000, "a document's garbage waits for the next to start"
+    assert last - second < 1_000, "garbage from earlier documents was never collected"

@@ -7,6 +7,10 @@ same; tests render with and without them and compare.
   share nearly every paragraph. ``split_first_line`` is kept here by its text, width
   and every style property its code reads: 18% off one school's PDFs, 28% off the next
   school's in the same worker.
+- **Pseudo-element styles shared.** WeasyPrint shares one computed style among elements
+  that match the same rules, but works out every pseudo-element's style on its own:
+  each list item's marker, each contents entry's page number. Markers of items that
+  share a style and match the same rules now share theirs too.
 - **Page references built once.** pydyf builds the list of its pages' references afresh
   each time it is asked, and WeasyPrint asks once for every tagged element it writes:
   100,000 little strings for a 37-page policy, 4% of its time.
@@ -91,12 +95,23 @@ C_TYPES = (
     "char[4]",
     "char[]",
 )
+SET_COMPUTED_STYLES_ARGS = [
+    "self",
+    "element",
+    "parent",
+    "root",
+    "pseudo_type",
+    "base_url",
+    "target_collector",
+]
+SHARED_PSEUDO_ELEMENTS = ("marker", "before", "after")
 SIZED_ARRAY = re.compile(r"(\w+)\[(\d+)\]\Z")
 
 
 def install() -> None:
     """Apply every speed-up (again: nothing more happens)."""
     parse_c_types()
+    _pseudo_element_styles_shared()
     _deflate_at_default_level()
     _page_references_built_once()
     _line_breaks_remembered()
@@ -209,6 +224,53 @@ def _faces_counted(font_configuration: type) -> None:
         return add(self, rule_descriptors, url_fetcher)
 
     font_configuration.add_font_face = add_font_face
+
+
+# ------------------------------------------------------------------ pseudo-element styles
+
+
+def _pseudo_element_styles_shared() -> None:
+    from weasyprint.css import StyleFor
+
+    compute = StyleFor.set_computed_styles
+    if hasattr(compute, "plain"):  # done already
+        return
+    if list(inspect.signature(compute).parameters) != SET_COMPUTED_STYLES_ARGS:
+        return  # not the WeasyPrint this was written for
+
+    def set_computed_styles(
+        self: Any,
+        element: Any,
+        parent: Any,
+        root: Any = None,
+        pseudo_type: str | None = None,
+        base_url: str | None = None,
+        target_collector: Any = None,
+    ) -> None:
+        if pseudo_type not in SHARED_PSEUDO_ELEMENTS or parent is None:
+            return compute(self, element, parent, root, pseudo_type, base_url, target_collector)
+        computed = self.get_computed_styles()
+        cascaded = self.get_cascaded_styles().get((element, pseudo_type), {})
+        # The same parent style and the same declarations (each declaration is one
+        # object of a stylesheet for the whole document) give the same computed style.
+        key = (
+            id(computed[parent, None]),
+            pseudo_type,
+            tuple((name, id(values), weight) for name, (values, weight) in cascaded.items()),
+        )
+        shared = self.__dict__.setdefault("_esafety_pseudo_styles", {})
+        style = shared.get(key)
+        if style is None:
+            compute(self, element, parent, root, pseudo_type, base_url, target_collector)
+            shared[key] = computed[element, pseudo_type]
+            return None
+        computed[element, pseudo_type] = style
+        if target_collector and style["anchor"]:
+            target_collector.collect_anchor(style["anchor"])
+        return None
+
+    set_computed_styles.plain = compute  # type: ignore[attr-defined]
+    StyleFor.set_computed_styles = set_computed_styles
 
 
 # ------------------------------------------------------------------ C types

@@ -144,3 +144,54 @@ def test_each_text_style_and_set_of_fonts_is_its_own(installed: None, tmp_path: 
     )
     render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
     assert len(speedups._styles) > styles  # the same style, but the fonts changed
+
+
+# ------------------------------------------------------------------ pseudo-element styles
+
+
+@contextmanager
+def plain_pseudo_element_styles() -> Iterator[None]:
+    from weasyprint.css import StyleFor
+
+    shared = StyleFor.set_computed_styles
+    StyleFor.set_computed_styles = shared.plain
+    try:
+        yield
+    finally:
+        StyleFor.set_computed_styles = shared
+
+
+def test_shared_pseudo_element_styles_give_the_same_pdfs(installed: None, make_school: Any) -> None:
+    """Every PDF of a school is the same, byte for byte, whether list markers and page
+    numbers share their styles or WeasyPrint works each out on its own."""
+    tasks = print_tasks(make_school, {}, "secondary")
+    shared = {name: render_task(task).data for name, task in tasks.items()}
+    with plain_pseudo_element_styles():
+        plain = {name: render_task(task).data for name, task in tasks.items()}
+    assert [name for name in tasks if shared[name] != plain[name]] == []
+
+
+def test_list_markers_of_items_that_share_a_style_share_theirs(installed: None) -> None:
+    from weasyprint.css import StyleFor
+
+    made: list[Any] = []
+    remember = StyleFor.__init__
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        remember(self, *args, **kwargs)
+        made.append(self)
+
+    items = "".join(f"<li>Item {n}</li>" for n in range(30))
+    html = f"<title>t</title><ul>{items}</ul><ol>{items}</ol>"
+    StyleFor.__init__ = spy
+    try:
+        render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
+    finally:
+        StyleFor.__init__ = remember
+    styles = made[-1].get_computed_styles()
+    item_styles = {
+        id(s) for (e, p), s in styles.items() if p is None and getattr(e, "tag", "") == "li"
+    }
+    markers = [s for (e, p), s in styles.items() if p == "marker" and e.tag == "li"]
+    assert len(markers) == 60
+    assert len({id(s) for s in markers}) == len(item_styles) < 10

@@ -15,7 +15,7 @@ fallback fonts a browser picks, so wrapped lines fit on the web too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -220,7 +220,8 @@ def draw_for_print(chart: Chart, colours: Colours) -> str:
     )
 
 
-def _layout(chart: Chart, colours: Colours) -> tuple[list[str | _Text], float]:
+@lru_cache(maxsize=64)  # each chart is drawn twice: for its web page and for the PDF
+def _layout(chart: Chart, colours: Colours) -> tuple[tuple[str | _Text, ...], float]:
     """The chart's shapes (SVG markup) and lines of text, in reading order, and its height."""
     check(chart)
     parts: list[str | _Text] = []
@@ -274,7 +275,7 @@ def _layout(chart: Chart, colours: Colours) -> tuple[list[str | _Text], float]:
             )
         previous = main
         y += row_h + ROW_GAP
-    return parts, y - ROW_GAP + MARGIN
+    return tuple(parts), y - ROW_GAP + MARGIN
 
 
 def _svg(chart: Chart, parts: list[str], height: float) -> str:

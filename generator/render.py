@@ -313,8 +313,8 @@ def _collector_paused() -> Iterator[None]:
     every PDF). The document's own cycles are all young, so they go in that collection."""
     global _documents_collected
     if _collections_deferred:
-        # The older generations as often as Python's own thresholds would (1 in 10, 100):
-        # a cleared cache's cycles are there.
+        # Every 10th document the middle generation too, every 100th all three, as often
+        # as Python's own thresholds would: a cleared cache's cycles are in the older ones.
         _documents_collected += 1
         gc.collect(0 if _documents_collected % 10 else 1 if _documents_collected % 100 else 2)
         yield

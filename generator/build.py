@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from .cache import CACHE_DIR, BuildCache, tree_digest
-from .compose import Pack, compose
+from .compose import Pack, PrintDoc, compose
 from .config import Config, load_config
 from .errors import BuildError, EsafetyError, UsageError
 from .markup import conversions_kept
@@ -103,8 +103,7 @@ def build_many(
     for i, job in enumerate(jobs):
         try:
             with _conversions_kept(job, use_cache):
-                pack, site_dir, cache = prepare(job, use_cache)
-                started[i] = site_dir, renderer.submit(pack, cache)
+                started[i] = prepare(job, use_cache, renderer)
         except EsafetyError as exc:
             outcomes[i] = SchoolOutcome(job, error=exc)
     for i, (site_dir, pdfs) in started.items():
@@ -158,15 +157,29 @@ def _default_site(config_path: Path) -> Path:
     return config_path.parent / f"site-{config_path.stem}"
 
 
-def prepare(job: SchoolJob, use_cache: bool) -> tuple[Pack, Path, BuildCache | None]:
-    """Load and compose one school (everything that can fail on its input)."""
+def prepare(job: SchoolJob, use_cache: bool, renderer: PdfRenderer) -> tuple[Path, SchoolPdfs]:
+    """Load and compose one school (everything that can fail on its input), its PDFs
+    starting to render as each document is composed."""
     if not job.config_path.is_file():
         raise UsageError(f"{job.config_path}: no such config file")
     project_dir = job.config_path.resolve().parent
     config = load_config(job.config_path, project_dir)
     site_dir = (Path(job.site_dir) if job.site_dir else project_dir / "site").resolve()
     cache = BuildCache(project_dir / CACHE_DIR) if use_cache else None
-    return compose(config, project_dir), site_dir, cache
+    started: list[SchoolPdfs] = []
+
+    def render(pack: Pack, docs: list[PrintDoc]) -> None:
+        if not started:
+            started.append(renderer.begin(pack, cache))
+        renderer.add(started[0], docs)
+
+    try:
+        pack = compose(config, project_dir, on_prints=render)
+    except BaseException:
+        if started:  # the PDFs already started are not wanted now
+            started[0].abandon()
+        raise
+    return site_dir, started[0] if started else renderer.begin(pack, cache)
 
 
 def _conversions_kept(job: SchoolJob, use_cache: bool) -> AbstractContextManager[None]:

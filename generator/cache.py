@@ -18,6 +18,13 @@ from .render import RenderedPdf
 CACHE_DIR = ".esafety-cache"
 
 
+def user_cache_dir() -> Path:
+    """The user's cache folder for what any school's build can reuse (compiled templates,
+    WeasyPrint's C declarations), as opposed to each school's own ``CACHE_DIR``."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "esafety-pack"
+
+
 class BuildCache:
     def __init__(self, folder: Path):
         self.folder = folder

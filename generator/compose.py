@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -32,6 +33,7 @@ from markupsafe import Markup
 
 from . import markup
 from .brand import Brand, make_brand
+from .cache import user_cache_dir
 from .config import RULE_SETS, Config
 from .errors import BuildError
 
@@ -139,8 +141,7 @@ def bytecode_cache(kind: str) -> FileSystemBytecodeCache | None:
 
     One folder per kind of environment: compiled code depends on the environment's
     settings (autoescaping), which Jinja's cache keys do not include."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "esafety-pack" / "jinja" / kind
+    folder = user_cache_dir() / "jinja" / kind
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -393,12 +394,27 @@ class Section:
     files: list[DownloadFile] = field(default_factory=list)
 
 
-def compose(config: Config, project_dir: Path) -> Pack:
-    """Every page and print document for one school, in memory."""
-    from .documents import DOCUMENT_MODULES
+def compose(
+    config: Config,
+    project_dir: Path,
+    on_prints: Callable[[Pack, list[PrintDoc]], None] | None = None,
+) -> Pack:
+    """Every page and print document for one school, in memory.
+
+    ``on_prints`` is handed each document module's print documents as soon as they are
+    composed, the policy's first (``COMPOSE_ORDER``), with the pack they belong to: its
+    config, brand and templates are set already, its lists are filled in at the end. So
+    the longest PDF starts rendering while the rest of the school is composed."""
+    from .documents import COMPOSE_ORDER, DOCUMENT_MODULES
 
     composer = Composer(config, project_dir)
-    sections = [module.compose(composer) for module in DOCUMENT_MODULES]
+    pack = Pack(config, composer.brand, [], [], search_path(project_dir, "templates"))
+    composed: dict[Any, Section] = {}
+    for module in COMPOSE_ORDER:
+        section = composed[module] = module.compose(composer)
+        if on_prints and section.prints:
+            on_prints(pack, section.prints)
+    sections = [composed[module] for module in DOCUMENT_MODULES]
     prints = [doc for s in sections for doc in s.prints]
     files = [f for s in sections for f in s.files]
     downloads = [
@@ -418,5 +434,5 @@ def compose(config: Config, project_dir: Path) -> Pack:
     pages = [Page("index.md", home, composer.page("pages/index.md", **shared))]
     pages += [page for s in sections for page in s.pages]
     pages.append(Page("downloads.md", listing, composer.page("pages/downloads.md", **shared)))
-    templates = search_path(project_dir, "templates")
-    return Pack(config, composer.brand, pages, prints, templates, files, composer.names("site"))
+    pack.pages, pack.prints, pack.files, pack.site = pages, prints, files, composer.names("site")
+    return pack

@@ -1,8 +1,9 @@
 """Rendering PDFs: from the cache when nothing changed, else by the PDF workers.
 
 Each school's PDFs go to the workers (``workers.py``) as ``PdfTask``s (their finished
-print HTML), longest first so the policy is not left till last; the caller gets a future
-per PDF, so it can build the web pages while they render. With one worker, or where
+print HTML) as soon as they are composed, the policy first (it takes longest, so it must
+not be left till last); the caller gets a future per PDF, so it can compose the rest and
+build the web pages while they render. With one worker, or where
 processes cannot be forked, PDFs are rendered in this process instead.
 """
 
@@ -44,6 +45,12 @@ class SchoolPdfs:
                 return
             wait(running, return_when=FIRST_COMPLETED)
 
+    def abandon(self) -> None:
+        """Nobody will wait for these PDFs (the school failed after they were started)."""
+        for future in self.pending.values():
+            future.cancel()
+        self.pending.clear()
+
     def finished(self) -> dict[str, RenderedPdf]:
         """The PDFs ready now (from the cache or already rendered), without waiting."""
         ready = dict(self.done)
@@ -73,18 +80,20 @@ class PdfRenderer:
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
 
-    def submit(self, pack: Pack, cache: BuildCache | None) -> SchoolPdfs:
-        """Begin rendering one school's missing PDFs; return its handle."""
-        handle = SchoolPdfs(pack, cache, workers=self.workers)
-        for doc in sorted(pack.prints, key=_weight, reverse=True):
-            job = PrintJob(pack, doc)
-            key = handle.keys[doc.filename] = job.cache_key()
-            hit = cache.pdf(doc.filename, key) if cache else None
+    def begin(self, pack: Pack, cache: BuildCache | None) -> SchoolPdfs:
+        """A handle for one school's PDFs, none of them started yet (see ``add``)."""
+        return SchoolPdfs(pack, cache, workers=self.workers)
+
+    def add(self, pdfs: SchoolPdfs, docs: list[PrintDoc]) -> None:
+        """Begin rendering those of ``docs`` that are not in the school's cache."""
+        for doc in sorted(docs, key=_weight, reverse=True):
+            job = PrintJob(pdfs.pack, doc)
+            key = pdfs.keys[doc.filename] = job.cache_key()
+            hit = pdfs.cache.pdf(doc.filename, key) if pdfs.cache else None
             if hit:
-                handle.done[doc.filename] = hit
+                pdfs.done[doc.filename] = hit
             else:
-                handle.pending[doc.filename] = self._render(job)
-        return handle
+                pdfs.pending[doc.filename] = self._render(job)
 
     def _render(self, job: PrintJob) -> Future[RenderedPdf]:
         server = start_workers(self.workers) if self.workers > 1 else None

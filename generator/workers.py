@@ -96,7 +96,7 @@ class PdfServer:
             except (EOFError, OSError):
                 break
             _filename, future = self._pending.pop(task_id, ("", None))
-            if future is None:
+            if future is None or future.cancelled():  # abandoned: nobody is waiting
                 continue
             if ok:
                 future.set_result(value)
@@ -106,13 +106,18 @@ class PdfServer:
         with self._send_lock:
             waiting, self._pending = self._pending, {}
         for filename, future in waiting.values():
-            future.set_exception(_stopped_error(filename))
+            if not future.cancelled():
+                future.set_exception(_stopped_error(filename))
 
     def stop(self) -> None:
-        """Ask the server to finish and wait for it (called at exit). A server that was
-        never given a PDF (the config was wrong, say) has nothing to finish: it is ended at
-        once rather than waited for while it imports WeasyPrint."""
-        if self._process.is_alive() and not self._pending and self._submitted == 0:
+        """Ask the server to finish and wait for it (called at exit). A server that nobody
+        is waiting for has nothing to finish and is ended at once: one never given a PDF
+        (the config was wrong, say), or one whose PDFs were all abandoned (the school
+        failed while it was being composed)."""
+        with self._send_lock:
+            waited_for = [f for _name, f in self._pending.values() if not f.cancelled()]
+        unwanted = self._submitted == 0 or (self._pending and not waited_for)
+        if self._process.is_alive() and unwanted:
             self._process.kill()
             self._process.join()
         elif self._process.is_alive():
@@ -145,9 +150,9 @@ def _serve(conn: Connection, parent_end: Connection, workers: int) -> None:
     _close_inherited_files(keep=conn.fileno())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # not news to a user
-    import weasyprint  # noqa: F401  (the point of this process)
+    from . import cffi_cache, speedups
 
-    from . import speedups
+    cffi_cache.import_weasyprint()  # the point of this process
 
     speedups.install()  # C types parsed here once, not in every worker
     gc.collect()
@@ -175,6 +180,8 @@ def _serve(conn: Connection, parent_end: Connection, workers: int) -> None:
             reply(task_id, False, BuildError(f"{filename}: {type(error).__name__}: {error}"))
 
     context = multiprocessing.get_context("fork")
+    remembering: threading.Thread | None = None
+    first = True
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
     ) as pool:
@@ -192,8 +199,12 @@ def _serve(conn: Connection, parent_end: Connection, workers: int) -> None:
                 reply(task_id, False, _stopped_error(task.filename))
                 break
             future.add_done_callback(lambda f, i=task_id, name=task.filename: settle(i, name, f))
+            if first:  # the workers are forked now: no child can inherit the thread
+                first, remembering = False, cffi_cache.remember_declarations()
         pool.shutdown(cancel_futures=True)
     conn.close()
+    if remembering is not None:
+        remembering.join(timeout=10)
 
 
 def _start_worker(server: int) -> None:

@@ -587,3 +587,22 @@ def test_a_scottish_school_names_its_stages_as_scottish_schools_do(make_school: 
     assert "P5 to P7" in said[site / "rules" / "ks2" / "index.html"]
     assert "S1 to S6" in said[site / "downloads" / "aup-pupil-ks3.pdf"]
     assert "P2 to P4:" in said[site / "parents" / "index.html"]
+
+
+def test_the_policy_is_handed_to_the_pdf_workers_first_and_every_pdf_once(
+    make_school: Any,
+) -> None:
+    """compose() passes each module's print documents on as soon as they are composed
+    (so the longest PDF starts first), always with the pack it finally returns."""
+    config_path = make_school({})
+    handed: list[tuple[Any, list[Any]]] = []
+    pack = compose(
+        load_config(config_path),
+        config_path.parent,
+        on_prints=lambda into, docs: handed.append((into, list(docs))),
+    )
+    assert [doc.filename for doc in handed[0][1]] == ["policy.pdf"]
+    assert all(into is pack for into, _docs in handed)
+    given = [doc for _into, docs in handed for doc in docs]
+    assert sorted(map(id, given)) == sorted(map(id, pack.prints))
+    assert len(pack.prints) == 11

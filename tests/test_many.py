@@ -164,3 +164,38 @@ def test_several_config_options_share_one_run(trust: Path) -> None:
         == 0
     )
     assert (trust / "sites" / "elm" / "policy" / "index.html").is_file()
+
+
+def test_a_school_that_fails_while_composed_abandons_the_pdfs_it_had_started(
+    trust: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The policy starts rendering as soon as it is composed; if the school then fails,
+    nobody waits for its PDFs, and the other schools build as before."""
+    from generator.documents import forms
+    from generator.errors import BuildError
+    from generator.pool import SchoolPdfs
+
+    compose_forms = forms.compose
+
+    def failing_for_elm(composer: object) -> object:
+        if composer.config.school.name == "Elm Academy":  # type: ignore[attr-defined]
+            raise BuildError("content/forms: broken for this test")
+        return compose_forms(composer)
+
+    abandoned: list[list[str]] = []
+    abandon = SchoolPdfs.abandon
+
+    def recording(self: SchoolPdfs) -> None:
+        abandoned.append(sorted(self.pending))
+        futures = list(self.pending.values())
+        abandon(self)
+        assert all(f.cancelled() or f.done() for f in futures)
+
+    monkeypatch.setattr(forms, "compose", failing_for_elm)
+    monkeypatch.setattr(SchoolPdfs, "abandon", recording)
+    elm, oak = build_many(find_jobs([trust]))
+    assert elm.error is not None and "broken for this test" in str(elm.error)
+    assert oak.error is None
+    assert (trust / "oak" / "site" / "downloads" / "policy.pdf").is_file()
+    assert not (trust / "elm" / "site").exists()
+    assert len(abandoned) == 1 and "policy.pdf" in abandoned[0]

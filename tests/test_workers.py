@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -100,6 +101,19 @@ def test_a_killed_server_fails_its_pdfs_clearly_leaves_no_workers_and_is_replace
     fresh = start_workers(2)
     assert fresh is not None and fresh is not server and fresh.alive()
     assert fresh.submit(task("after.pdf", TINY.format("after"))).result(timeout=60).pages == 1
+
+
+def test_a_server_whose_pdfs_were_all_abandoned_is_ended_at_once(built_sites: Any) -> None:
+    """A school that failed after its policy started: at exit nobody waits for the PDF."""
+    server = start_workers(2)
+    assert server is not None
+    policy = next(p for p in built_sites("primary").pdfs if p.filename == "policy.pdf")
+    slow = server.submit(task("policy.pdf", policy.html))
+    assert slow.cancel()
+    server.stop()
+    assert server._process.exitcode == -signal.SIGKILL  # killed, not waited for
+    fresh = start_workers(2)
+    assert fresh is not None and fresh is not server and fresh.alive()
 
 
 def test_a_script_without_a_main_guard_can_build_and_leaves_no_temporary_files(

@@ -7,6 +7,12 @@ same; tests render with and without them and compare.
   share nearly every paragraph. ``split_first_line`` is kept here by its text, width
   and every style property its code reads: 18% off one school's PDFs, 28% off the next
   school's in the same worker.
+- **Lines drawn once.** To draw a line of text, WeasyPrint sets its words in Pango again
+  and turns every glyph into PDF text operators in Python: a fifth of a policy's time.
+  A line with the same words and text style draws the same operators, so the second
+  drawing of a line is recorded (the stream calls, and each glyph's width and text) and
+  replayed from then on: a trust's third school on. (Recording costs, so a line is not
+  recorded the first time: most lines of one school are drawn once.)
 - **Pseudo-element styles shared.** WeasyPrint shares one computed style among elements
   that match the same rules, but works out every pseudo-element's style on its own:
   each list item's marker, each contents entry's page number. Markers of items that
@@ -32,6 +38,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import ctypes
+import functools
 import inspect
 import itertools
 import re
@@ -115,12 +123,16 @@ def install() -> None:
     _deflate_at_default_level()
     _page_references_built_once()
     _line_breaks_remembered()
+    _lines_drawn_once()
 
 
 def forget_line_breaks() -> None:
-    """Drop the remembered lines (when the fonts they were measured with are released)."""
+    """Drop the remembered lines and drawings (when the fonts they were measured and
+    drawn with are released)."""
     _lines.clear()
+    _drawings.clear()
     _styles.clear()  # no remembered line refers to them any more
+    _release_kept_fonts()
 
 
 # ------------------------------------------------------------------ line breaks
@@ -224,6 +236,278 @@ def _faces_counted(font_configuration: type) -> None:
         return add(self, rule_descriptors, url_fetcher)
 
     font_configuration.add_font_face = add_font_face
+
+
+# ------------------------------------------------------------------ drawing lines
+
+MAX_REMEMBERED_DRAWINGS = 40_000
+DRAW_TEXT_ARGS = ["stream", "textbox", "offset_x", "text_overflow", "block_ellipsis"]
+DRAW_FIRST_LINE_ARGS = ["stream", "textbox", "text_overflow", "block_ellipsis", "matrix"]
+STREAM_CALLS = ("set_text_matrix", "set_font_size", "show_text", "set_text_rise")
+
+# A line's key -> its drawing: ("matrix",), ("font", pango font, to_unicode, widths) and
+# ("call", stream method, args) steps, in the order WeasyPrint made them (None: drawn once).
+Drawing = tuple[tuple[Any, ...], ...]
+_drawings: dict[tuple[Any, ...], Drawing | None] = {}
+_kept_fonts: dict[Any, Any] = {}  # Pango fonts a drawing names, each with a reference held
+_replaying: list[tuple[Any, ...]] = []  # the drawing draw_first_line replays, if any
+_recording: list[tuple[Any, ...]] = []  # the key draw_first_line records a drawing for
+_UNSEEN = object()
+
+
+def _lines_drawn_once() -> None:
+    from weasyprint import draw
+    from weasyprint.draw import text
+
+    plain_draw_text, plain_first_line = text.draw_text, text.draw_first_line
+    if hasattr(plain_draw_text, "plain"):  # done already
+        return
+    if (
+        list(inspect.signature(plain_draw_text).parameters) != DRAW_TEXT_ARGS
+        or list(inspect.signature(plain_first_line).parameters) != DRAW_FIRST_LINE_ARGS
+        or draw.draw_text is not plain_draw_text
+        or not hasattr(text.Matrix, "values")
+        or text.pango.pango_version() < 14802  # older Pango: sizes come from the style
+    ):
+        return  # not the WeasyPrint this was written for
+
+    def draw_text(
+        stream: Any, textbox: Any, offset_x: Any, text_overflow: Any, block_ellipsis: Any = "none"
+    ) -> Any:
+        layout = textbox.pango_layout
+        if text_overflow != "clip" or block_ellipsis != "none" or "text" not in layout.__dict__:
+            return plain_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
+        key = (
+            textbox.text,
+            layout.text,
+            layout.justification_spacing,
+            _style(textbox.style),
+        )
+        drawing = _drawings.get(key, _UNSEEN)
+        if drawing is _UNSEEN:  # most lines are drawn once: only a second one is recorded
+            if len(_drawings) >= MAX_REMEMBERED_DRAWINGS:
+                _drawings.clear()
+            _drawings[key] = None
+            return plain_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
+        fonts = None if drawing is None else _fonts_if_it_fits(stream, drawing)
+        if fonts is None:
+            _recording.append(key)
+            try:
+                return plain_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
+            finally:
+                _recording.clear()
+        # Drawn before: no Pango layout is needed (its metrics are kept on the layout).
+        layout.reactivate = layout.deactivate = _nothing
+        _replaying.append((drawing, fonts))
+        try:
+            return plain_draw_text(stream, textbox, offset_x, text_overflow, block_ellipsis)
+        finally:
+            _replaying.clear()
+            del layout.reactivate, layout.deactivate
+
+    def draw_first_line(
+        stream: Any, textbox: Any, text_overflow: Any, block_ellipsis: Any, matrix: Any
+    ) -> Any:
+        if _replaying:
+            _replay(stream, *_replaying.pop(), matrix)
+            return []
+        if not _recording:
+            return plain_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
+        key = _recording.pop()
+        recorder = _RecordingStream(stream)
+        emojis = plain_first_line(recorder, textbox, text_overflow, block_ellipsis, matrix)
+        if not emojis and recorder.replayable:
+            _drawings[key] = tuple(recorder.steps)
+        return emojis
+
+    draw_text.plain = plain_draw_text  # type: ignore[attr-defined]
+    draw_first_line.plain = plain_first_line  # type: ignore[attr-defined]
+    text.draw_text = draw.draw_text = draw_text  # draw/__init__ imported it by name
+    text.draw_first_line = draw_first_line  # what text.draw_text calls
+
+
+def _nothing(*_args: Any) -> None:
+    return None
+
+
+def _fonts_if_it_fits(stream: Any, drawing: Drawing) -> list[Any] | None:
+    """The document's fonts the drawing uses, if it is what WeasyPrint would draw in this
+    document now (else None). A PDF font serves every size of its face, and keeps each
+    glyph's width as measured at the first size that used it; the operators' spacing is
+    worked out from those widths. So each glyph must have been measured as it was when
+    the drawing was recorded, or not yet, with this line's size giving the width used."""
+    fonts = []
+    for step in drawing:
+        if step[0] == "font":
+            font = stream.add_font(step[1])[0]
+            kept = font.widths
+            for glyph, used, measured in step[3]:
+                if kept.get(glyph, measured) != used:
+                    return None
+            fonts.append(font)
+    return fonts
+
+
+def _replay(stream: Any, drawing: Drawing, fonts: list[Any], matrix: Any) -> None:
+    next_font = iter(fonts)
+    for step in drawing:
+        if step[0] == "call":
+            getattr(stream, step[1])(*step[2])
+        elif step[0] == "matrix":
+            stream.set_text_matrix(*matrix.values)
+        else:  # a font: each glyph's text and width, the first kept, as WeasyPrint does
+            font = next(next_font)
+            for glyph, text in step[2]:
+                font.to_unicode.setdefault(glyph, text)
+            for glyph, _used, measured in step[3]:
+                font.widths.setdefault(glyph, measured)
+
+
+class _RecordingStream:
+    """A stream that passes everything on and writes down what a line's drawing did."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+        self.steps: list[tuple[Any, ...]] = []
+        self.replayable = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)  # ink_rect and logical_rect, read by the glyph loop
+
+    def set_text_matrix(self, *values: Any) -> Any:
+        self.steps.append(("matrix",))
+        return self._stream.set_text_matrix(*values)
+
+    def set_font_size(self, *args: Any) -> Any:
+        self.steps.append(("call", "set_font_size", args))
+        return self._stream.set_font_size(*args)
+
+    def show_text(self, *args: Any) -> Any:
+        self.steps.append(("call", "show_text", args))
+        return self._stream.show_text(*args)
+
+    def set_text_rise(self, *args: Any) -> Any:
+        self.steps.append(("call", "set_text_rise", args))
+        return self._stream.set_text_rise(*args)
+
+    def add_font(self, pango_font: Any) -> Any:
+        font, size = self._stream.add_font(pango_font)
+        if font.png or font.svg or font.colr or font.bitmap:  # images or bitmap glyphs
+            self.replayable = False
+        to_unicode: list[tuple[int, str]] = []
+        widths: list[tuple[int, int, int]] = []
+        kept = _kept_font(pango_font)
+        if kept is None:
+            self.replayable = False
+        self.steps.append(("font", kept, to_unicode, widths))
+
+        def measure(glyph: int) -> int:  # as WeasyPrint measures a glyph it has not met
+            from weasyprint.text.ffi import FROM_UNITS, pango
+
+            logical = self._stream.logical_rect
+            pango.pango_font_get_glyph_extents(pango_font, glyph, self._stream.ink_rect, logical)
+            return round(logical.width * 1000 * FROM_UNITS / size)
+
+        return _RecordingFont(font, to_unicode, _Widths(font.widths, widths, measure), self), size
+
+
+class _RecordingFont:
+    """A document's font as the glyph loop sees it: every glyph's text is worked out (as
+    if the font had none yet) and written down with its width; the font itself keeps
+    the first text and width of each glyph, as before."""
+
+    def __init__(
+        self,
+        font: Any,
+        to_unicode: list[tuple[int, str]],
+        widths: _Widths,
+        recorder: _RecordingStream,
+    ):
+        self._font = font
+        self.to_unicode = _FirstOnly(font.to_unicode, to_unicode)
+        self.widths = widths
+        self._recorder = recorder
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._font, name)
+
+    def get_unused_glyph_id(self, codepoint: int) -> Any:
+        self._recorder.replayable = False  # a missing glyph: drawn afresh every time
+        return self._font.get_unused_glyph_id(codepoint)
+
+
+class _FirstOnly:
+    def __init__(self, kept: dict[int, str], written: list[tuple[int, str]]):
+        self._kept, self._written = kept, written
+
+    def __contains__(self, glyph: object) -> bool:
+        return False  # so that the loop works out every glyph's text
+
+    def __setitem__(self, glyph: int, text: str) -> None:
+        self._written.append((glyph, text))
+        self._kept.setdefault(glyph, text)
+
+
+class _Widths:
+    """Writes down, the first time the line uses each glyph, the width it used (kept from
+    an earlier line, or measured now) and the width this line's size measures."""
+
+    def __init__(self, kept: dict[int, int], written: list[tuple[int, int, int]], measure: Any):
+        self._kept, self._written, self._measure = kept, written, measure
+        self._seen: set[int] = set()
+
+    def __contains__(self, glyph: object) -> bool:
+        return glyph in self._kept
+
+    def __getitem__(self, glyph: int) -> int:
+        width = self._kept[glyph]
+        if glyph not in self._seen:
+            self._seen.add(glyph)
+            self._written.append((glyph, width, self._measure(glyph)))
+        return width
+
+    def __setitem__(self, glyph: int, width: int) -> None:
+        if glyph not in self._seen:
+            self._seen.add(glyph)
+            self._written.append((glyph, width, width))
+        self._kept[glyph] = width
+
+
+def _kept_font(pango_font: Any) -> Any:
+    """The Pango font, with a reference held so that it outlives the layout it came from
+    (dropped with the drawings, when the font configuration is released). None where
+    GObject's reference counting cannot be reached: then nothing is recorded."""
+    from weasyprint.text.ffi import ffi
+
+    address = int(ffi.cast("uintptr_t", pango_font))
+    if address not in _kept_fonts:
+        gobject = _gobject()
+        if gobject is None:
+            return None
+        gobject.g_object_ref(ctypes.c_void_p(address))
+        _kept_fonts[address] = pango_font
+    return _kept_fonts[address]
+
+
+def _release_kept_fonts() -> None:
+    gobject = _gobject() if _kept_fonts else None
+    for address in _kept_fonts:
+        if gobject is not None:
+            gobject.g_object_unref(ctypes.c_void_p(address))
+    _kept_fonts.clear()
+
+
+@functools.cache
+def _gobject() -> Any:
+    """GObject, the library WeasyPrint has loaded already (its declarations lack
+    ``g_object_ref``, so it is called through ctypes)."""
+    for name in ("libgobject-2.0.so.0", "libgobject-2.0.0.dylib", "libgobject-2.0-0.dll"):
+        with contextlib.suppress(OSError):
+            library = ctypes.CDLL(name)
+            library.g_object_ref.argtypes = library.g_object_unref.argtypes = [ctypes.c_void_p]
+            library.g_object_ref.restype = ctypes.c_void_p
+            return library
+    return None
 
 
 # ------------------------------------------------------------------ pseudo-element styles

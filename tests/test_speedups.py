@@ -146,6 +146,101 @@ def test_each_text_style_and_set_of_fonts_is_its_own(installed: None, tmp_path: 
     assert len(speedups._styles) > styles  # the same style, but the fonts changed
 
 
+# ------------------------------------------------------------------ drawing lines
+
+
+@contextmanager
+def plain_drawing() -> Iterator[None]:
+    """WeasyPrint's own draw_text and draw_first_line, no drawing remembered."""
+    from weasyprint import draw
+    from weasyprint.draw import text
+
+    remembering, first_line = text.draw_text, text.draw_first_line
+    text.draw_text = draw.draw_text = remembering.plain
+    text.draw_first_line = first_line.plain
+    try:
+        yield
+    finally:
+        text.draw_text = draw.draw_text = remembering
+        text.draw_first_line = first_line
+
+
+def test_lines_drawn_before_give_the_same_pdfs(installed: None, make_school: Any) -> None:
+    """A worker's PDFs in the order a build gives them (longest first), after another
+    school's: the same bytes as WeasyPrint draws them line by line. A PDF font keeps each
+    glyph's width as first measured, at whatever size; replaying the widths a drawing
+    was recorded with, not those of this document, changed the agreements and forms of
+    a secondary school (its posters first) by a byte or two."""
+    other = print_tasks(make_school, {"school": {"name": "Hollins Park School"}}, "primary")
+    tasks = print_tasks(make_school, {}, "secondary")
+    del other["policy.pdf"], tasks["policy.pdf"]  # rendered by the other worker
+    speedups.forget_line_breaks()
+    for task in [*other.values(), *other.values()]:  # drawn, then recorded
+        render_task(task)
+    remembered = {name: render_task(task).data for name, task in tasks.items()}
+    with plain_drawing():
+        plain = {name: render_task(task).data for name, task in tasks.items()}
+    assert [name for name in tasks if remembered[name] != plain[name]] == []
+
+
+def test_a_drawing_is_replayed_only_where_the_glyph_widths_it_used_hold() -> None:
+    """A PDF font keeps each glyph's width as first measured (at any size), and the
+    operators' spacing comes from it. A drawing that used width 605 for a glyph this
+    line's size measures as 606 (kept from another size) fits only a document that kept
+    605 too; where the glyph is new, this document would use 606, so it is drawn afresh."""
+
+    class Font:
+        def __init__(self, widths: dict[int, int]):
+            self.widths, self.to_unicode = widths, {}
+
+    class Stream:
+        def __init__(self, font: Font):
+            self.font = font
+
+        def add_font(self, pango_font: object) -> tuple[Font, float]:
+            return self.font, 11.0
+
+        def set_text_matrix(self, *values: float) -> None:
+            pass
+
+    drawing = (("matrix",), ("font", "pango font", [(19, "2")], [(19, 605, 606), (20, 600, 600)]))
+    for kept, fits in (({19: 605}, True), ({}, False), ({19: 606}, False), ({20: 600}, False)):
+        assert (speedups._fonts_if_it_fits(Stream(Font(kept)), drawing) is not None) is fits
+
+    new_glyphs = Font({19: 605})
+    speedups._replay(Stream(new_glyphs), drawing, [new_glyphs], type("M", (), {"values": ()}))
+    assert new_glyphs.widths == {19: 605, 20: 600}  # measured here, as WeasyPrint would
+    assert new_glyphs.to_unicode == {19: "2"}
+
+
+def test_a_line_drawn_twice_before_is_not_set_in_pango_again(installed: None) -> None:
+    from weasyprint.text.line_break import Layout
+
+    html = "<title>t</title>" + "".join(f"<p>Line number {n} to draw.</p>" for n in range(40))
+    task = PdfTask("t.pdf", html, "file:///", (), "0")
+    speedups.forget_line_breaks()
+    reactivate = Layout.reactivate
+    drawn: list[str] = []
+
+    def counting(self: Any, style: Any) -> None:
+        drawn.append(self.text)
+        reactivate(self, style)
+
+    Layout.reactivate = counting  # what WeasyPrint does to draw a line afresh
+    try:
+        first = render_task(task).data
+        assert len(drawn) >= 40
+        drawn.clear()
+        second = render_task(task).data  # drawn again, and recorded
+        assert len(drawn) >= 40
+        drawn.clear()
+        third = render_task(task).data
+    finally:
+        Layout.reactivate = reactivate
+    assert first == second == third
+    assert drawn == []
+
+
 # ------------------------------------------------------------------ pseudo-element styles
 
 

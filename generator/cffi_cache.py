@@ -59,7 +59,7 @@ def remember_declarations(cache_dir: Path | None = None) -> threading.Thread | N
     if DECLARING_MODULE not in sys.modules or declarations_loaded():
         return None
     ready = _ready_module(cache_dir or user_cache_dir())
-    if ready is None:
+    if ready is None or not _writable(ready.parent):  # else every build would parse twice
         return None
     thread = threading.Thread(target=_write_ready_module, args=(ready,), daemon=True)
     thread.start()
@@ -70,6 +70,14 @@ def declarations_loaded() -> bool:
     """Whether the WeasyPrint in this process has its declarations from the cache."""
     module = sys.modules.get(DECLARING_MODULE)
     return type(getattr(module, "ffi", None)).__name__ == READY_CLASS
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
 
 
 def _ready_module(folder: Path) -> Path | None:
@@ -143,7 +151,6 @@ def _write_ready_module(ready: Path) -> None:
         digest = hashlib.sha256(sources[0].encode()).hexdigest()
         module = module.replace("_cffi_backend.FFI(", f"{READY_CLASS}(")
         module = f"{SOURCE_HASH}{digest}\n{module}"
-        ready.parent.mkdir(parents=True, exist_ok=True)
         tmp = ready.with_name(f".{ready.name}.{os.getpid()}.tmp")
         tmp.write_text(module, encoding="utf-8")
         tmp.replace(ready)

@@ -243,7 +243,6 @@ def _faces_counted(font_configuration: type) -> None:
 MAX_REMEMBERED_DRAWINGS = 40_000
 DRAW_TEXT_ARGS = ["stream", "textbox", "offset_x", "text_overflow", "block_ellipsis"]
 DRAW_FIRST_LINE_ARGS = ["stream", "textbox", "text_overflow", "block_ellipsis", "matrix"]
-STREAM_CALLS = ("set_text_matrix", "set_font_size", "show_text", "set_text_rise")
 
 # A line's key -> its drawing: ("matrix",), ("font", pango font, to_unicode, widths) and
 # ("call", stream method, args) steps, in the order WeasyPrint made them (None: drawn once).

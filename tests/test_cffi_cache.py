@@ -91,3 +91,23 @@ def test_a_damaged_or_stale_declarations_file_means_a_plain_import_and_a_new_fil
         assert not result["read"] and not result["loaded"]
         assert result["pdf"] == plain["pdf"]
         assert written.read_text(encoding="utf-8") == good  # written afresh for next time
+
+
+def test_a_cache_folder_that_cannot_be_written_means_nothing_is_parsed_twice(
+    tmp_path: Path,
+) -> None:
+    """Where the declarations cannot be kept, no build parses them a second time to try."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    script = (
+        "from pathlib import Path\n"
+        "from generator import cffi_cache\n"
+        f"assert not cffi_cache.import_weasyprint(Path({str(blocked / 'cache')!r}))\n"
+        f"print(cffi_cache.remember_declarations(Path({str(blocked / 'cache')!r})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None"

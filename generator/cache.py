@@ -45,14 +45,14 @@ class BuildCache:
     def store_pdf(self, pdf: RenderedPdf, key: str) -> None:
         folder = self.folder / "pdf"
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(folder / f"{key}.pdf", pdf.data)
+        write_atomic(folder / f"{key}.pdf", pdf.data)
         meta = {
             "file": pdf.filename,
             "pages": pdf.pages,
             "sha256": hashlib.sha256(pdf.data).hexdigest(),
             "html": pdf.html,
         }
-        _write_atomic(folder / f"{key}.json", json.dumps(meta).encode("utf-8"))
+        write_atomic(folder / f"{key}.json", json.dumps(meta).encode("utf-8"))
 
     # ------------------------------------------------------------ the site
     def site_key(self, site_dir: Path) -> str | None:
@@ -73,7 +73,7 @@ class BuildCache:
             sites = {}
         sites[str(site_dir)] = {"input": input_key, "tree": tree_digest(site_dir)}
         self.folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, json.dumps(sites, indent=1, sort_keys=True).encode("utf-8"))
+        write_atomic(path, json.dumps(sites, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def tree_digest(folder: Path) -> str:
@@ -86,7 +86,8 @@ def tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` so that a reader sees the old bytes or the new, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)

@@ -196,3 +196,24 @@ def test_ids_follow_the_chart_key():
 def test_impossible_charts_are_refused(steps, message):
     with pytest.raises(ChartError, match=message):
         flowcharts.draw(sample(steps=steps), COLOURS)
+
+
+def test_font_metrics_are_kept_per_machine_and_measured_again_when_damaged(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    flowcharts._font_metrics.cache_clear()
+    try:
+        measured = flowcharts._font_metrics(False)
+        (kept,) = (tmp_path / "esafety-pack").glob("metrics-Andika-Regular-*.json")
+        flowcharts._font_metrics.cache_clear()
+        measure = flowcharts._measure
+        monkeypatch.setattr(flowcharts, "_measure", lambda _font: pytest.fail("measured again"))
+        assert flowcharts._font_metrics(False) == measured  # read back, the same numbers
+        monkeypatch.setattr(flowcharts, "_measure", measure)
+        widths, fallback, ascent, descent = measured
+        assert widths[ord("W")] > widths[ord("i")] > 0 and ascent > 0 < descent
+        kept.write_text("{damaged", encoding="utf-8")
+        flowcharts._font_metrics.cache_clear()
+        assert flowcharts._font_metrics(False) == measured
+        assert kept.read_text(encoding="utf-8").startswith("[{")  # written afresh
+    finally:
+        flowcharts._font_metrics.cache_clear()

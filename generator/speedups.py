@@ -13,10 +13,12 @@ same; tests render with and without them and compare.
   drawing of a line is recorded (the stream calls, and each glyph's width and text) and
   replayed from then on: a trust's third school on. (Recording costs, so a line is not
   recorded the first time: most lines of one school are drawn once.)
-- **Pseudo-element styles shared.** WeasyPrint shares one computed style among elements
-  that match the same rules, but works out every pseudo-element's style on its own:
-  each list item's marker, each contents entry's page number. Markers of items that
-  share a style and match the same rules now share theirs too.
+- **Pseudo-element and page styles shared.** WeasyPrint shares one computed style among
+  elements that match the same rules, but works out every pseudo-element's style on its
+  own (each list item's marker, each contents entry's page number, and five footnote
+  pseudo-elements of every element), and every page's style and the styles of its
+  sixteen margin boxes afresh for each page. Those that match the same rules and
+  inherit from the same style now share one: 15,000 fewer computed values in a 37-page policy.
 - **Page references built once.** pydyf builds the list of its pages' references afresh
   each time it is asked, and WeasyPrint asks once for every tagged element it writes:
   100,000 little strings for a 37-page policy, 4% of its time.
@@ -112,7 +114,16 @@ SET_COMPUTED_STYLES_ARGS = [
     "base_url",
     "target_collector",
 ]
-SHARED_PSEUDO_ELEMENTS = ("marker", "before", "after")
+# Not "note-call": WeasyPrint writes a note's anchor into its call's style.
+SHARED_PSEUDO_ELEMENTS = (
+    "marker",
+    "before",
+    "after",
+    "footnote-call",
+    "footnote-marker",
+    "note-marker",
+    "note-callback",
+)
 SIZED_ARRAY = re.compile(r"(\w+)\[(\d+)\]\Z")
 
 
@@ -514,6 +525,7 @@ def _gobject() -> Any:
 
 def _pseudo_element_styles_shared() -> None:
     from weasyprint.css import StyleFor
+    from weasyprint.layout.page import PageType
 
     compute = StyleFor.set_computed_styles
     if hasattr(compute, "plain"):  # done already
@@ -530,18 +542,20 @@ def _pseudo_element_styles_shared() -> None:
         base_url: str | None = None,
         target_collector: Any = None,
     ) -> None:
-        if pseudo_type not in SHARED_PSEUDO_ELEMENTS or parent is None:
+        page = isinstance(element, PageType)
+        if parent is None or not (page or pseudo_type in SHARED_PSEUDO_ELEMENTS):
             return compute(self, element, parent, root, pseudo_type, base_url, target_collector)
         computed = self.get_computed_styles()
         cascaded = self.get_cascaded_styles().get((element, pseudo_type), {})
         # The same parent style and the same declarations (each declaration is one
         # object of a stylesheet for the whole document) give the same computed style.
         key = (
+            page,
             id(computed[parent, None]),
             pseudo_type,
-            tuple((name, id(values), weight) for name, (values, weight) in cascaded.items()),
+            tuple((name, id(values)) for name, (values, _weight) in cascaded.items()),
         )
-        shared = self.__dict__.setdefault("_esafety_pseudo_styles", {})
+        shared = self.__dict__.setdefault("_esafety_shared_styles", {})
         style = shared.get(key)
         if style is None:
             compute(self, element, parent, root, pseudo_type, base_url, target_collector)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import zlib
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from generator import speedups
 from generator.compose import compose
@@ -256,10 +258,12 @@ def plain_pseudo_element_styles() -> Iterator[None]:
         StyleFor.set_computed_styles = shared
 
 
-def test_shared_pseudo_element_styles_give_the_same_pdfs(installed: None, make_school: Any) -> None:
-    """Every PDF of a school is the same, byte for byte, whether list markers and page
-    numbers share their styles or WeasyPrint works each out on its own."""
-    tasks = print_tasks(make_school, {}, "secondary")
+@pytest.mark.parametrize("base", ["primary", "secondary"])
+def test_shared_styles_give_the_same_pdfs(installed: None, make_school: Any, base: str) -> None:
+    """Every PDF of a school is the same, byte for byte, whether list markers, page
+    numbers, pages and margin boxes share their styles or WeasyPrint works each out on
+    its own."""
+    tasks = print_tasks(make_school, {}, base)
     shared = {name: render_task(task).data for name, task in tasks.items()}
     with plain_pseudo_element_styles():
         plain = {name: render_task(task).data for name, task in tasks.items()}
@@ -290,3 +294,35 @@ def test_list_markers_of_items_that_share_a_style_share_theirs(installed: None) 
     markers = [s for (e, p), s in styles.items() if p == "marker" and e.tag == "li"]
     assert len(markers) == 60
     assert len({id(s) for s in markers}) == len(item_styles) < 10
+
+
+def test_pages_and_their_margin_boxes_share_their_styles(installed: None) -> None:
+    from weasyprint.css import StyleFor
+    from weasyprint.layout.page import PageType
+
+    made: list[Any] = []
+    remember = StyleFor.__init__
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        remember(self, *args, **kwargs)
+        made.append(self)
+
+    html = (
+        "<title>t</title><style>@page { @bottom-right { content: counter(page) } }"
+        "p { break-after: page }</style>" + "<p>A page.</p>" * 6
+    )
+    StyleFor.__init__ = spy
+    try:
+        pdf = render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
+    finally:
+        StyleFor.__init__ = remember
+    styles = made[-1].get_computed_styles()
+    pages = {key[0].index for key in styles if isinstance(key[0], PageType)}
+    assert pdf.pages == len(pages) == 6
+    for pseudo_type in (None, "@bottom-right", "@top-left"):
+        shared = {
+            id(s) for (e, p), s in styles.items() if isinstance(e, PageType) and p == pseudo_type
+        }
+        assert len(shared) == 1, pseudo_type
+    numbers = [page.extract_text().split()[-1] for page in PdfReader(io.BytesIO(pdf.data)).pages]
+    assert numbers == ["1", "2", "3", "4", "5", "6"]  # one shared style, counted on every page

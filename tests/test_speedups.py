@@ -326,3 +326,103 @@ def test_pages_and_their_margin_boxes_share_their_styles(installed: None) -> Non
         assert len(shared) == 1, pseudo_type
     numbers = [page.extract_text().split()[-1] for page in PdfReader(io.BytesIO(pdf.data)).pages]
     assert numbers == ["1", "2", "3", "4", "5", "6"]  # one shared style, counted on every page
+
+
+# ------------------------------------------------------------------ layouts and struts
+
+
+@contextmanager
+def plain_layouts_and_struts() -> Iterator[None]:
+    """WeasyPrint's own layout reactivation, struts and font descriptions."""
+    from weasyprint.css import computed_values, units
+    from weasyprint.layout import inline
+    from weasyprint.text import line_break
+
+    layout = line_break.Layout
+    faster = (layout.deactivate, layout.reactivate, line_break.strut)
+    describe = line_break.get_font_description
+    modules = (line_break, inline, units, computed_values)
+    layout.deactivate, layout.reactivate = faster[0].plain, faster[1].plain
+    for module in modules:
+        module.strut = faster[2].plain
+    line_break.get_font_description = describe.plain
+    try:
+        yield
+    finally:
+        layout.deactivate, layout.reactivate = faster[0], faster[1]
+        for module in modules:
+            module.strut = faster[2]
+        line_break.get_font_description = describe
+
+
+@pytest.mark.parametrize("base", ["primary", "secondary"])
+def test_kept_layouts_and_struts_give_the_same_pdfs(
+    installed: None, make_school: Any, base: str
+) -> None:
+    tasks = print_tasks(make_school, {}, base)
+    speedups.forget_line_breaks()  # every line measured, and drawn, afresh
+    kept = {name: render_task(task).data for name, task in tasks.items()}
+    speedups.forget_line_breaks()
+    with plain_layouts_and_struts():
+        plain = {name: render_task(task).data for name, task in tasks.items()}
+    assert [name for name in tasks if kept[name] != plain[name]] == []
+
+
+def test_a_measured_line_is_drawn_from_its_kept_layout_unless_justified(installed: None) -> None:
+    """No line is set in Pango again to be drawn, but a justified one (drawn with extra
+    word spacing); the remembered lines hold no Pango objects."""
+    from weasyprint.document import Document
+    from weasyprint.text import line_break
+
+    words = " ".join(f"word{n}" for n in range(120))
+    setup, write_pdf = line_break.Layout.setup, Document.write_pdf
+    drawing, set_while_drawing = [False], []
+
+    def spy_setup(self: Any, style: Any) -> None:
+        if drawing[0]:
+            set_while_drawing.append(style)
+        setup(self, style)
+
+    def spy_write_pdf(self: Any, *args: Any, **kwargs: Any) -> Any:
+        drawing[0] = True
+        try:
+            return write_pdf(self, *args, **kwargs)
+        finally:
+            drawing[0] = False
+
+    counts = {}
+    line_break.Layout.setup, Document.write_pdf = spy_setup, spy_write_pdf
+    try:
+        for align in ("left", "justify"):
+            speedups.forget_line_breaks()
+            set_while_drawing.clear()
+            html = f"<title>t</title><p style='text-align: {align}; width: 60mm'>{words}</p>"
+            render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
+            counts[align] = len(set_while_drawing)
+    finally:
+        line_break.Layout.setup, Document.write_pdf = setup, write_pdf
+    assert counts["left"] == 0
+    assert counts["justify"] > 5
+    assert speedups._lines
+    assert all(speedups.KEPT_LAYOUT not in found[0].__dict__ for found in speedups._lines.values())
+
+
+def test_a_styles_strut_is_worked_out_once(
+    installed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from weasyprint.layout import inline
+
+    kept = inline.strut
+    worked_out: list[int] = []
+
+    def spy(style: Any, plain: Any = kept.plain) -> Any:
+        worked_out.append(id(style))
+        return plain(style)
+
+    monkeypatch.setattr(kept, "plain", spy)
+    speedups.forget_line_breaks()
+    words = " ".join(f"word{n}" for n in range(200))
+    render_task(
+        PdfTask("t.pdf", f"<title>t</title><p style='width: 40mm'>{words}</p>", "file:///", (), "0")
+    )
+    assert 0 < len(worked_out) == len(set(worked_out)) < 10  # not once a line: 40 lines

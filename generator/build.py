@@ -8,7 +8,6 @@ with one rename. A failed build leaves the previous site exactly as it was.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import hashlib
 import json
 import logging
@@ -330,10 +329,10 @@ def publish(staged: Path, site_dir: Path) -> None:
 
 def _swap(a: Path, b: Path) -> bool:
     """Exchange two folders atomically with renameat2(RENAME_EXCHANGE); False if unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
+    try:  # the C library the process has loaded already (finding it by name runs ldconfig)
+        libc = ctypes.CDLL(None, use_errno=True)
+    except (OSError, TypeError):
         return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
     if not hasattr(libc, "renameat2"):
         return False
     at_fdcwd, rename_exchange = -100, 2

@@ -426,3 +426,57 @@ def test_a_styles_strut_is_worked_out_once(
         PdfTask("t.pdf", f"<title>t</title><p style='width: 40mm'>{words}</p>", "file:///", (), "0")
     )
     assert 0 < len(worked_out) == len(set(worked_out)) < 10  # not once a line: 40 lines
+
+
+@contextmanager
+def plain_percentages() -> Iterator[None]:
+    """WeasyPrint's own resolve_percentages, everywhere the speed-up put the kept one."""
+    from weasyprint.layout import absolute, block, column, grid, inline, page, percent, table
+    from weasyprint.layout import float as floats
+
+    kept = percent.resolve_percentages
+    modules = (percent, absolute, block, column, floats, grid, inline, page, table)
+    for module in modules:
+        module.resolve_percentages = kept.plain
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.resolve_percentages = kept
+
+
+@pytest.mark.parametrize("base", ["primary", "secondary"])
+def test_kept_box_sizes_give_the_same_pdfs(installed: None, make_school: Any, base: str) -> None:
+    tasks = print_tasks(make_school, {}, base)
+    kept = {name: render_task(task).data for name, task in tasks.items()}
+    with plain_percentages():
+        plain = {name: render_task(task).data for name, task in tasks.items()}
+    assert [name for name in tasks if kept[name] != plain[name]] == []
+
+
+def test_box_sizes_are_kept_per_style_and_containing_block(installed: None) -> None:
+    """Percentages follow the containing block: the same style in two widths of column
+    gives two sizes, each worked out once however many boxes use it."""
+    from weasyprint.layout import percent
+
+    kept = percent.resolve_percentages
+    worked_out: list[tuple[int, Any]] = []
+
+    def spy(box: Any, containing_block: Any, plain: Any = kept.plain) -> None:
+        worked_out.append((id(box.style), getattr(containing_block, "width", None)))
+        plain(box, containing_block)
+
+    item = "<p style='margin-left: 10%; width: 50%'>A short line.</p>"
+    html = (
+        "<title>t</title><div style='width: 100mm'>" + item * 12 + "</div>"
+        "<div style='width: 60mm'>" + item * 12 + "</div>"
+    )
+    kept.plain = spy
+    try:
+        pdf = render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
+    finally:
+        kept.plain = spy.__defaults__[0]
+    assert pdf.pages == 1
+    assert len(worked_out) == len(set(worked_out))  # each pair once
+    paragraphs = [key for key in worked_out if key[1] is not None and key[1] < 400]
+    assert len({width for _style, width in paragraphs}) >= 2  # both columns' widths

@@ -238,23 +238,38 @@ def _page_margins_px(page: Any) -> tuple[float, float]:
 _fonts: Any = None  # WeasyPrint's FontConfiguration: each @font-face file is read once
 _images: dict[str, Any] = {}  # decoded images (logos, icons) by URL
 MAX_CACHED_IMAGES = 256
+_cleaned_up_by: int | None = None  # the process that will remove the fonts' folder
 
 
 def _shared_resources() -> tuple[Any, dict[str, Any]]:
     """One font configuration and image cache for every PDF this process renders (about
     15% faster for small documents; the bytes are the same). WeasyPrint copies @font-face
     fonts into a temporary folder, removed when the process ends."""
-    global _fonts
+    global _fonts, _cleaned_up_by
     if _fonts is None:
         from weasyprint.text.fonts import FontConfiguration
 
         _fonts = FontConfiguration()
         speedups.install()
+    if _cleaned_up_by != os.getpid():  # also in a worker forked with the configuration made
+        _cleaned_up_by = os.getpid()
         Finalize(None, release_fonts, exitpriority=10)  # a pool worker's exit
         atexit.register(release_fonts)  # this process's own exit
     if len(_images) > MAX_CACHED_IMAGES:
         _images.clear()
     return _fonts, _images
+
+
+def prepare_for_workers() -> None:
+    """Done once in the PDF server before it forks its workers, rather than in each
+    worker's first PDF (the policy's, which every build waits for): Fontconfig loads the
+    system's font list, and WeasyPrint imports the mail-header modules it reads a file's
+    headers with. The @font-face files themselves are added by each worker, into its own
+    temporary folder."""
+    from email.message import EmailMessage
+
+    _shared_resources()
+    EmailMessage()  # imports email.policy and the header registry
 
 
 def release_fonts() -> None:

@@ -155,10 +155,11 @@ def _serve(conn: Connection, parent_end: Connection, workers: int) -> None:
     cffi_cache.import_weasyprint()  # the point of this process
 
     speedups.install()  # C types parsed here once, not in every worker
+    from .render import prepare_for_workers, render_task
+
+    prepare_for_workers()
     gc.collect()
     gc.freeze()  # what is loaded now is never collected: the workers' collections skip it
-
-    from .render import render_task
 
     send_lock = threading.Lock()
 

@@ -480,3 +480,81 @@ def test_box_sizes_are_kept_per_style_and_containing_block(installed: None) -> N
     assert len(worked_out) == len(set(worked_out))  # each pair once
     paragraphs = [key for key in worked_out if key[1] is not None and key[1] < 400]
     assert len({width for _style, width in paragraphs}) >= 2  # both columns' widths
+
+
+# ------------------------------------------------------------------ foreseen overflows
+
+
+@contextmanager
+def plain_line_setting() -> Iterator[None]:
+    from weasyprint.text.line_break import Layout
+
+    foreseeing = Layout.set_text, Layout.get_first_line
+    Layout.set_text, Layout.get_first_line = foreseeing[0].plain, foreseeing[1].plain
+    try:
+        yield
+    finally:
+        Layout.set_text, Layout.get_first_line = foreseeing
+
+
+def random_paragraphs(seed: int) -> str:
+    """Paragraphs of words of every length, in several widths, sizes and weights."""
+    import random
+
+    rng = random.Random(seed)
+    words = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyzWAVfi") for _ in range(rng.randint(1, 14)))
+        for _ in range(400)
+    ]
+    paragraphs = []
+    for _n in range(40):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(5, 60)))
+        style = (
+            f"width: {rng.randint(25, 170)}mm; font-size: {rng.choice((8, 9.5, 10.5, 12, 17))}pt;"
+            f" font-weight: {rng.choice((400, 700))}"
+        )
+        paragraphs.append(f"<p style='{style}'>{text} <b>{rng.choice(words)}</b> {text[:40]}</p>")
+    return "<title>t</title>" + "".join(paragraphs)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_foreseen_overflows_break_lines_where_pango_does(installed: None, seed: int) -> None:
+    task = PdfTask("t.pdf", random_paragraphs(seed), "file:///", (), "0")
+    speedups.forget_line_breaks()
+    foreseen = render_task(task).data
+    speedups.forget_line_breaks()
+    with plain_line_setting():
+        plain = render_task(task).data
+    assert foreseen == plain
+
+
+@pytest.mark.parametrize("base", ["primary", "secondary"])
+def test_foreseen_overflows_give_the_same_pdfs(
+    installed: None, make_school: Any, base: str
+) -> None:
+    tasks = print_tasks(make_school, {}, base)
+    speedups.forget_line_breaks()
+    foreseen = {name: render_task(task).data for name, task in tasks.items()}
+    speedups.forget_line_breaks()
+    with plain_line_setting():
+        plain = {name: render_task(task).data for name, task in tasks.items()}
+    assert [name for name in tasks if foreseen[name] != plain[name]] == []
+
+
+def test_most_second_settings_of_a_broken_line_are_foreseen(installed: None) -> None:
+    from weasyprint.text.line_break import Layout
+
+    asked = {"pango": 0, "foreseen": 0}
+    get_first_line = Layout.get_first_line
+
+    def spy(self: Any) -> Any:
+        asked["foreseen" if speedups.FORESEEN in self.__dict__ else "pango"] += 1
+        return get_first_line(self)
+
+    Layout.get_first_line = spy
+    try:
+        speedups.forget_line_breaks()
+        render_task(PdfTask("t.pdf", random_paragraphs(4), "file:///", (), "0"))
+    finally:
+        Layout.get_first_line = get_first_line
+    assert asked["foreseen"] > 50

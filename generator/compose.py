@@ -161,6 +161,10 @@ def _content_environment(dirs: tuple[Path, ...]) -> Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Every compiled template stays in memory: a school uses more than Jinja's
+        # default 400, so a cache that size dropped each before its next use and a
+        # trust's every school loaded them all again.
+        cache_size=-1,
     )
     env.filters.update(
         date=markup.format_date,

@@ -606,3 +606,26 @@ def test_the_policy_is_handed_to_the_pdf_workers_first_and_every_pdf_once(
     given = [doc for _into, docs in handed for doc in docs]
     assert sorted(map(id, given)) == sorted(map(id, pack.prints))
     assert len(pack.prints) == 11
+
+
+def test_a_second_school_compiles_and_loads_no_content_template_again(
+    make_school: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trust's schools share compiled content templates in memory: a school uses more
+    than Jinja's default cache of 400, which made every school load them all again."""
+    from jinja2 import ChoiceLoader
+
+    first = make_school({"school": {"name": "Alder Grove Primary School"}})
+    second = make_school({"school": {"name": "Birch Hill Primary School"}})
+    compose(load_config(first), first.parent)
+    loaded: list[str] = []
+    load = ChoiceLoader.load
+
+    def spy(self: Any, environment: Any, name: str, globals: Any = None) -> Any:  # noqa: A002
+        loaded.append(name)  # Jinja asks its loader only for what its cache lacks
+        return load(self, environment, name, globals)
+
+    monkeypatch.setattr(ChoiceLoader, "load", spy)
+    pack = compose(load_config(second), second.parent)
+    assert "Birch Hill Primary School" in pack.pages[0].markdown
+    assert loaded == []

@@ -112,7 +112,7 @@ def _render(task: PdfTask) -> RenderedPdf:
 # ------------------------------------------------------------------ stylesheets
 
 
-_stylesheets: dict[tuple[str, str, tuple[str, ...]], tuple[Any, tuple[str, ...]]] = {}
+_stylesheets: dict[tuple[str, str], tuple[Any, tuple[str, ...]]] = {}
 MAX_CACHED_STYLESHEETS = 32
 
 
@@ -133,7 +133,9 @@ def _stylesheet(css: str, task: PdfTask, fetcher: Any, fonts: Any, warnings: lis
     reported with every document that uses it, not only the first."""
     from weasyprint import CSS
 
-    key = (css, task.base_url, task.readable)
+    # Not keyed by the folders a document may read: parsing reads only the @font-face
+    # files, which the same text finds in the same place for every school.
+    key = (css, task.base_url)
     if key in _stylesheets:
         parsed, parse_warnings = _stylesheets[key]
         warnings.extend(parse_warnings)

@@ -144,3 +144,30 @@ def test_a_stylesheet_is_parsed_once_and_its_warnings_reach_every_pdf() -> None:
     assert len(parsed) == 1  # the two documents shared one parsed stylesheet
     for pdf in (first, second):
         assert any("colr" in warning for warning in pdf.warnings), pdf.warnings
+
+
+def test_schools_share_a_templates_stylesheet_whatever_their_colours_and_folders(
+    make_school: Any,
+) -> None:
+    """The school's colours are in a <style> of their own, and a parsed stylesheet is not
+    tied to the folders a school's documents may read (its logo's): a trust's schools
+    share each template's."""
+    from generator import render
+    from generator.compose import compose
+    from generator.config import load_config
+    from generator.pdf import PrintJob
+
+    tasks = []
+    for name, colour in (("Alder Grove School", "#1d4f91"), ("Birch Hill School", "#7a1f5c")):
+        path = make_school({"school": {"name": name, "colour": colour}})
+        pack = compose(load_config(path), path.parent)
+        (doc,) = (d for d in pack.prints if d.filename == "aup-staff.pdf")
+        tasks.append(PrintJob(pack, doc).task())
+    assert tasks[0].readable != tasks[1].readable
+    first_css = render._without_stylesheet(tasks[0].html)[1]
+    assert first_css == render._without_stylesheet(tasks[1].html)[1]
+    assert first_css is not None and "--brand:" not in first_css
+    assert all("--brand:" in render._without_stylesheet(task.html)[0] for task in tasks)
+    for task in tasks:
+        render.render_task(task)
+    assert sum(1 for key in render._stylesheets if key[0] == first_css) == 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,44 @@ def plain_line_breaks() -> Iterator[None]:
             module.split_first_line = remembering
 
 
+def changed_pdfs(
+    tasks: dict[str, PdfTask],
+    plain: Callable[[], AbstractContextManager[None]],
+    fresh: bool = False,
+) -> list[str]:
+    """The PDFs whose bytes differ with a speed-up and inside ``plain()`` (without it);
+    ``fresh``: each pass starts with nothing remembered."""
+
+    def rendered() -> dict[str, bytes]:
+        if fresh:
+            speedups.forget_line_breaks()
+        return {name: render_task(task).data for name, task in tasks.items()}
+
+    faster = rendered()
+    with plain():
+        slower = rendered()
+    return [name for name in tasks if faster[name] != slower[name]]
+
+
+def computed_styles_of(html: str) -> tuple[dict[Any, Any], Any]:
+    """The computed styles WeasyPrint made for ``html``, and the PDF."""
+    from weasyprint.css import StyleFor
+
+    made: list[Any] = []
+    remember = StyleFor.__init__
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        remember(self, *args, **kwargs)
+        made.append(self)
+
+    StyleFor.__init__ = spy
+    try:
+        pdf = render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
+    finally:
+        StyleFor.__init__ = remember
+    return made[-1].get_computed_styles(), pdf
+
+
 def print_tasks(make_school: Any, changes: dict[str, Any], base: str) -> dict[str, PdfTask]:
     path = make_school(changes, base=base)
     pack = compose(load_config(path), path.parent)
@@ -102,10 +140,7 @@ def test_remembered_line_breaks_give_the_same_pdfs(
     tasks = print_tasks(make_school, {"people": {"dsl": {"name": "Ms Ruth Okafor"}}}, base)
     for task in other.values():
         render_task(task)
-    remembered = {name: render_task(task).data for name, task in tasks.items()}
-    with plain_line_breaks():
-        plain = {name: render_task(task).data for name, task in tasks.items()}
-    assert [name for name in tasks if remembered[name] != plain[name]] == []
+    assert changed_pdfs(tasks, plain_line_breaks) == []
 
 
 def test_lines_already_measured_are_not_measured_again(installed: None) -> None:
@@ -179,10 +214,7 @@ def test_lines_drawn_before_give_the_same_pdfs(installed: None, make_school: Any
     speedups.forget_line_breaks()
     for task in [*other.values(), *other.values()]:  # drawn, then recorded
         render_task(task)
-    remembered = {name: render_task(task).data for name, task in tasks.items()}
-    with plain_drawing():
-        plain = {name: render_task(task).data for name, task in tasks.items()}
-    assert [name for name in tasks if remembered[name] != plain[name]] == []
+    assert changed_pdfs(tasks, plain_drawing) == []
 
 
 def test_a_drawing_is_replayed_only_where_the_glyph_widths_it_used_hold() -> None:
@@ -264,30 +296,12 @@ def test_shared_styles_give_the_same_pdfs(installed: None, make_school: Any, bas
     numbers, pages and margin boxes share their styles or WeasyPrint works each out on
     its own."""
     tasks = print_tasks(make_school, {}, base)
-    shared = {name: render_task(task).data for name, task in tasks.items()}
-    with plain_pseudo_element_styles():
-        plain = {name: render_task(task).data for name, task in tasks.items()}
-    assert [name for name in tasks if shared[name] != plain[name]] == []
+    assert changed_pdfs(tasks, plain_pseudo_element_styles) == []
 
 
 def test_list_markers_of_items_that_share_a_style_share_theirs(installed: None) -> None:
-    from weasyprint.css import StyleFor
-
-    made: list[Any] = []
-    remember = StyleFor.__init__
-
-    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
-        remember(self, *args, **kwargs)
-        made.append(self)
-
     items = "".join(f"<li>Item {n}</li>" for n in range(30))
-    html = f"<title>t</title><ul>{items}</ul><ol>{items}</ol>"
-    StyleFor.__init__ = spy
-    try:
-        render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
-    finally:
-        StyleFor.__init__ = remember
-    styles = made[-1].get_computed_styles()
+    styles, _pdf = computed_styles_of(f"<title>t</title><ul>{items}</ul><ol>{items}</ol>")
     item_styles = {
         id(s) for (e, p), s in styles.items() if p is None and getattr(e, "tag", "") == "li"
     }
@@ -297,26 +311,12 @@ def test_list_markers_of_items_that_share_a_style_share_theirs(installed: None) 
 
 
 def test_pages_and_their_margin_boxes_share_their_styles(installed: None) -> None:
-    from weasyprint.css import StyleFor
     from weasyprint.layout.page import PageType
 
-    made: list[Any] = []
-    remember = StyleFor.__init__
-
-    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
-        remember(self, *args, **kwargs)
-        made.append(self)
-
-    html = (
+    styles, pdf = computed_styles_of(
         "<title>t</title><style>@page { @bottom-right { content: counter(page) } }"
         "p { break-after: page }</style>" + "<p>A page.</p>" * 6
     )
-    StyleFor.__init__ = spy
-    try:
-        pdf = render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
-    finally:
-        StyleFor.__init__ = remember
-    styles = made[-1].get_computed_styles()
     pages = {key[0].index for key in styles if isinstance(key[0], PageType)}
     assert pdf.pages == len(pages) == 6
     for pseudo_type in (None, "@bottom-right", "@top-left"):
@@ -360,12 +360,8 @@ def test_kept_layouts_and_struts_give_the_same_pdfs(
     installed: None, make_school: Any, base: str
 ) -> None:
     tasks = print_tasks(make_school, {}, base)
-    speedups.forget_line_breaks()  # every line measured, and drawn, afresh
-    kept = {name: render_task(task).data for name, task in tasks.items()}
-    speedups.forget_line_breaks()
-    with plain_layouts_and_struts():
-        plain = {name: render_task(task).data for name, task in tasks.items()}
-    assert [name for name in tasks if kept[name] != plain[name]] == []
+    # every line measured, and drawn, afresh
+    assert changed_pdfs(tasks, plain_layouts_and_struts, fresh=True) == []
 
 
 def test_a_measured_line_is_drawn_from_its_kept_layout_unless_justified(installed: None) -> None:
@@ -448,10 +444,7 @@ def plain_percentages() -> Iterator[None]:
 @pytest.mark.parametrize("base", ["primary", "secondary"])
 def test_kept_box_sizes_give_the_same_pdfs(installed: None, make_school: Any, base: str) -> None:
     tasks = print_tasks(make_school, {}, base)
-    kept = {name: render_task(task).data for name, task in tasks.items()}
-    with plain_percentages():
-        plain = {name: render_task(task).data for name, task in tasks.items()}
-    assert [name for name in tasks if kept[name] != plain[name]] == []
+    assert changed_pdfs(tasks, plain_percentages) == []
 
 
 def test_box_sizes_are_kept_per_style_and_containing_block(installed: None) -> None:
@@ -533,12 +526,7 @@ def test_foreseen_overflows_give_the_same_pdfs(
     installed: None, make_school: Any, base: str
 ) -> None:
     tasks = print_tasks(make_school, {}, base)
-    speedups.forget_line_breaks()
-    foreseen = {name: render_task(task).data for name, task in tasks.items()}
-    speedups.forget_line_breaks()
-    with plain_line_setting():
-        plain = {name: render_task(task).data for name, task in tasks.items()}
-    assert [name for name in tasks if foreseen[name] != plain[name]] == []
+    assert changed_pdfs(tasks, plain_line_setting, fresh=True) == []
 
 
 def test_most_second_settings_of_a_broken_line_are_foreseen(installed: None) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .cache import user_cache_dir
+from .cache import user_cache_dir, write_atomic
 
 DECLARING_MODULE = "weasyprint.text.ffi"
 DECLARING_FILE = "text/ffi.py"
@@ -151,9 +151,7 @@ def _write_ready_module(ready: Path) -> None:
         digest = hashlib.sha256(sources[0].encode()).hexdigest()
         module = module.replace("_cffi_backend.FFI(", f"{READY_CLASS}(")
         module = f"{SOURCE_HASH}{digest}\n{module}"
-        tmp = ready.with_name(f".{ready.name}.{os.getpid()}.tmp")
-        tmp.write_text(module, encoding="utf-8")
-        tmp.replace(ready)
+        write_atomic(ready, module.encode("utf-8"))
 
 
 def _forget_weasyprint() -> None:

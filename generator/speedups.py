@@ -56,6 +56,7 @@ import copy
 import ctypes
 import functools
 import inspect
+import io
 import itertools
 import re
 import zlib
@@ -154,6 +155,7 @@ def install() -> None:
     _kept_per_style()
     _percentages_kept_per_style()
     _overflows_foreseen()
+    _html_parsed_fast()
 
 
 def forget_line_breaks() -> None:
@@ -163,6 +165,40 @@ def forget_line_breaks() -> None:
     _drawings.clear()
     _styles.clear()  # no remembered line refers to them any more
     _release_kept_fonts()
+
+
+# ------------------------------------------------------------------ parsing
+
+
+class _FastParser:
+    """Stands in for the tinyhtml5 module in WeasyPrint's HTML class: a document given as
+    a string is parsed by ``xhtml.parse`` when it can be, else by tinyhtml5."""
+
+    def __init__(self, tinyhtml5: Any):
+        self.plain = tinyhtml5
+
+    def parse(self, source: Any, **options: Any) -> Any:
+        if options == {"namespace_html_elements": False} and isinstance(source, io.StringIO):
+            from .xhtml import parse
+
+            root = parse(source.getvalue())
+            if root is not None:
+                return root
+        return self.plain.parse(source, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.plain, name)
+
+
+def _html_parsed_fast() -> None:
+    import weasyprint
+
+    plain = weasyprint.tinyhtml5
+    if isinstance(plain, _FastParser):  # done already
+        return
+    if "tinyhtml5.parse(file_obj, **kwargs)" not in inspect.getsource(weasyprint.HTML):
+        return  # not the WeasyPrint this was written for
+    weasyprint.tinyhtml5 = _FastParser(plain)
 
 
 # ------------------------------------------------------------------ line breaks

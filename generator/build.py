@@ -102,7 +102,7 @@ def build_many(
     for i, job in enumerate(jobs):
         try:
             with _conversions_kept(job, use_cache):
-                started[i] = prepare(job, use_cache, renderer)
+                started[i] = prepare(job, use_cache, renderer, more_follow=i < len(jobs) - 1)
         except EsafetyError as exc:
             outcomes[i] = SchoolOutcome(job, error=exc)
     for i, (site_dir, pdfs) in started.items():
@@ -156,9 +156,12 @@ def _default_site(config_path: Path) -> Path:
     return config_path.parent / f"site-{config_path.stem}"
 
 
-def prepare(job: SchoolJob, use_cache: bool, renderer: PdfRenderer) -> tuple[Path, SchoolPdfs]:
+def prepare(
+    job: SchoolJob, use_cache: bool, renderer: PdfRenderer, more_follow: bool = False
+) -> tuple[Path, SchoolPdfs]:
     """Load and compose one school (everything that can fail on its input), its PDFs
-    starting to render as each document is composed."""
+    starting to render as each document is composed (``more_follow``: in a batch, more
+    schools come after this one)."""
     if not job.config_path.is_file():
         raise UsageError(f"{job.config_path}: no such config file")
     project_dir = job.config_path.resolve().parent
@@ -169,7 +172,7 @@ def prepare(job: SchoolJob, use_cache: bool, renderer: PdfRenderer) -> tuple[Pat
 
     def render(pack: Pack, docs: list[PrintDoc]) -> None:
         if not started:
-            started.append(renderer.begin(pack, cache))
+            started.append(renderer.begin(pack, cache, alike_follow=more_follow))
         renderer.add(started[0], docs)
 
     try:
@@ -178,7 +181,7 @@ def prepare(job: SchoolJob, use_cache: bool, renderer: PdfRenderer) -> tuple[Pat
         if started:  # the PDFs already started are not wanted now
             started[0].abandon()
         raise
-    return site_dir, started[0] if started else renderer.begin(pack, cache)
+    return site_dir, started[0] if started else renderer.begin(pack, cache, more_follow)
 
 
 def _conversions_kept(job: SchoolJob, use_cache: bool) -> AbstractContextManager[None]:

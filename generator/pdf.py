@@ -105,7 +105,8 @@ class PrintJob:
             self._html = render_html(env, self.doc, {**context, "base_pt": base_pt})
         return self._html
 
-    def task(self) -> PdfTask:
+    def task(self, alike_follow: bool = False) -> PdfTask:
+        """The PDF for a worker; ``alike_follow``: other schools' copies of it come next."""
         readable = [str(d.resolve()) for d in self.pack.search_dirs]
         if self.pack.brand.logo_path:
             readable.append(str(self.pack.brand.logo_path.parent))
@@ -117,6 +118,7 @@ class PrintJob:
             source_date_epoch=source_date_epoch(self.pack.config),
             one_page=self.doc.one_page,
             max_pages=self.doc.max_pages,
+            alike_follow=alike_follow,
         )
 
     def cache_key(self) -> str:

@@ -34,6 +34,7 @@ class SchoolPdfs:
     done: dict[str, RenderedPdf] = field(default_factory=dict)
     pending: dict[str, Future[RenderedPdf]] = field(default_factory=dict)
     workers: int = 1
+    alike_follow: bool = False  # other schools' copies of these PDFs come next
 
     def wait_for_a_free_worker(self) -> None:
         """Wait until fewer of these PDFs are rendering than there are workers. Then a
@@ -80,9 +81,10 @@ class PdfRenderer:
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
 
-    def begin(self, pack: Pack, cache: BuildCache | None) -> SchoolPdfs:
-        """A handle for one school's PDFs, none of them started yet (see ``add``)."""
-        return SchoolPdfs(pack, cache, workers=self.workers)
+    def begin(self, pack: Pack, cache: BuildCache | None, alike_follow: bool = False) -> SchoolPdfs:
+        """A handle for one school's PDFs, none of them started yet (see ``add``);
+        ``alike_follow``: more schools come after this one."""
+        return SchoolPdfs(pack, cache, workers=self.workers, alike_follow=alike_follow)
 
     def add(self, pdfs: SchoolPdfs, docs: list[PrintDoc]) -> None:
         """Begin rendering those of ``docs`` that are not in the school's cache."""
@@ -93,15 +95,15 @@ class PdfRenderer:
             if hit:
                 pdfs.done[doc.filename] = hit
             else:
-                pdfs.pending[doc.filename] = self._render(job)
+                pdfs.pending[doc.filename] = self._render(job, pdfs.alike_follow)
 
-    def _render(self, job: PrintJob) -> Future[RenderedPdf]:
+    def _render(self, job: PrintJob, alike_follow: bool) -> Future[RenderedPdf]:
         server = start_workers(self.workers) if self.workers > 1 else None
         if server is not None:
-            return server.submit(job.task())
+            return server.submit(job.task(alike_follow))
         future: Future[RenderedPdf] = Future()  # one process: render here, now
         try:
-            future.set_result(render_task(job.task()))
+            future.set_result(render_task(job.task(alike_follow)))
         except Exception as exc:  # reported by that school's result(), not here
             future.set_exception(exc)
         return future

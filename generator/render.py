@@ -61,6 +61,7 @@ class PdfTask:
     source_date_epoch: str  # stamped into the PDF (same input, same bytes)
     one_page: bool = False  # a poster: its type is scaled to fill exactly one page
     max_pages: int | None = None
+    alike_follow: bool = False  # a batch: documents much like this one come next
 
     def html_at(self, scale: float) -> str:
         """The HTML with its type scaled: the templates size poster text with
@@ -83,6 +84,7 @@ def _render(task: PdfTask) -> RenderedPdf:
 
     fetcher = _local_fetcher(task.readable)
     fonts, images = _shared_resources()
+    speedups.record_drawings_at_first_sight(task.alike_follow)
     sources: dict[int, str] = {}
 
     def layout(scale: float) -> Any:

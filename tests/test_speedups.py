@@ -6,7 +6,9 @@ import io
 import re
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +217,42 @@ def test_lines_drawn_before_give_the_same_pdfs(installed: None, make_school: Any
     for task in [*other.values(), *other.values()]:  # drawn, then recorded
         render_task(task)
     assert changed_pdfs(tasks, plain_drawing) == []
+
+
+def test_drawings_recorded_at_first_sight_give_the_same_pdfs(
+    installed: None, make_school: Any
+) -> None:
+    """In a batch each line's drawing is recorded the first time it is drawn, so the
+    next school replays it: the same bytes, for that school and for the first."""
+    first = print_tasks(make_school, {"school": {"name": "Hollins Park School"}}, "primary")
+    second = print_tasks(make_school, {}, "primary")
+    speedups.forget_line_breaks()
+    recorded = {
+        name: render_task(replace(task, alike_follow=True)).data for name, task in first.items()
+    }
+    assert sum(drawing is not None for drawing in speedups._drawings.values()) > 1000
+    assert changed_pdfs(second, plain_drawing) == []
+    with plain_drawing():
+        assert [n for n, task in first.items() if render_task(task).data != recorded[n]] == []
+
+
+def test_a_batch_tells_the_workers_that_more_schools_follow(make_school: Any) -> None:
+    """Every school of a batch but the last asks for drawings recorded at first sight."""
+    from generator.build import SchoolJob, prepare
+    from generator.pool import PdfRenderer
+
+    asked: list[bool] = []
+
+    class Renderer(PdfRenderer):
+        def _render(self, job: PrintJob, alike_follow: bool) -> Future[Any]:
+            asked.append(alike_follow)
+            return Future()
+
+    config = make_school({})
+    for more in (True, False):
+        asked.clear()
+        prepare(SchoolJob(config, config.parent / "site"), False, Renderer(1), more_follow=more)
+        assert asked and set(asked) == {more}
 
 
 def test_a_drawing_is_replayed_only_where_the_glyph_widths_it_used_hold() -> None:

@@ -27,9 +27,9 @@ class Recorder:
         render = generator.pool.PdfRenderer._render
         run_engine = generator.build.run_engine
 
-        def recording_render(renderer: Any, job: Any) -> Any:
+        def recording_render(renderer: Any, job: Any, *args: Any) -> Any:
             self.rendered.append(job.doc.filename)
-            return render(renderer, job)
+            return render(renderer, job, *args)
 
         def recording_engine(*args: Any) -> Any:
             self.engine_runs += 1

@@ -89,8 +89,8 @@ def _render(task: PdfTask) -> RenderedPdf:
 
     def layout(scale: float) -> Any:
         html = task.html_at(scale)
-        page, css = _without_stylesheet(html)
-        stylesheets = [_stylesheet(css, task, fetcher, fonts, warnings)] if css else []
+        page, sheets = _without_stylesheets(html)
+        stylesheets = [_stylesheet(css, task, fetcher, fonts, warnings) for css in sheets]
         document = HTML(string=page, base_url=task.base_url, url_fetcher=fetcher).render(
             pdf_variant=PDF_VARIANT, font_config=fonts, cache=images, stylesheets=stylesheets
         )
@@ -115,23 +115,35 @@ def _render(task: PdfTask) -> RenderedPdf:
 
 
 _stylesheets: dict[tuple[str, str], tuple[Any, tuple[str, ...]]] = {}
-MAX_CACHED_STYLESHEETS = 32
+MAX_CACHED_STYLESHEETS = 64
 
 
-def _without_stylesheet(html: str) -> tuple[str, str | None]:
-    """The HTML without its template's stylesheet (the first <style> in its head), and that
-    stylesheet. A poster's type scale, a second <style>, stays in the HTML."""
+def _without_stylesheets(html: str) -> tuple[str, list[str]]:
+    """The HTML without the <style> elements of its head, and their stylesheets in document
+    order: the template's, the school's colours, a poster's type scale. Each is parsed
+    once per worker, and given back to WeasyPrint in the same order (it cascades them
+    after the document's own, of which none are left)."""
     head_end = html.find("</head>")
-    start = html.find("<style>", 0, head_end)
-    end = html.find("</style>", start, head_end) if start >= 0 else -1
-    if end < 0:
-        return html, None
-    return html[:start] + html[end + len("</style>") :], html[start + len("<style>") : end]
+    sheets: list[str] = []
+    kept: list[str] = []
+    position = 0
+    while (start := html.find("<style>", position, head_end)) >= 0:
+        end = html.find("</style>", start, head_end)
+        if end < 0:
+            break
+        kept.append(html[position:start])
+        sheets.append(html[start + len("<style>") : end])
+        position = end + len("</style>")
+    if not sheets:
+        return html, []
+    kept.append(html[position:])
+    return "".join(kept), sheets
 
 
 def _stylesheet(css: str, task: PdfTask, fetcher: Any, fonts: Any, warnings: list[str]) -> Any:
-    """The template's stylesheet, parsed once per worker: every school's posters, forms and
-    policy share a few (6% of the time of a small PDF, the same bytes). Its warnings are
+    """A stylesheet of the document's head, parsed once per worker: every school's posters,
+    forms and policy share a few templates' (6% of the time of a small PDF, the same bytes),
+    and the schools of a trust often share their colours. Its warnings are
     reported with every document that uses it, not only the first."""
     from weasyprint import CSS
 

@@ -164,10 +164,12 @@ def test_schools_share_a_templates_stylesheet_whatever_their_colours_and_folders
         (doc,) = (d for d in pack.prints if d.filename == "aup-staff.pdf")
         tasks.append(PrintJob(pack, doc).task())
     assert tasks[0].readable != tasks[1].readable
-    first_css = render._without_stylesheet(tasks[0].html)[1]
-    assert first_css == render._without_stylesheet(tasks[1].html)[1]
-    assert first_css is not None and "--brand:" not in first_css
-    assert all("--brand:" in render._without_stylesheet(task.html)[0] for task in tasks)
+    (first_css, first_colours), (second_css, second_colours) = (
+        render._without_stylesheets(task.html)[1] for task in tasks
+    )
+    assert first_css == second_css and "--brand:" not in first_css
+    assert "#1d4f91" in first_colours and "#7a1f5c" in second_colours
+    assert all("<style>" not in render._without_stylesheets(task.html)[0] for task in tasks)
     for task in tasks:
         render.render_task(task)
     assert sum(1 for key in render._stylesheets if key[0] == first_css) == 1

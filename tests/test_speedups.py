@@ -313,11 +313,11 @@ def test_a_line_drawn_twice_before_is_not_set_in_pango_again(installed: None) ->
     assert drawn == []
 
 
-# ------------------------------------------------------------------ pseudo-element styles
+# ------------------------------------------------------------------ computed styles
 
 
 @contextmanager
-def plain_pseudo_element_styles() -> Iterator[None]:
+def plain_computed_styles() -> Iterator[None]:
     from weasyprint.css import StyleFor
 
     shared = StyleFor.set_computed_styles
@@ -330,11 +330,80 @@ def plain_pseudo_element_styles() -> Iterator[None]:
 
 @pytest.mark.parametrize("base", ["primary", "secondary"])
 def test_shared_styles_give_the_same_pdfs(installed: None, make_school: Any, base: str) -> None:
-    """Every PDF of a school is the same, byte for byte, whether list markers, page
-    numbers, pages and margin boxes share their styles or WeasyPrint works each out on
-    its own."""
+    """Every PDF of a school is the same, byte for byte, whether its styles are shared
+    (with the documents rendered before, and list markers, page numbers, pages and margin
+    boxes among themselves) or WeasyPrint works each out on its own."""
     tasks = print_tasks(make_school, {}, base)
-    assert changed_pdfs(tasks, plain_pseudo_element_styles) == []
+    assert changed_pdfs(tasks, plain_computed_styles) == []
+
+
+def test_styles_shared_across_schools_give_the_same_pdfs(installed: None, make_school: Any) -> None:
+    """A school's PDFs rendered after another school's (another phase, other colours),
+    whose styles are kept, are the same as with every style worked out afresh."""
+    first = print_tasks(make_school, {"school": {"colour": "#7a1f5c"}}, "secondary")
+    for task in first.values():
+        render_task(task)
+    tasks = print_tasks(make_school, {}, "primary")
+    assert changed_pdfs(tasks, plain_computed_styles) == []
+
+
+def test_the_next_document_with_the_same_stylesheets_takes_the_kept_styles(
+    installed: None,
+) -> None:
+    def html(colour: str, words: str) -> str:
+        return (
+            "<html><head><title>t</title><style>p { margin: 2mm }</style>"
+            f"<style>:root {{ --brand: {colour} }}</style></head>"
+            f"<body><h1 id='top'>Rules</h1><p>{words}</p></body></html>"
+        )
+
+    def styles_of(document: str) -> dict[str, int]:
+        styles, _pdf = computed_styles_of(document)
+        return {e.tag: id(s) for (e, p), s in styles.items() if p is None and hasattr(e, "tag")}
+
+    first = styles_of(html("#245c3a", "Be kind online."))
+    assert styles_of(html("#245c3a", "Tell an adult you trust.")) == first
+    other_colours = styles_of(html("#7a1f5c", "Be kind online."))
+    assert set(other_colours.values()).isdisjoint(first.values())  # the root differs
+
+
+def test_a_root_or_body_style_with_hidden_overflow_is_not_kept(installed: None) -> None:
+    """WeasyPrint moves the body's overflow to the page and sets the body's to visible: a
+    kept body style would give the next document's pages visible overflow."""
+    html = (
+        "<html><head><title>t</title><style>@page { size: 80mm 40mm; margin: 5mm }"
+        " body { overflow: hidden; margin: 0 } div { width: 200mm; height: 9mm;"
+        " background: #c00 }</style></head><body><div></div><p>x</p></body></html>"
+    )
+    task = PdfTask("t.pdf", html, "file:///", (), "0")
+    kept = [render_task(task).data, render_task(task).data]
+    with plain_computed_styles():
+        assert kept == [render_task(task).data] * 2
+
+
+def test_kept_styles_are_dropped_when_a_document_starts_with_too_many(
+    installed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = (
+        PdfTask("t.pdf", f"<title>t</title>{body}", "file:///", (), "0")
+        for body in ("<p>One</p>", "<ul><li>Two</li></ul>")
+    )
+    speedups.forget_shared_styles()
+    render_task(second)
+    second_alone = len(speedups._shared_styles)
+    speedups.forget_shared_styles()
+    render_task(first)
+    monkeypatch.setattr(speedups, "MAX_SHARED_STYLES", len(speedups._shared_styles))
+    render_task(second)
+    assert len(speedups._shared_styles) == len(speedups._shared_ids) == second_alone
+
+
+def test_print_templates_use_no_viewport_units() -> None:
+    """A kept style keeps the page size of the document that first worked its values out,
+    which only viewport units (vw, vh...) would read."""
+    units = re.compile(r"\d(?:[sld]?v(?:w|h|i|b|min|max)|p?v(?:w|h))\b")
+    for template in Path("templates/print").glob("*.html"):
+        assert not units.search(template.read_text(encoding="utf-8")), template.name
 
 
 def test_list_markers_of_items_that_share_a_style_share_theirs(installed: None) -> None:

@@ -21,7 +21,7 @@ from generator import speedups, xhtml
 from generator.compose import compose
 from generator.config import load_config
 from generator.pdf import PrintJob
-from generator.render import PdfTask, _without_stylesheet, render_task
+from generator.render import PdfTask, _without_stylesheets, render_task
 
 
 def html5_tree(html: str) -> ET.Element:
@@ -55,7 +55,7 @@ def print_tasks(school: str) -> dict[str, PdfTask]:
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
 def test_every_print_document_is_parsed_fast_into_html5s_tree(school: str) -> None:
     for filename, task in print_tasks(school).items():
-        html = _without_stylesheet(task.html)[0]  # as WeasyPrint is given it
+        html = _without_stylesheets(task.html)[0]  # as WeasyPrint is given it
         fast = xhtml.parse(html)
         assert fast is not None, f"{filename}: not parsed fast (its markup is not plain)"
         assert difference(fast, html5_tree(html)) is None, filename

@@ -136,16 +136,12 @@ SET_COMPUTED_STYLES_ARGS = [
     "base_url",
     "target_collector",
 ]
-# Not "note-call": WeasyPrint writes a note's anchor into its call's style.
-SHARED_PSEUDO_ELEMENTS = (
-    "marker",
-    "before",
-    "after",
-    "footnote-call",
-    "footnote-marker",
-    "note-marker",
-    "note-callback",
-)
+# Pseudo-element styles kept from one document to the next (see _styles_shared).
+KEPT_PSEUDO_ELEMENTS = ("marker", "before", "after")
+# Shared within their document only: WeasyPrint's own stylesheet gives every element
+# these four, which a document without footnotes never lays out. Not "note-call":
+# WeasyPrint writes a note's anchor into its call's style.
+DOCUMENT_PSEUDO_ELEMENTS = ("footnote-call", "footnote-marker", "note-marker", "note-callback")
 SIDES = ("top", "right", "bottom", "left")
 SIZED_ARRAY = re.compile(r"(\w+)\[(\d+)\]\Z")
 
@@ -808,7 +804,7 @@ def _overflows_foreseen() -> None:
 
 # ------------------------------------------------------------------ computed styles
 
-MAX_SHARED_STYLES = 3_000  # a school's documents make about 1,200
+MAX_SHARED_STYLES = 4_000  # a school's documents make about 1,250 (4 MB)
 # Computed styles kept from one document to the next (see _styles_shared). A key names
 # its parent style by id: the parent is kept here too, so no other object takes its id.
 _shared_styles: dict[tuple[Any, ...], Any] = {}
@@ -835,16 +831,13 @@ def _styles_shared() -> None:
         target_collector: Any = None,
     ) -> None:
         computed = self.get_computed_styles()
-        if isinstance(element, PageType):
+        if isinstance(element, PageType) or pseudo_type in DOCUMENT_PSEUDO_ELEMENTS:
             shared, key = _document_style_key(self, element, parent, pseudo_type)
-        elif pseudo_type is None or pseudo_type in SHARED_PSEUDO_ELEMENTS:
+        elif pseudo_type is None or pseudo_type in KEPT_PSEUDO_ELEMENTS:
             shared, key = _shared_style_key(self, element, parent, pseudo_type, base_url)
         else:
             shared = key = None
-        try:
-            style = None if shared is None else shared.get(key)
-        except TypeError:  # a list among the declared values
-            shared = style = None
+        style = None if shared is None else shared.get(key)
         if style is None:
             compute(self, element, parent, root, pseudo_type, base_url, target_collector)
             if shared is not None:
@@ -878,15 +871,43 @@ def _shared_style_key(
             return _document_style_key(style_for, element, parent, pseudo_type)
     config = style_for.font_config
     cascaded = style_for.get_cascaded_styles().get((element, pseudo_type), {})
+    declared = tuple((name, values, weight) for name, (values, weight) in cascaded.items())
+    try:
+        hash(declared)
+    except TypeError:  # a list among the values (a content list, say): kept as itself
+        declared = tuple((name, _hashable(values), weight) for name, values, weight in declared)
     key = (
         _font_config_number(config),
         len(getattr(config, "_esafety_faces", ())),
         base_url,
         parent_id,
         pseudo_type,
-        tuple((name, values, weight) for name, (values, weight) in cascaded.items()),
+        declared,
     )
     return _shared_styles, key
+
+
+class _Itself:
+    """A value in a key that equals only itself (and keeps it alive)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Itself) and other.value is self.value
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return _Itself(value)
+    return value
 
 
 def _document_style_key(

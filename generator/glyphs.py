@@ -9,7 +9,7 @@ line, with its look-ups hoisted: the same operators, in the same order, with the
 numbers. Lines with an ellipsis keep WeasyPrint's own function.
 
 A speed-up of ``speedups.py`` (installed from there, before the lines drawn once, which
-call this to draw and to record); written for WeasyPrint 68's ``draw/text.py``.
+call this to draw and to record); written for WeasyPrint 70's ``draw/text.py``.
 """
 
 from __future__ import annotations

@@ -96,8 +96,15 @@ def test_pdf_objects_become_the_same_bytes_as_pydyfs(installed: None) -> None:
     import pydyf
 
     dictionary = pydyf.Dictionary({"Type": "/Page", "Size": 2.0, "Scale": 0.75, "N": 3})
-    array = pydyf.Array([1, 2.5, b"/Name", dictionary])
-    assert pydyf._to_bytes(array) == pydyf._to_bytes.plain(array)
+    array = pydyf.Array([1, 2.5, b"/Name", dictionary, "/Fit", -0.125])
+    by_type = pydyf._to_bytes
+    fast = array.data
+    pydyf._to_bytes = by_type.plain  # pydyf's own, all the way down
+    try:
+        plain = array.data
+    finally:
+        pydyf._to_bytes = by_type
+    assert fast == plain == b"[1 2.5 /Name <</Type /Page/Size 2/Scale 0.75/N 3>> /Fit -0.125]"
 
 
 # ------------------------------------------------------------------ line breaks

@@ -3,10 +3,11 @@
 To draw a line of text, WeasyPrint walks Pango's glyph runs and turns each glyph into PDF
 text operators in Python, reading every glyph's number, width and offsets through cffi,
 one field at a time, and looking up the same constants and font attributes for every
-glyph: an eighth of a policy's first rendering. Here each run's glyphs are read from
-Pango's array in one call (``struct.iter_unpack``) and the loop is WeasyPrint's, line for
-line, with its look-ups hoisted: the same operators, in the same order, with the same
-numbers. Lines with an ellipsis keep WeasyPrint's own function.
+glyph. Here each run's glyphs are read from Pango's array in one call
+(``struct.iter_unpack``), the look-ups are hoisted and a glyph and its kerning are
+written in one append; otherwise the loop is WeasyPrint's, step for step: the same
+operators, in the same order, with the same numbers (a sixth off the loop's time, about
+4% of a cold policy's). Lines with an ellipsis keep WeasyPrint's own function.
 
 A speed-up of ``speedups.py`` (installed from there, before the lines drawn once, which
 call this to draw and to record); written for WeasyPrint 70's ``draw/text.py``.
@@ -29,7 +30,7 @@ def install() -> None:
     from weasyprint.draw import text
 
     plain = text.draw_first_line
-    if hasattr(plain, "plain") or getattr(text, "_glyphs_read_at_once", False):
+    if hasattr(plain, "plain"):
         return  # done already (or wrapped by the lines drawn once)
     ffi = text.ffi
     if (
@@ -40,7 +41,6 @@ def install() -> None:
     ):
         return
     text.draw_first_line = _fast_first_line(plain)
-    text._glyphs_read_at_once = True
 
 
 def _fast_first_line(plain: Any) -> Any:

@@ -77,6 +77,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import glyphs
+from .glyphs import DRAW_FIRST_LINE_ARGS
 
 MAX_REMEMBERED_LINES = 40_000
 # Every style property that WeasyPrint's line breaking (text/line_break.py) and font
@@ -330,7 +331,6 @@ def _faces_counted(font_configuration: type) -> None:
 
 MAX_REMEMBERED_DRAWINGS = 40_000
 DRAW_TEXT_ARGS = ["stream", "textbox", "offset_x", "text_overflow", "block_ellipsis"]
-DRAW_FIRST_LINE_ARGS = ["stream", "textbox", "text_overflow", "block_ellipsis", "matrix"]
 
 # A line's key -> its drawing: ("matrix",), ("font", pango font, to_unicode, widths) and
 # ("call", stream method, args) steps, in the order WeasyPrint made them (None: drawn once).

@@ -49,6 +49,9 @@ class Preview:
         self.site = (site_dir or config_path.resolve().parent / "site").resolve()
         self.stop_event = threading.Event()
         self.builds = 0
+        # Taken before the first build: an edit made while it runs, or before watch()
+        # starts, is still seen as a change (it was missed when taken in watch()).
+        self._seen = snapshot(config_path)
         self.rebuild()
         self.site.mkdir(parents=True, exist_ok=True)
         handler = functools.partial(_QuietHandler, directory=str(self.site))
@@ -74,12 +77,11 @@ class Preview:
     def watch(self) -> None:
         """Serve and rebuild on change until stop() (or Ctrl+C)."""
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        seen = snapshot(self.config_path)
         try:
             while not self.stop_event.wait(POLL_SECONDS):
                 now = snapshot(self.config_path)
-                if now != seen:
-                    seen = now
+                if now != self._seen:
+                    self._seen = now
                     self.rebuild()
         finally:
             self.server.shutdown()

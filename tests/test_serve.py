@@ -48,6 +48,24 @@ def test_preview_rebuilds_on_config_change_and_keeps_last_good_site(make_school)
     assert not thread.is_alive()
 
 
+def test_an_edit_made_before_watching_starts_is_still_rebuilt(make_school):
+    """The files are first looked at before the first build, not when watching starts: an
+    edit in between (the first build can take seconds) is not taken as the starting point."""
+    config = make_school()
+    preview = Preview(config, port=0)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("Willowbank Primary School", "Brookside Primary School"), encoding="utf-8"
+    )
+    thread = threading.Thread(target=preview.watch, daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: "Brookside Primary School" in fetch(preview.url))
+    finally:
+        preview.stop()
+        thread.join(timeout=10)
+
+
 def edited_school(make_school):
     """A built school, then its name changed and composed again: (first build, new pack)."""
     from generator.build import build

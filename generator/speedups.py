@@ -15,6 +15,13 @@ same; tests render with and without them and compare.
   recorded the first time: most lines of one school are drawn once. In a batch, where
   the next school draws them again, every school but the last records at first sight,
   and the second school replays.)
+- **Images drawn once.** WeasyPrint parses an SVG image's paths and draws them afresh
+  every time it is shown: a school's rule icons, logo and QR code, in every PDF. An
+  image drawn at a size and from a stream state it was drawn at before gives the same
+  operators, so they are recorded the first time and replayed after (9% of a warm
+  school's PDFs other than the policy). Only images that ask the stream for nothing but
+  path and paint operators are kept: groups, clips, gradients, text and warnings tie a
+  drawing to its page, and those are drawn afresh.
 - **Glyphs read at once** (``glyphs.py``). The lines drawn afresh go through WeasyPrint's
   own glyph loop, with each run's glyphs read from Pango's array in one call instead of
   field by field through cffi, and its look-ups hoisted: a sixth off that loop.
@@ -71,7 +78,10 @@ import functools
 import inspect
 import io
 import itertools
+import logging
+import os
 import re
+import sys
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -165,6 +175,7 @@ def install() -> None:
     _line_breaks_remembered()
     glyphs.install()  # before the lines drawn once, which draw and record with it
     _lines_drawn_once()
+    _images_drawn_once()
     _layouts_kept_until_drawn()
     _kept_per_style()
     _percentages_kept_per_style()
@@ -183,6 +194,7 @@ def forget_line_breaks() -> None:
     drawn with are released)."""
     _lines.clear()
     _drawings.clear()
+    _image_drawings.clear()
     _styles.clear()  # no remembered line refers to them any more
     forget_shared_styles()
     _release_kept_fonts()
@@ -597,6 +609,154 @@ def _gobject() -> Any:
             library.g_object_ref.restype = ctypes.c_void_p
             return library
     return None
+
+
+# ------------------------------------------------------------------ drawing images
+
+MAX_REMEMBERED_IMAGES = 2_000
+DRAW_IMAGE_ARGS = ["self", "stream", "concrete_width", "concrete_height", "_style"]
+# What WeasyPrint's SVG code may ask of a stream for its drawing to be replayed in
+# another place or document: path and paint operators. Anything else (the current
+# matrix, groups, patterns, text, images) ties the drawing to where it is drawn.
+SVG_STREAM_CALLS = frozenset(
+    {
+        *("push_state", "pop_state", "transform", "move_to", "line_to", "curve_to", "close"),
+        *("rectangle", "clip", "end", "fill", "stroke", "fill_and_stroke", "set_color"),
+        *("set_dash", "set_line_cap", "set_line_join", "set_line_width", "set_miter_limit"),
+    }
+)
+# What a stream remembers of its graphics state (it leaves out operators that would
+# repeat it): a drawing is replayed only from the same state.
+STREAM_STATE = (
+    "_current_color",
+    "_current_color_stroke",
+    "_current_alpha",
+    "_current_alpha_stroke",
+    "_current_font",
+)
+SVG_CODE = f"{os.sep}weasyprint{os.sep}svg{os.sep}"
+# (image id, width, height, stream state) -> (the image, the operators it drew, the
+# ExtGState resources they name and those it added, the stream state after), or None:
+# drawn afresh every time.
+_image_drawings: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+_watching: dict[type, type] = {}
+
+
+def _images_drawn_once() -> None:
+    from weasyprint.images import SVGImage
+
+    plain = SVGImage.draw
+    if hasattr(plain, "plain"):  # done already
+        return
+    if list(inspect.signature(plain).parameters) != DRAW_IMAGE_ARGS:
+        return  # not the WeasyPrint this was written for
+
+    def draw(self: Any, stream: Any, concrete_width: Any, concrete_height: Any, style: Any) -> None:
+        state = tuple(getattr(stream, name, None) for name in STREAM_STATE)
+        key = (id(self), concrete_width, concrete_height, state)
+        known = _image_drawings.get(key, _UNSEEN)
+        if known is _UNSEEN or (known is not None and known[0] is not self):
+            if len(_image_drawings) >= MAX_REMEMBERED_IMAGES:
+                _image_drawings.clear()
+            size = (concrete_width, concrete_height)
+            _image_drawings[key] = _recorded(plain, self, stream, *size, style)
+        elif known is not None and _replayed(stream, *known[1:]):
+            pass
+        else:
+            plain(self, stream, concrete_width, concrete_height, style)
+
+    draw.plain = plain  # type: ignore[attr-defined]
+    SVGImage.draw = draw
+
+
+def _recorded(
+    draw: Callable[..., None], image: Any, stream: Any, *args: Any
+) -> tuple[Any, ...] | None:
+    """Draw the image, watching the stream: what it drew, if that can be replayed."""
+    operators, states = stream.stream, stream._resources["ExtGState"]
+    start, last = len(operators), operators[-1] if operators else None
+    resources, states_before = _resource_counts(stream), dict(states)
+    depth = len(stream._ctm_stack)
+    plain_class, stream.__class__ = stream.__class__, _watched(stream.__class__)
+    stream.__dict__["_esafety_unusual"] = False
+    warnings = _Counter()
+    logging.getLogger("weasyprint").addHandler(warnings)
+    try:
+        draw(image, stream, *args)
+    finally:
+        logging.getLogger("weasyprint").removeHandler(warnings)
+        stream.__class__ = plain_class
+        unusual = stream.__dict__.pop("_esafety_unusual")
+    # Transparency (set_alpha) adds its graphics state to the page's resources if the
+    # page has none yet: such additions are kept with the drawing and made again.
+    added = tuple((name, value) for name, value in states.items() if name not in states_before)
+    resources["ExtGState"] += len(added)
+    if (
+        unusual
+        or warnings.count
+        or len(operators) < start
+        or (start and operators[start - 1] is not last)
+        or len(stream._ctm_stack) != depth
+        or _resource_counts(stream) != resources
+        or any(states[name] is not value for name, value in states_before.items())
+    ):
+        return None
+    drawn = tuple(operators[start:])
+    named = frozenset(
+        op[1:-3].decode() for op in drawn if isinstance(op, bytes) and op.endswith(b" gs")
+    )
+    exit_state = tuple(getattr(stream, name) for name in STREAM_STATE)
+    return image, drawn, named, added, exit_state
+
+
+def _replayed(
+    stream: Any,
+    drawn: tuple[Any, ...],
+    named: frozenset[str],
+    added: tuple[tuple[str, Any], ...],
+    exit_state: tuple[Any, ...],
+) -> bool:
+    """Replay a drawing, as WeasyPrint would draw it here (else False, nothing done)."""
+    states = stream._resources["ExtGState"]
+    if not named <= states.keys() | {name for name, _ in added}:
+        return False
+    for name, value in added:
+        if name not in states:
+            states[name] = copy.copy(value)
+    stream.stream.extend(drawn)
+    for name, value in zip(STREAM_STATE, exit_state, strict=True):
+        setattr(stream, name, value)
+    return True
+
+
+def _resource_counts(stream: Any) -> dict[str, int]:
+    return {name: len(value) for name, value in stream._resources.items() if value is not None}
+
+
+def _watched(stream_class: type) -> type:
+    """The stream's class, noting any call from WeasyPrint's SVG code other than the path
+    and paint operators (``SVG_STREAM_CALLS``)."""
+    if stream_class not in _watching:
+
+        class Watched(stream_class):  # type: ignore[valid-type, misc]
+            def __getattribute__(self, name: str) -> Any:
+                if name not in SVG_STREAM_CALLS and SVG_CODE in sys._getframe(1).f_code.co_filename:
+                    object.__getattribute__(self, "__dict__")["_esafety_unusual"] = True
+                return super().__getattribute__(name)
+
+        _watching[stream_class] = Watched
+    return _watching[stream_class]
+
+
+class _Counter(logging.Handler):
+    """Counts WeasyPrint's log messages: a drawing that said something is not kept."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
 
 
 # ------------------------------------------------------------------ Pango layouts

@@ -710,3 +710,101 @@ def test_most_second_settings_of_a_broken_line_are_foreseen(installed: None) -> 
     finally:
         Layout.get_first_line = get_first_line
     assert asked["foreseen"] > 50
+
+
+# ------------------------------------------------------------------ drawing images
+
+
+@contextmanager
+def plain_images() -> Iterator[None]:
+    """WeasyPrint's own SVGImage.draw, no image drawing remembered."""
+    from weasyprint.images import SVGImage
+
+    remembering = SVGImage.draw
+    SVGImage.draw = remembering.plain
+    try:
+        yield
+    finally:
+        SVGImage.draw = remembering
+
+
+def svg_uri(body: str, view_box: str = "0 0 24 24") -> str:
+    import base64
+
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{view_box}">{body}</svg>'
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+# Path and paint only: replayed. The others tie their drawing to the page or document.
+REPLAYED_SVG = {
+    "icon": '<path d="M12 2 L22 22 H2 Z M12 8 a2 2 0 1 0 0.1 0" fill="#1b1b1b"/>',
+    "strokes": (
+        '<g fill="none" stroke="#0b5394" stroke-width="2" stroke-linecap="round">'
+        '<polyline points="2,12 8,18 22,4"/><circle cx="12" cy="12" r="9"/></g>'
+    ),
+    "see-through": '<rect x="2" y="2" width="20" height="20" fill="#c00" fill-opacity="0.5"/>',
+}
+DRAWN_AFRESH_SVG = {
+    "group opacity": '<g opacity="0.4"><rect width="24" height="24" fill="#0a0"/></g>',
+    "clip path": (
+        '<clipPath id="c"><circle cx="12" cy="12" r="8"/></clipPath>'
+        '<rect width="24" height="24" fill="#00c" clip-path="url(#c)"/>'
+    ),
+    "gradient": (
+        '<linearGradient id="g"><stop offset="0" stop-color="#fff"/>'
+        '<stop offset="1" stop-color="#000"/></linearGradient>'
+        '<rect width="24" height="24" fill="url(#g)"/>'
+    ),
+    "text": '<text x="2" y="18" font-size="14" fill="#333">Hi</text>',
+}
+
+
+def images_page(colour: str) -> str:
+    """Every test image at two sizes on each of three pages, after text of ``colour``."""
+    images = "".join(
+        f'<img src="{svg_uri(body)}" style="width: {size}mm" alt="{name}">'
+        for name, body in {**REPLAYED_SVG, **DRAWN_AFRESH_SVG}.items()
+        for size in (8, 15)
+    )
+    pages = "".join(
+        f'<section style="break-before: page"><p style="color: {colour}">Page {n}</p>'
+        f"<p>{images}</p></section>"
+        for n in range(3)
+    )
+    return f"<html><head><title>t</title></head><body>{pages}</body></html>"
+
+
+def test_images_drawn_before_give_the_same_pdfs(installed: None) -> None:
+    """Icons drawn again (at the same size, on other pages, in other documents) are
+    replayed, byte for byte as WeasyPrint draws them; images whose drawing depends on
+    where it is drawn or on the document (groups, clips, gradients, text) never are."""
+    speedups.forget_line_breaks()
+    tasks = {
+        colour: PdfTask(f"{colour}.pdf", images_page(colour), "file:///", (), "0")
+        for colour in ("#000000", "#1b1b1b", "#0b5394")
+    }
+    assert changed_pdfs(tasks, plain_images) == []
+    drawings = speedups._image_drawings.values()
+    replayable = [d for d in drawings if d is not None]
+    # Each replayable image at each size, from each stream state it was met in.
+    assert len(replayable) >= 2 * len(REPLAYED_SVG)
+    assert sum(d is None for d in drawings) >= 2 * len(DRAWN_AFRESH_SVG)
+    assert any(added for _, _, _, added, _ in replayable)  # fill-opacity's graphics state
+    with plain_images():  # and the first document, drawn with nothing remembered
+        first = {name: render_task(task).data for name, task in tasks.items()}
+    speedups.forget_line_breaks()
+    assert [n for n, task in tasks.items() if render_task(task).data != first[n]] == []
+
+
+def test_a_schools_images_drawn_before_give_the_same_pdfs(
+    installed: None, make_school: Any
+) -> None:
+    """A school's logo, QR code and rule icons, after another school's PDFs."""
+    other = print_tasks(make_school, {"school": {"name": "Hollins Park School"}}, "primary")
+    tasks = print_tasks(make_school, {}, "primary")
+    del other["policy.pdf"], tasks["policy.pdf"]
+    speedups.forget_line_breaks()
+    for task in other.values():
+        render_task(task)
+    assert sum(d is not None for d in speedups._image_drawings.values()) >= 10
+    assert changed_pdfs(tasks, plain_images) == []

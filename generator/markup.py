@@ -29,7 +29,9 @@ _MD_ACTIVE = re.compile(r"[&<>\\`*_\[\]{}#|~^:]")
 _LINE_START = re.compile(r"^([-+=>]|\d+[.)])(?=\s|$)")
 _SPACE = re.compile(r"\s+")
 
-MARKDOWN_EXTENSIONS = ["abbr", "admonition", "attr_list", "def_list", "md_in_html", "tables", "toc"]
+# No "toc": print needs no made-up heading ids (every link is to an id the content sets
+# with attr_list), and fragments converted one by one must not number repeated headings.
+MARKDOWN_EXTENSIONS = ["abbr", "admonition", "attr_list", "def_list", "md_in_html", "tables"]
 
 
 def md_escape(value: Any) -> str:

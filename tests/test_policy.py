@@ -675,8 +675,31 @@ def test_config_values_print_as_text(make_school):
         assert "<em>Bold</em>" not in rendered
     text = composed_policy_text(path)
     assert hostile in text  # printed exactly, {{ 7*7 }} included (never evaluated)
-    svg = composed_policy_print(path).context["policy"]["body"]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
+    parts = composed_policy_print(path).context["policy"]["parts"]
+    body = "".join(str(section) for part in parts for section in part["markdown"])
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_a_second_school_converts_only_the_policy_sections_that_name_it(make_school):
+    """The print policy is converted section by section, and no fragment twice: the next
+    school of a trust converts only what differs (here, what names the school)."""
+    from generator.pdf import PrintJob
+
+    def policy_html(name: str) -> str:
+        path = make_school({"school": {"name": name}})
+        pack = compose(load_config(path), path.parent)
+        return PrintJob(pack, composed_policy_print(path)).html()
+
+    markup._converted.clear()
+    policy_html("Hollins Park School")
+    before = set(markup._converted)
+    html_text = policy_html("Ashgrove Academy")
+    converted = [fragment for fragment in markup._converted if fragment not in before]
+    assert converted and all("Ashgrove" in fragment for fragment in converted)
+    parts = composed_policy_print(make_school({})).context["policy"]["parts"]
+    policy_size = sum(len(section) for part in parts for section in part["markdown"])
+    assert sum(map(len, converted)) < policy_size / 2
+    assert "Ashgrove Academy" in html_text and "Hollins" not in html_text
 
 
 # ------------------------------------------------------------------ the PDF

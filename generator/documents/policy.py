@@ -265,12 +265,13 @@ class PolicyComposer:
         return pages
 
     def print_doc(self) -> PrintDoc:
-        parts = self.composed_parts(for_print=True)
-        body = "\n\n".join(
-            f"# {part['title']} {{: #part-{part['slug']} .part }}\n\n"
-            + "\n\n".join(str(m) for m in part["markdown"])
-            for part in parts
-        )
+        # The template converts each part's heading and each section on its own: a
+        # fragment is converted once (markup.to_html), and the schools of a trust share
+        # most sections word for word, and a rebuild most of them.
+        parts = [
+            {**part, "heading": Markup(f"# {part['title']} {{: #part-{part['slug']} .part }}")}
+            for part in self.composed_parts(for_print=True)
+        ]
         return PrintDoc(
             filename="policy.pdf",
             title=self.title,
@@ -280,7 +281,6 @@ class PolicyComposer:
                 "policy": {
                     "title": self.title,
                     "parts": parts,
-                    "body": Markup(body),
                     "key_people": self._key_people(True),
                     "labels": self.labels,
                 },

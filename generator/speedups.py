@@ -18,10 +18,12 @@ same; tests render with and without them and compare.
 - **Images drawn once.** WeasyPrint parses an SVG image's paths and draws them afresh
   every time it is shown: a school's rule icons, logo and QR code, in every PDF. An
   image drawn at a size and from a stream state it was drawn at before gives the same
-  operators, so they are recorded the first time and replayed after (9% of a warm
-  school's PDFs other than the policy). Only images that ask the stream for nothing but
-  path and paint operators are kept: groups, clips, gradients, text and warnings tie a
-  drawing to its page, and those are drawn afresh.
+  operators, so they are recorded the second time and replayed after (9% of a warm
+  school's PDFs other than the policy; an inline ``<svg>``, such as a policy's
+  flowchart, belongs to one document and is drawn once). Only images that ask the
+  stream for nothing but path and paint operators are kept: groups, clips, gradients,
+  text and warnings tie a drawing to its page, and those are drawn afresh. Images are
+  weak keys, so no finished document is kept alive by its images.
 - **Glyphs read at once** (``glyphs.py``). The lines drawn afresh go through WeasyPrint's
   own glyph loop, with each run's glyphs read from Pango's array in one call instead of
   field by field through cffi, and its look-ups hoisted: a sixth off that loop.
@@ -82,6 +84,7 @@ import logging
 import os
 import re
 import sys
+import weakref
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -613,7 +616,7 @@ def _gobject() -> Any:
 
 # ------------------------------------------------------------------ drawing images
 
-MAX_REMEMBERED_IMAGES = 2_000
+MAX_DRAWINGS_PER_IMAGE = 64  # sizes and stream states
 DRAW_IMAGE_ARGS = ["self", "stream", "concrete_width", "concrete_height", "_style"]
 # What WeasyPrint's SVG code may ask of a stream for its drawing to be replayed in
 # another place or document: path and paint operators. Anything else (the current
@@ -625,20 +628,24 @@ SVG_STREAM_CALLS = frozenset(
         *("set_dash", "set_line_cap", "set_line_join", "set_line_width", "set_miter_limit"),
     }
 )
-# What a stream remembers of its graphics state (it leaves out operators that would
-# repeat it): a drawing is replayed only from the same state.
+# What a stream remembers of its colours (it leaves out operators that would repeat
+# them): a drawing is replayed only from the same state. Its current font is not part
+# of the key (it is the document's own, and such a drawing sets no text): popping the
+# graphics state clears it, and a replay does the same.
 STREAM_STATE = (
     "_current_color",
     "_current_color_stroke",
     "_current_alpha",
     "_current_alpha_stroke",
-    "_current_font",
 )
 SVG_CODE = f"{os.sep}weasyprint{os.sep}svg{os.sep}"
-# (image id, width, height, stream state) -> (the image, the operators it drew, the
+# Image -> {(width, height, stream state): its drawing (the operators it drew, the
 # ExtGState resources they name and those it added, the stream state after), or None:
-# drawn afresh every time.
-_image_drawings: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+# drawn afresh every time, or _UNSEEN: drawn once}. Images are weak keys: an inline
+# <svg> is an image of its own document, and must not keep that document alive.
+_image_drawings: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Any]] = (
+    weakref.WeakKeyDictionary()
+)
 _watching: dict[type, type] = {}
 
 
@@ -652,17 +659,19 @@ def _images_drawn_once() -> None:
         return  # not the WeasyPrint this was written for
 
     def draw(self: Any, stream: Any, concrete_width: Any, concrete_height: Any, style: Any) -> None:
-        state = tuple(getattr(stream, name, None) for name in STREAM_STATE)
-        key = (id(self), concrete_width, concrete_height, state)
-        known = _image_drawings.get(key, _UNSEEN)
-        if known is _UNSEEN or (known is not None and known[0] is not self):
-            if len(_image_drawings) >= MAX_REMEMBERED_IMAGES:
-                _image_drawings.clear()
+        key = (concrete_width, concrete_height, *(getattr(stream, n) for n in STREAM_STATE))
+        drawings = _image_drawings.get(self)
+        if drawings is None:
+            drawings = _image_drawings[self] = {}
+        known = drawings.get(key)
+        if known is None and key not in drawings:  # recorded when drawn again, if ever
+            if len(drawings) < MAX_DRAWINGS_PER_IMAGE:
+                drawings[key] = _UNSEEN
+            plain(self, stream, concrete_width, concrete_height, style)
+        elif known is _UNSEEN:
             size = (concrete_width, concrete_height)
-            _image_drawings[key] = _recorded(plain, self, stream, *size, style)
-        elif known is not None and _replayed(stream, *known[1:]):
-            pass
-        else:
+            drawings[key] = _recorded(plain, self, stream, *size, style)
+        elif known is None or not _replayed(stream, *known):
             plain(self, stream, concrete_width, concrete_height, style)
 
     draw.plain = plain  # type: ignore[attr-defined]
@@ -705,8 +714,11 @@ def _recorded(
     named = frozenset(
         op[1:-3].decode() for op in drawn if isinstance(op, bytes) and op.endswith(b" gs")
     )
-    exit_state = tuple(getattr(stream, name) for name in STREAM_STATE)
-    return image, drawn, named, added, exit_state
+    exit_state = (
+        *(getattr(stream, name) for name in STREAM_STATE),
+        stream._current_font is None,
+    )
+    return drawn, named, added, exit_state
 
 
 def _replayed(
@@ -724,8 +736,11 @@ def _replayed(
         if name not in states:
             states[name] = copy.copy(value)
     stream.stream.extend(drawn)
-    for name, value in zip(STREAM_STATE, exit_state, strict=True):
+    *colours, font_cleared = exit_state
+    for name, value in zip(STREAM_STATE, colours, strict=True):
         setattr(stream, name, value)
+    if font_cleared:
+        stream._current_font = None
     return True
 
 

@@ -783,17 +783,36 @@ def test_images_drawn_before_give_the_same_pdfs(installed: None) -> None:
         colour: PdfTask(f"{colour}.pdf", images_page(colour), "file:///", (), "0")
         for colour in ("#000000", "#1b1b1b", "#0b5394")
     }
+    # Drawn once per document, so kept from the second and replayed in the third: a
+    # transparent paint's graphics state, new to each document, must be added there too.
+    see_through = svg_uri(REPLAYED_SVG["see-through"])
+    alone = f'<title>t</title><p><img src="{see_through}" style="width: 11mm" alt="x"></p>'
+    tasks |= {f"alone {n}": PdfTask(f"{n}.pdf", alone, "file:///", (), "0") for n in range(3)}
     assert changed_pdfs(tasks, plain_images) == []
-    drawings = speedups._image_drawings.values()
-    replayable = [d for d in drawings if d is not None]
-    # Each replayable image at each size, from each stream state it was met in.
+    drawings = [d for kept in speedups._image_drawings.values() for d in kept.values()]
+    replayable = [d for d in drawings if isinstance(d, tuple)]
+    # Each replayable image at each size, from each stream state it was met in again.
     assert len(replayable) >= 2 * len(REPLAYED_SVG)
     assert sum(d is None for d in drawings) >= 2 * len(DRAWN_AFRESH_SVG)
-    assert any(added for _, _, _, added, _ in replayable)  # fill-opacity's graphics state
+    assert any(added for _, _, added, _ in replayable)  # fill-opacity's graphics state
     with plain_images():  # and the first document, drawn with nothing remembered
         first = {name: render_task(task).data for name, task in tasks.items()}
     speedups.forget_line_breaks()
     assert [n for n, task in tasks.items() if render_task(task).data != first[n]] == []
+
+
+def test_an_image_drawn_once_is_neither_recorded_nor_kept(installed: None) -> None:
+    """An inline <svg> is an image of its own document (a policy's flowcharts): it is not
+    recorded, and the drawings kept do not keep its document alive."""
+    import gc
+
+    speedups.forget_line_breaks()
+    svg = REPLAYED_SVG["icon"].replace("<path", '<path id="inline"')
+    inline = f'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">{svg}</svg>'
+    html = f"<title>t</title>{inline}"
+    render_task(PdfTask("t.pdf", html, "file:///", (), "0"))
+    gc.collect()
+    assert len(speedups._image_drawings) == 0
 
 
 def test_a_schools_images_drawn_before_give_the_same_pdfs(
@@ -806,5 +825,8 @@ def test_a_schools_images_drawn_before_give_the_same_pdfs(
     speedups.forget_line_breaks()
     for task in other.values():
         render_task(task)
-    assert sum(d is not None for d in speedups._image_drawings.values()) >= 10
+    for task in other.values():  # drawn again: recorded
+        render_task(task)
+    kept = [d for drawings in speedups._image_drawings.values() for d in drawings.values()]
+    assert sum(isinstance(d, tuple) for d in kept) >= 10
     assert changed_pdfs(tasks, plain_images) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,10 @@ DEFAULT_CONFIG = ROOT / "school_config.yaml"
 SCHOOL_NAMES = ["primary", "secondary", "all_through", "infant_minimal", "welsh_middle"]
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+# The staff page "Review status" is written as of today. One date for the whole session,
+# so a run that crosses midnight compares builds made on the same "day" (CI once failed
+# "two builds give identical bytes" that way). Tests about dates set their own.
+os.environ.setdefault("ESAFETY_TODAY", dt.date.today().isoformat())
 
 
 def school_path(name: str) -> Path:

@@ -25,10 +25,9 @@ from .compose import Pack, PrintDoc, compose
 from .config import Config, load_config
 from .errors import BuildError, EsafetyError, UsageError
 from .markup import conversions_kept
-from .pool import PdfRenderer, SchoolPdfs, reproducible_dates
+from .pool import PdfRenderer, SchoolPdfs, reproducible_dates, start_workers
 from .render import RenderedPdf
 from .site import engine_versions, run_engine, write_project
-from .workers import start_workers
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +101,7 @@ def build_many(
     for i, job in enumerate(jobs):
         try:
             with _conversions_kept(job, use_cache):
-                started[i] = prepare(job, use_cache, renderer, more_follow=i < len(jobs) - 1)
+                started[i] = prepare(job, use_cache, renderer)
         except EsafetyError as exc:
             outcomes[i] = SchoolOutcome(job, error=exc)
     for i, (site_dir, pdfs) in started.items():
@@ -156,12 +155,9 @@ def _default_site(config_path: Path) -> Path:
     return config_path.parent / f"site-{config_path.stem}"
 
 
-def prepare(
-    job: SchoolJob, use_cache: bool, renderer: PdfRenderer, more_follow: bool = False
-) -> tuple[Path, SchoolPdfs]:
+def prepare(job: SchoolJob, use_cache: bool, renderer: PdfRenderer) -> tuple[Path, SchoolPdfs]:
     """Load and compose one school (everything that can fail on its input), its PDFs
-    starting to render as each document is composed (``more_follow``: in a batch, more
-    schools come after this one)."""
+    starting to render as each document is composed."""
     if not job.config_path.is_file():
         raise UsageError(f"{job.config_path}: no such config file")
     project_dir = job.config_path.resolve().parent
@@ -172,7 +168,7 @@ def prepare(
 
     def render(pack: Pack, docs: list[PrintDoc]) -> None:
         if not started:
-            started.append(renderer.begin(pack, cache, alike_follow=more_follow))
+            started.append(renderer.begin(pack, cache))
         renderer.add(started[0], docs)
 
     try:
@@ -181,7 +177,7 @@ def prepare(
         if started:  # the PDFs already started are not wanted now
             started[0].abandon()
         raise
-    return site_dir, started[0] if started else renderer.begin(pack, cache, more_follow)
+    return site_dir, started[0] if started else renderer.begin(pack, cache)
 
 
 def _conversions_kept(job: SchoolJob, use_cache: bool) -> AbstractContextManager[None]:

@@ -19,8 +19,8 @@ CACHE_DIR = ".esafety-cache"
 
 
 def user_cache_dir() -> Path:
-    """The user's cache folder for what any school's build can reuse (compiled templates,
-    WeasyPrint's C declarations), as opposed to each school's own ``CACHE_DIR``."""
+    """The user's cache folder for what any school's build can reuse (compiled
+    templates), as opposed to each school's own ``CACHE_DIR``."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "esafety-pack"
 
@@ -40,7 +40,7 @@ class BuildCache:
             return None
         if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
             return None
-        return RenderedPdf(filename, data, meta["pages"], (), meta.get("html", ""))
+        return RenderedPdf(filename, data, meta["pages"], ())
 
     def store_pdf(self, pdf: RenderedPdf, key: str) -> None:
         folder = self.folder / "pdf"
@@ -50,7 +50,6 @@ class BuildCache:
             "file": pdf.filename,
             "pages": pdf.pages,
             "sha256": hashlib.sha256(pdf.data).hexdigest(),
-            "html": pdf.html,
         }
         write_atomic(folder / f"{key}.json", json.dumps(meta).encode("utf-8"))
 

@@ -6,7 +6,6 @@ Users see one line per problem; ``-v`` adds the traceback.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import sys
@@ -88,10 +87,6 @@ def build(
         esafety build --config school_config.yaml --site-dir site
         esafety build trust/        (every school in the trust's folder)
     """
-    from .workers import start_workers
-
-    if workers != 1:
-        start_workers(workers)  # WeasyPrint loads in the PDF workers' server while we compose
     from .build import build_many, find_jobs
 
     jobs = find_jobs([*config_paths, *sources] or [Path("school_config.yaml")], site_dir)
@@ -297,17 +292,8 @@ def _command_path(args: list[str]) -> str:
 
 
 def run() -> NoReturn:
-    """The ``esafety`` command: main(), then a quick exit. Exit handlers run (the PDF
-    workers stop, logs flush) but Python's teardown of every module a build loaded, a
-    fifth of a second of nothing, is skipped."""
-    code = main()
-    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
-    if run_exit_handlers is None:  # not CPython: leave the normal way
-        sys.exit(code)
-    run_exit_handlers()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """The ``esafety`` command."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
-from . import markup, render, speedups
+from . import markup, render
 from .compose import TEMPLATES_DIR, Pack, PrintDoc, bytecode_cache
 from .config import Config
 from .errors import BuildError
@@ -105,8 +105,8 @@ class PrintJob:
             self._html = render_html(env, self.doc, {**context, "base_pt": base_pt})
         return self._html
 
-    def task(self, alike_follow: bool = False) -> PdfTask:
-        """The PDF for a worker; ``alike_follow``: other schools' copies of it come next."""
+    def task(self) -> PdfTask:
+        """The PDF for a worker."""
         readable = [str(d.resolve()) for d in self.pack.search_dirs]
         if self.pack.brand.logo_path:
             readable.append(str(self.pack.brand.logo_path.parent))
@@ -118,7 +118,6 @@ class PrintJob:
             source_date_epoch=source_date_epoch(self.pack.config),
             one_page=self.doc.one_page,
             max_pages=self.doc.max_pages,
-            alike_follow=alike_follow,
         )
 
     def cache_key(self) -> str:
@@ -150,12 +149,8 @@ def render_pdf(pack: Pack, doc: PrintDoc) -> RenderedPdf:
 
 @cache
 def _renderer_fingerprint() -> str:
-    """Our own rendering code (fitting, options, the WeasyPrint and pydyf patches) can
-    change bytes too, so it is in the key."""
-    digest = hashlib.sha256()
-    for module in (render, speedups):
-        digest.update(Path(module.__file__).read_bytes())
-    return digest.hexdigest()
+    """Our own rendering code (fitting, options) can change bytes too, so it is in the key."""
+    return hashlib.sha256(Path(render.__file__).read_bytes()).hexdigest()
 
 
 @cache

@@ -1,17 +1,28 @@
-"""Rendering PDFs: from the cache when nothing changed, else by the PDF workers.
+"""Rendering PDFs: from the cache when nothing changed, else in a pool of processes.
 
-Each school's PDFs go to the workers (``workers.py``) as ``PdfTask``s (their finished
-print HTML) as soon as they are composed, the policy first (it takes longest, so it must
-not be left till last); the caller gets a future per PDF, so it can compose the rest and
-build the web pages while they render. With one worker, or where
-processes cannot be forked, PDFs are rendered in this process instead.
+The pool is the standard library's ``ProcessPoolExecutor``. Its processes are forked from
+multiprocessing's fork server, which imports WeasyPrint once (most of a second), so each
+worker starts with it in memory; the server starts in the background when a build begins
+and imports while the school is composed. One pool serves every build of the process
+(the schools of a trust, each rebuild of ``esafety serve``, a test session).
+
+Each school's PDFs are submitted as soon as they are composed, the longest first (the
+policy decides when a build ends); the caller gets a future per PDF, so it can compose the
+rest and build the web pages while they render. With one worker, PDFs are rendered in
+this process instead.
 """
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
 import os
+import shutil
+import tempfile
+import threading
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -20,8 +31,45 @@ from .compose import Pack, PrintDoc
 from .config import Config
 from .errors import BuildError
 from .pdf import PrintJob, source_date_epoch
-from .render import RenderedPdf, render_task, source_date
-from .workers import start_workers
+from .render import PdfTask, RenderedPdf, render_task, source_date, start_worker
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def start_workers(workers: int) -> ProcessPoolExecutor:
+    """The process's pool of PDF workers, started now (in the background) if there is none."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["weasyprint", "generator.render"])
+            scratch = tempfile.mkdtemp(prefix="esafety-pdf-")
+            _pool = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=start_worker, initargs=(scratch,)
+            )
+            atexit.register(_stop, _pool, scratch)
+            # Starting a worker waits for the fork server's imports: not on this thread.
+            threading.Thread(target=_pool.submit, args=(os.getpid,), daemon=True).start()
+        return _pool
+
+
+def submit(workers: int, task: PdfTask) -> Future[RenderedPdf]:
+    """Render ``task`` in the pool; a pool broken by a worker's death is replaced."""
+    global _pool
+    pool = start_workers(workers)
+    try:
+        return pool.submit(render_task, task)
+    except BrokenProcessPool:
+        with _pool_lock:
+            if _pool is pool:
+                _pool = None
+        return start_workers(workers).submit(render_task, task)
+
+
+def _stop(pool: ProcessPoolExecutor, scratch: str) -> None:
+    pool.shutdown(cancel_futures=True)
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 @dataclass
@@ -34,7 +82,6 @@ class SchoolPdfs:
     done: dict[str, RenderedPdf] = field(default_factory=dict)
     pending: dict[str, Future[RenderedPdf]] = field(default_factory=dict)
     workers: int = 1
-    alike_follow: bool = False  # other schools' copies of these PDFs come next
 
     def wait_for_a_free_worker(self) -> None:
         """Wait until fewer of these PDFs are rendering than there are workers. Then a
@@ -63,7 +110,10 @@ class SchoolPdfs:
     def result(self) -> list[RenderedPdf]:
         """Every PDF in the pack's order, waiting for those still rendering."""
         for name, future in self.pending.items():
-            pdf = future.result()
+            try:
+                pdf = future.result()
+            except BrokenProcessPool:
+                raise BuildError(f"{name}: the PDF worker stopped unexpectedly") from None
             self.done[name] = pdf
             if self.cache and not pdf.warnings:
                 self.cache.store_pdf(pdf, self.keys[name])
@@ -81,10 +131,9 @@ class PdfRenderer:
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
 
-    def begin(self, pack: Pack, cache: BuildCache | None, alike_follow: bool = False) -> SchoolPdfs:
-        """A handle for one school's PDFs, none of them started yet (see ``add``);
-        ``alike_follow``: more schools come after this one."""
-        return SchoolPdfs(pack, cache, workers=self.workers, alike_follow=alike_follow)
+    def begin(self, pack: Pack, cache: BuildCache | None) -> SchoolPdfs:
+        """A handle for one school's PDFs, none of them started yet (see ``add``)."""
+        return SchoolPdfs(pack, cache, workers=self.workers)
 
     def add(self, pdfs: SchoolPdfs, docs: list[PrintDoc]) -> None:
         """Begin rendering those of ``docs`` that are not in the school's cache."""
@@ -95,15 +144,14 @@ class PdfRenderer:
             if hit:
                 pdfs.done[doc.filename] = hit
             else:
-                pdfs.pending[doc.filename] = self._render(job, pdfs.alike_follow)
+                pdfs.pending[doc.filename] = self._render(job)
 
-    def _render(self, job: PrintJob, alike_follow: bool) -> Future[RenderedPdf]:
-        server = start_workers(self.workers) if self.workers > 1 else None
-        if server is not None:
-            return server.submit(job.task(alike_follow))
+    def _render(self, job: PrintJob) -> Future[RenderedPdf]:
+        if self.workers > 1:
+            return submit(self.workers, job.task())
         future: Future[RenderedPdf] = Future()  # one process: render here, now
         try:
-            future.set_result(render_task(job.task(alike_follow)))
+            future.set_result(render_task(job.task()))
         except Exception as exc:  # reported by that school's result(), not here
             future.set_exception(exc)
         return future

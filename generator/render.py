@@ -1,10 +1,8 @@
 """Stage 4b, in a PDF worker: print HTML -> WeasyPrint -> tagged PDF bytes.
 
 Everything a worker needs travels in a ``PdfTask`` (the finished print HTML and a few
-settings), so workers hold no school's data and can be started before any school is
-loaded: they are forked from a server that has already imported WeasyPrint (see
-``workers.py``). This module imports nothing heavy of ours, only WeasyPrint, made faster
-by ``speedups.py`` (the same bytes).
+settings), so workers hold no school's data. WeasyPrint is used through its public API
+only: ``HTML``, ``FontConfiguration``, ``write_pdf`` and a URL fetcher.
 
 WeasyPrint reads only local files (our templates, fonts and the school's logo) and data:
 URIs; anything else is refused. Its warnings are collected so a build can fail on them.
@@ -14,23 +12,18 @@ does (a cut-off rule is a bug, not a layout choice).
 
 from __future__ import annotations
 
-import atexit
-import gc
 import logging
 import math
 import os
-import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from . import speedups
 from .errors import BuildError
-from .stack import call_in_big_chunk
 
 PDF_VARIANT = "pdf/ua-1"
 FIT_ATTEMPTS = 10
@@ -47,7 +40,6 @@ class RenderedPdf:
     data: bytes
     pages: int
     warnings: tuple[str, ...]
-    html: str = ""  # the print HTML as finally laid out (for caching and benchmarks)
 
 
 @dataclass(frozen=True)
@@ -61,7 +53,6 @@ class PdfTask:
     source_date_epoch: str  # stamped into the PDF (same input, same bytes)
     one_page: bool = False  # a poster: its type is scaled to fill exactly one page
     max_pages: int | None = None
-    alike_follow: bool = False  # a batch: documents much like this one come next
 
     def html_at(self, scale: float) -> str:
         """The HTML with its type scaled: the templates size poster text with
@@ -74,28 +65,13 @@ class PdfTask:
 
 def render_task(task: PdfTask) -> RenderedPdf:
     """Render one PDF; posters are fitted to one page."""
-    with _collector_paused():
-        # its document is garbage by the time the collector runs
-        return call_in_big_chunk(_render, task)
-
-
-def _render(task: PdfTask) -> RenderedPdf:
     from weasyprint import HTML
 
     fetcher = _local_fetcher(task.readable)
-    fonts, images = _shared_resources()
-    speedups.record_drawings_at_first_sight(task.alike_follow)
-    sources: dict[int, str] = {}
 
     def layout(scale: float) -> Any:
-        html = task.html_at(scale)
-        page, sheets = _without_stylesheets(html)
-        stylesheets = [_stylesheet(css, task, fetcher, fonts, warnings) for css in sheets]
-        document = HTML(string=page, base_url=task.base_url, url_fetcher=fetcher).render(
-            pdf_variant=PDF_VARIANT, font_config=fonts, cache=images, stylesheets=stylesheets
-        )
-        sources[id(document)] = html
-        return document
+        html = HTML(string=task.html_at(scale), base_url=task.base_url, url_fetcher=fetcher)
+        return html.render(pdf_variant=PDF_VARIANT, font_config=_fonts(), cache=_images)
 
     with source_date(task.source_date_epoch), _captured_warnings() as warnings:
         document = fit_one_page(layout, task.filename) if task.one_page else layout(1.0)
@@ -106,67 +82,7 @@ def _render(task: PdfTask) -> RenderedPdf:
                 "config)"
             )
         data = document.write_pdf(pdf_variant=PDF_VARIANT)
-    return RenderedPdf(
-        task.filename, data, len(document.pages), tuple(warnings), sources[id(document)]
-    )
-
-
-# ------------------------------------------------------------------ stylesheets
-
-
-_stylesheets: dict[tuple[str, str], tuple[Any, tuple[str, ...]]] = {}
-MAX_CACHED_STYLESHEETS = 64
-
-
-def _without_stylesheets(html: str) -> tuple[str, list[str]]:
-    """The HTML without the <style> elements of its head, and their stylesheets in document
-    order: the template's, the school's colours, a poster's type scale. Each is parsed
-    once per worker, and given back to WeasyPrint in the same order (it cascades them
-    after the document's own, of which none are left)."""
-    head_end = html.find("</head>")
-    sheets: list[str] = []
-    kept: list[str] = []
-    position = 0
-    while (start := html.find("<style>", position, head_end)) >= 0:
-        end = html.find("</style>", start, head_end)
-        if end < 0:
-            break
-        kept.append(html[position:start])
-        sheets.append(html[start + len("<style>") : end])
-        position = end + len("</style>")
-    if not sheets:
-        return html, []
-    kept.append(html[position:])
-    return "".join(kept), sheets
-
-
-def _stylesheet(css: str, task: PdfTask, fetcher: Any, fonts: Any, warnings: list[str]) -> Any:
-    """A stylesheet of the document's head, parsed once per worker: every school's posters,
-    forms and policy share a few templates' (6% of the time of a small PDF, the same bytes),
-    and the schools of a trust often share their colours. Its warnings are
-    reported with every document that uses it, not only the first."""
-    from weasyprint import CSS
-
-    # Not keyed by the folders a document may read: parsing reads only the @font-face
-    # files, which the same text finds in the same place for every school.
-    key = (css, task.base_url)
-    if key in _stylesheets:
-        parsed, parse_warnings = _stylesheets[key]
-        warnings.extend(parse_warnings)
-        return parsed
-    if len(_stylesheets) >= MAX_CACHED_STYLESHEETS:
-        _stylesheets.clear()
-    already = len(warnings)
-    parsed = CSS(string=css, base_url=task.base_url, url_fetcher=fetcher, font_config=fonts)
-    _stylesheets[key] = parsed, tuple(warnings[already:])
-    return parsed
-
-
-def html_to_pdf(html: str, base_url: str) -> bytes:
-    """Plain WeasyPrint, no fitting: the raw cost the benchmark compares against."""
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=base_url).write_pdf(pdf_variant=PDF_VARIANT)
+    return RenderedPdf(task.filename, data, len(document.pages), tuple(warnings))
 
 
 # ------------------------------------------------------------------ fitting posters
@@ -233,70 +149,42 @@ def _next_scale(seen: list[tuple[float, float]]) -> float:
 
 
 def _free_space_ratio(document: Any) -> float:
-    """Available height / used height (from the #poster-end mark on the last page)."""
-    last = document.pages[-1]
-    end = last.anchors.get("poster-end")
-    if not end:
+    """Available height / used height, from the #poster-start mark on the first page and
+    the #poster-end mark on the last (poster pages have equal top and bottom margins)."""
+    first, last = document.pages[0], document.pages[-1]
+    start, end = first.anchors.get("poster-start"), last.anchors.get("poster-end")
+    if not start or not end:
         return 1.0
-    top, bottom = _page_margins_px(last)
-    available = last.height - bottom - top
+    top = start[1]
+    available = last.height - 2 * top
     used = available * (len(document.pages) - 1) + end[1] - top
     return available / used if used > 0 else 1.0
 
 
-def _page_margins_px(page: Any) -> tuple[float, float]:
-    box = page._page_box  # WeasyPrint is pinned to one major version (see pyproject)
-    return box.margin_top, box.margin_bottom
-
-
 # ------------------------------------------------------------------ shared per process
 
-_fonts: Any = None  # WeasyPrint's FontConfiguration: each @font-face file is read once
-_images: dict[str, Any] = {}  # decoded images (logos, icons) by URL
-MAX_CACHED_IMAGES = 256
-_cleaned_up_by: int | None = None  # the process that will remove the fonts' folder
+_font_config: Any = None  # WeasyPrint's FontConfiguration: each @font-face file read once
+_images: dict[str, Any] = {}  # decoded images (logos, icons) by URL, for WeasyPrint's cache
 
 
-def _shared_resources() -> tuple[Any, dict[str, Any]]:
-    """One font configuration and image cache for every PDF this process renders (about
-    15% faster for small documents; the bytes are the same). WeasyPrint copies @font-face
-    fonts into a temporary folder, removed when the process ends."""
-    global _fonts, _cleaned_up_by
-    if _fonts is None:
+def _fonts() -> Any:
+    """One font configuration for every PDF this process renders (small documents are
+    about 15% faster; the bytes are the same)."""
+    global _font_config
+    if _font_config is None:
         from weasyprint.text.fonts import FontConfiguration
 
-        _fonts = FontConfiguration()
-        speedups.install()
-    if _cleaned_up_by != os.getpid():  # also in a worker forked with the configuration made
-        _cleaned_up_by = os.getpid()
-        Finalize(None, release_fonts, exitpriority=10)  # a pool worker's exit
-        atexit.register(release_fonts)  # this process's own exit
-    if len(_images) > MAX_CACHED_IMAGES:
+        _font_config = FontConfiguration()
+    if len(_images) > 256:
         _images.clear()
-    return _fonts, _images
+    return _font_config
 
 
-def prepare_for_workers() -> None:
-    """Done once in the PDF server before it forks its workers, rather than in each
-    worker's first PDF (the policy's, which every build waits for): Fontconfig loads the
-    system's font list, and WeasyPrint imports the mail-header modules it reads a file's
-    headers with. The @font-face files themselves are added by each worker, into its own
-    temporary folder."""
-    from email.message import EmailMessage
-
-    _shared_resources()
-    EmailMessage()  # imports email.policy and the header registry
-
-
-def release_fonts() -> None:
-    """Remove the fonts' temporary folder (pool workers end without running ``__del__``)."""
-    global _fonts
-    folder = getattr(_fonts, "_folder", None)  # WeasyPrint's own folder for @font-face files
-    _fonts = None
-    _stylesheets.clear()  # their @font-face fonts were registered in that configuration
-    speedups.forget_line_breaks()  # measured with those fonts
-    if folder:
-        shutil.rmtree(folder, ignore_errors=True)
+def start_worker(scratch: str) -> None:
+    """A PDF worker's first act: temporary files (WeasyPrint's copies of the @font-face
+    fonts) go into ``scratch``, a folder the build removes when the workers stop."""
+    tempfile.tempdir = scratch
+    _fonts()
 
 
 # ------------------------------------------------------------------ safety and warnings
@@ -321,43 +209,6 @@ def _local_fetcher(readable: tuple[str, ...]) -> Any:
             return super().fetch(url, headers)
 
     return LocalOnly(allowed_protocols=("file", "data"))
-
-
-_collections_deferred = False  # in a PDF worker: see collect_when_the_next_document_starts
-_documents_collected = 0
-
-
-def collect_when_the_next_document_starts() -> None:
-    """In a PDF worker (its only work is rendering): the collector stays off, and each
-    document's garbage is collected when the next document starts, so no finished PDF
-    waits for it on its way back (the policy, the last PDF of a build, never does)."""
-    global _collections_deferred
-    _collections_deferred = True
-    gc.disable()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while WeasyPrint lays a document out, and one
-    collection of the young objects after (or, in a worker, before the next): WeasyPrint
-    makes millions of short-lived objects, which the collector kept scanning (3–5% of
-    every PDF). The document's own cycles are all young, so they go in that collection."""
-    global _documents_collected
-    if _collections_deferred:
-        # Every 10th document the middle generation too, every 100th all three, as often
-        # as Python's own thresholds would: a cleared cache's cycles are in the older ones.
-        _documents_collected += 1
-        gc.collect(0 if _documents_collected % 10 else 1 if _documents_collected % 100 else 2)
-        yield
-        return
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-            gc.collect(0)
 
 
 @contextmanager

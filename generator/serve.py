@@ -65,8 +65,7 @@ class Preview:
     def rebuild(self) -> bool:
         self.builds += 1
         try:
-            # The first build (before any thread starts) forks the PDF workers' server;
-            # every rebuild after it reuses that server, so nothing forks from a thread.
+            # Every rebuild reuses the PDF workers the first build started.
             result = build(self.config_path, self.site, pages_first=True)
         except EsafetyError as exc:
             log.error("%s\n(still serving the last good build)", exc)

@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_APT_PACKAGES := chromium poppler-utils zbar-tools
 
@@ -11,7 +12,7 @@ TEST_APT_PACKAGES := chromium poppler-utils zbar-tools
 build: $(STAMP) system-deps
 	$(BIN)/esafety build --config school_config.yaml --site-dir site
 
-test: $(STAMP) system-deps test-system-deps zensical
+test: $(TEST_STAMP) system-deps test-system-deps zensical
 	$(BIN)/ruff check generator tests bench
 	$(BIN)/pytest -q
 
@@ -24,18 +25,24 @@ bench: $(STAMP) system-deps
 serve: $(STAMP) system-deps
 	$(BIN)/esafety serve
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check generator tests bench
 	$(BIN)/ruff format --check generator tests bench
 
 schema: $(STAMP)
 	$(BIN)/esafety schema --output school_config.schema.json
 
+# Building needs only the package; the tests' extras (Playwright, Hypothesis...) come with
+# `make test`.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 # Debian libraries WeasyPrint needs; libharfbuzz-subset0 makes PDFs fast and reproducible.
 system-deps:
@@ -53,4 +60,4 @@ zensical: .venv-zensical/.installed
 	  && touch $@) || echo "note: Zensical could not be installed; its tests will be skipped"
 
 clean:
-	rm -rf site .pytest_cache .ruff_cache
+	rm -rf site .pytest_cache .ruff_cache build *.egg-info

@@ -36,10 +36,7 @@ from .brand import Brand, make_brand
 from .cache import user_cache_dir
 from .config import RULE_SETS, Config
 from .errors import BuildError
-
-TOOL_ROOT = Path(__file__).resolve().parent.parent
-CONTENT_DIR = TOOL_ROOT / "content"
-TEMPLATES_DIR = TOOL_ROOT / "templates"
+from .resources import CONTENT_DIR, TEMPLATES_DIR
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,12 @@ import io
 import json
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from .cache import user_cache_dir, write_atomic
+from .resources import TEMPLATES_DIR
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "templates" / "fonts"
+FONT_DIR = TEMPLATES_DIR / "fonts"
 FONT_FAMILY = "Andika, Arial, Helvetica, sans-serif"
 KINDS = ("start", "step", "decision", "end")
 

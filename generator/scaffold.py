@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .compose import TOOL_ROOT
 from .errors import UsageError
+from .resources import TOOL_ROOT
 
 SAMPLE_CONFIG = TOOL_ROOT / "school_config.yaml"
 SCHEMA = TOOL_ROOT / "school_config.schema.json"

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .build import build
-from .compose import CONTENT_DIR, TEMPLATES_DIR, TOOL_ROOT
 from .errors import EsafetyError
+from .resources import CONTENT_DIR, TEMPLATES_DIR, TOOL_ROOT
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5

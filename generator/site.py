@@ -21,8 +21,9 @@ from typing import Any
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from .compose import TOOL_ROOT, Pack, bytecode_cache
+from .compose import Pack, bytecode_cache
 from .errors import BuildError, UsageError
+from .resources import TOOL_ROOT
 
 BASE_MKDOCS_YML = TOOL_ROOT / "mkdocs.yml"
 # Messages MkDocs or Material print on every build that say nothing about our site.

@@ -187,9 +187,8 @@ def test_a_school_that_fails_while_composed_abandons_the_pdfs_it_had_started(
 
     def recording(self: SchoolPdfs) -> None:
         abandoned.append(sorted(self.pending))
-        futures = list(self.pending.values())
         abandon(self)
-        assert all(f.cancelled() or f.done() for f in futures)
+        assert not self.pending  # nobody waits for them (one already rendering finishes)
 
     monkeypatch.setattr(forms, "compose", failing_for_elm)
     monkeypatch.setattr(SchoolPdfs, "abandon", recording)

@@ -8,7 +8,7 @@ saving it over this file (or as overrides/templates/word/reference.docx beside a
 config). Headings take the school's colour at build time. This script only makes the
 first version, from python-docx's own default document:
 
-    .venv/bin/python scripts/make_word_reference.py
+    .venv/bin/python scripts/make_word_reference.py [OUT]
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def set_font(style, size: float | None = None) -> None:
         style.font.size = Pt(size)
 
 
-def main() -> None:
+def main(out_path: Path = OUT) -> None:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -143,12 +143,12 @@ def main() -> None:
     props.comments = props.keywords = props.subject = props.category = ""
     props.created = props.modified = dt.datetime(2026, 1, 1)
     props.revision = 1
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     out = BytesIO()
     doc.save(out)
-    OUT.write_bytes(normalise_zip(out.getvalue(), (2026, 1, 1, 0, 0, 0)))
-    print(f"wrote {OUT.relative_to(ROOT)}")  # noqa: T201 (a script's one line of output)
+    out_path.write_bytes(normalise_zip(out.getvalue(), (2026, 1, 1)))
+    print(f"wrote {out_path}")  # noqa: T201 (a script's one line of output)
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)

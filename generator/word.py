@@ -18,9 +18,11 @@ build cache under a digest of everything they are made from.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import zipfile
 from dataclasses import dataclass, field, replace
@@ -46,6 +48,8 @@ from . import flowcharts, markup
 from .cache import BuildCache
 from .compose import Pack
 from .errors import BuildError
+
+log = logging.getLogger(__name__)
 
 WORD_FILE = "policy.docx"
 POLICY_PDF = "policy.pdf"  # the print document the Word copy is made from
@@ -74,17 +78,18 @@ def word_copy(pack: Pack, cache: BuildCache | None) -> None:
         key = cache_key(pack)
         data = cache.file(WORD_FILE, key) if cache else None
         if data is None:
-            data = policy_docx(pack)
+            data = policy_docx(pack, cache)
             if cache:
                 cache.store_file(WORD_FILE, key, data)
         pack.files[i] = replace(download, data=data)
 
 
-def policy_docx(pack: Pack) -> bytes:
-    """The policy as a .docx document."""
+def policy_docx(pack: Pack, cache: BuildCache | None = None) -> bytes:
+    """The policy as a .docx document (its flowcharts' pictures kept in ``cache``: drawing
+    them is half the work, and most edits change words, not charts)."""
     source = _inputs(pack)
     doc = _open_reference(_reference_path(pack))
-    _DocxWriter(doc, source).write()
+    _DocxWriter(doc, source, cache).write()
     approved = pack.config.review.approved_on
     out = BytesIO()
     doc.save(out)
@@ -272,8 +277,8 @@ class _Format:
 class _DocxWriter:
     """Walks the composed HTML into the document, block by block."""
 
-    def __init__(self, doc: DocxDocument, source: dict[str, Any]):
-        self.doc, self.source = doc, source
+    def __init__(self, doc: DocxDocument, source: dict[str, Any], cache: BuildCache | None):
+        self.doc, self.source, self.cache = doc, source, cache
         self.figures = {_svg_title_id(svg): svg for svg in source["figures"]}
         self.bookmarks = 0
         # Style ids by name, read once: python-docx looks a name up among all the styles.
@@ -343,7 +348,7 @@ class _DocxWriter:
     def _cover(self) -> None:
         src, labels = self.source, self.source["labels"]
         if src["logo"]:
-            png = _logo_png(src["logo"])
+            png = self._logo(src["logo"])
             if png:
                 logo = (
                     self.doc.add_paragraph().add_run().add_picture(BytesIO(png), width=LOGO_WIDTH)
@@ -550,7 +555,7 @@ class _DocxWriter:
         if svg is None:
             return  # not a chart we drew: its words, if any, follow it in the HTML
         desc = svg_node.find("desc") if svg_node else None
-        png, width, height = _chart_png(svg)
+        png, width, height = self._chart(svg)
         para = self._paragraph(container)
         para.paragraph_format.keep_with_next = True
         shape_height = int(CHART_WIDTH * height / width)
@@ -558,6 +563,27 @@ class _DocxWriter:
         alt_title = _SPACE.sub(" ", title.text()).strip() if title else ""
         alt = _SPACE.sub(" ", desc.text()).strip() if desc else ""
         _describe(shape, alt_title, alt)
+
+    def _logo(self, data_uri: str) -> bytes | None:
+        """The school's logo as PNG for the cover (an SVG logo drawn like the charts)."""
+        head, _, data = data_uri.partition(",")
+        raw = base64.b64decode(data)
+        if head.startswith("data:image/png"):
+            return raw
+        try:
+            return self._chart(raw.decode("utf-8"))[0]
+        except (ValueError, UnicodeDecodeError) as exc:
+            log.warning("%s: the logo cannot be drawn for the Word copy (%s)", WORD_FILE, exc)
+            return None
+
+    def _chart(self, svg: str) -> tuple[bytes, int, int]:
+        key = hashlib.sha256(f"{_code_fingerprint()}\0{svg}".encode()).hexdigest()
+        png = self.cache.file("chart.png", key) if self.cache else None
+        if png is None:
+            png = _chart_png(svg)
+            if self.cache:
+                self.cache.store_file("chart.png", key, png)
+        return (png, *_png_size(png))
 
     # ------------------------------------------------------------ inline
     def _inline(self, para: Paragraph, node: _Node, fmt: _Format) -> None:
@@ -700,8 +726,13 @@ def _svg_title_id(svg: str) -> str:
     return match.group(1) if match else ""
 
 
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG's header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
 @lru_cache(maxsize=32)  # ``esafety serve`` rebuilds with the same charts
-def _chart_png(svg: str) -> tuple[bytes, int, int]:
+def _chart_png(svg: str) -> bytes:
     """A flowchart drawn as PNG (Word and LibreOffice show PNG everywhere), with its own
     font files, never the machine's, so every machine draws the same pixels."""
     import resvg_py
@@ -718,19 +749,4 @@ def _chart_png(svg: str) -> tuple[bytes, int, int]:
             sans_serif_family="Andika",
         )
     )
-    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-    return png, width, height
-
-
-def _logo_png(data_uri: str) -> bytes | None:
-    """The school's logo as PNG for the cover (SVG logos drawn like the charts)."""
-    import base64
-
-    head, _, data = data_uri.partition(",")
-    raw = base64.b64decode(data)
-    if head.startswith("data:image/png"):
-        return raw
-    try:
-        return _chart_png(raw.decode("utf-8"))[0]
-    except (ValueError, UnicodeDecodeError):
-        return None  # a logo resvg cannot draw: the cover goes without it
+    return png

@@ -201,7 +201,7 @@ def test_an_unchanged_policy_is_not_made_again(
     site = build(config_path).site_dir
     made = (site / "downloads" / word.WORD_FILE).read_bytes()
 
-    def refuse(pack: Any) -> bytes:
+    def refuse(pack: Any, cache: Any = None) -> bytes:
         raise AssertionError("the Word copy was made again although nothing changed")
 
     monkeypatch.setattr(word, "policy_docx", refuse)
@@ -211,6 +211,16 @@ def test_an_unchanged_policy_is_not_made_again(
     write_school(tmp_path / "school", data)
     with pytest.raises(AssertionError, match="made again"):
         build(config_path)
+    # A new version is made again, with the flowcharts' pictures from the cache.
+    monkeypatch.undo()
+
+    def no_drawing(svg: str) -> bytes:
+        raise AssertionError("an unchanged flowchart was drawn again")
+
+    monkeypatch.setattr(word, "_chart_png", no_drawing)
+    build(config_path)
+    remade = Document(str(site / "downloads" / word.WORD_FILE))
+    assert "2026.2" in all_text(remade) and len(remade.inline_shapes) == 5
 
 
 # ------------------------------------------------------------------ offered and listed

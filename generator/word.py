@@ -292,11 +292,11 @@ class _DocxWriter:
         self._footer()
         self._cover()
         labels = self.source["labels"]
-        self._heading(parse(labels["key_people"]), "Heading 1", "key-people")
+        self._heading(self.doc, parse(labels["key_people"]), "Heading 1", "key-people")
         self._blocks(self.doc, parse(self.source["key_people"]))
         self._contents()
         for part in self.source["parts"]:
-            self._heading(parse(part["title"]), "Heading 1", part["anchor"])
+            self._heading(self.doc, parse(part["title"]), "Heading 1", part["anchor"])
             for section in part["sections"]:
                 self._blocks(self.doc, parse(section))
 
@@ -413,7 +413,8 @@ class _DocxWriter:
     def _block(self, container: Any, node: _Node, style: str | None) -> None:
         tag = node.tag
         if tag in _HEADING_STYLES or tag in ("h5", "h6"):
-            self._heading(node, _HEADING_STYLES.get(tag, "Heading 4"), node.attrs.get("id"))
+            style = _HEADING_STYLES.get(tag, "Heading 4")
+            self._heading(container, node, style, node.attrs.get("id"))
         elif tag == "p":
             self._inline(self._paragraph(container, style), node, _Format())
         elif tag in ("ul", "ol"):
@@ -451,8 +452,8 @@ class _DocxWriter:
             para._p.get_or_add_pPr().style = self.style_ids[style]
         return para
 
-    def _heading(self, node: _Node, style: str, anchor: str | None) -> None:
-        para = self._paragraph(self.doc, style)
+    def _heading(self, container: Any, node: _Node, style: str, anchor: str | None) -> None:
+        para = self._paragraph(container, style)
         if anchor:
             self._bookmark(para, anchor)
         self._inline(para, node, _Format())
@@ -477,20 +478,22 @@ class _DocxWriter:
             para = self._paragraph(container, style)
             if num_id is not None:
                 _number(para, num_id)
-            first = True
+            open_para = True  # ``para`` takes the item's next words
             for child in item.children:
+                if isinstance(child, str) and not child.strip() and not open_para:
+                    continue  # the line break between two of the item's paragraphs
                 if isinstance(child, _Node) and child.tag in ("ul", "ol"):
                     self._list(container, child, depth + 1)
-                    first = False
-                elif isinstance(child, _Node) and child.tag not in _INLINE:
-                    if not first:
-                        para = self._paragraph(container, "List Continue")
-                    self._inline(para, child, _Format())
-                    first = False
+                    open_para = False
+                    continue
+                if not open_para:  # the item goes on after a paragraph or a nested list
+                    para = self._paragraph(container, "List Continue")
+                if isinstance(child, _Node) and child.tag not in _INLINE:
+                    self._inline(para, child, _Format())  # a <p> of a loose list
+                    open_para = False
                 else:
-                    if not first:
-                        para, first = self._paragraph(container, "List Continue"), True
                     self._inline(para, _Node("span", children=[child]), _Format())
+                    open_para = True
 
     def _restart(self, style: str) -> int | None:
         """A new Word list that starts again at 1, numbered like ``style``."""
@@ -552,8 +555,9 @@ class _DocxWriter:
         svg_node = node.find("svg")
         title = svg_node.find("title") if svg_node else None
         svg = self.figures.get(title.attrs.get("id", "")) if title else None
-        if svg is None:
-            return  # not a chart we drew: its words, if any, follow it in the HTML
+        if svg is None:  # not one of our charts: its caption and words, if any
+            self._blocks(container, node)
+            return
         desc = svg_node.find("desc") if svg_node else None
         png, width, height = self._chart(svg)
         para = self._paragraph(container)

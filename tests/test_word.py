@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import (
     HOSTILE_CHANGES,
     ROOT,
@@ -171,6 +172,85 @@ def test_hostile_values_print_as_text(hostile_site: Any) -> None:
     assert HOSTILE_CHANGES["school"]["short_name"] in text  # never run as a template
     targets = [rel.target_ref for rel in doc.part.rels.values() if rel.is_external]
     assert targets and all(t.startswith(("https://", "http://", "mailto:")) for t in targets)
+
+
+EXTRA_SECTION = """\
+Some words with **bold**, *italic*, `code` and [a link](https://www.example.org/).
+
+1. First step.
+2. Second step, with a list inside:
+    - a point
+    - another point
+3. Third step.
+
+Then:
+
+- A loose item.
+
+    Its second paragraph.
+
+- The next item.
+
+> A quotation from {{ school.name }}.
+
+| Column A | Column B |
+| --- | --- |
+| one | two |
+
+Term
+:   What the term means.
+
+!!! note "Remember"
+    Tell the {{ DSL }}.
+"""
+
+
+def test_any_section_converts_generically(make_school: Any) -> None:
+    """A part and a section the tool does not ship (as another branch or a school may add),
+    with every kind of Markdown the content uses, become Word's own structures."""
+    config_path = make_school()
+    content = config_path.parent / "overrides" / "content" / "policy"
+    (content / "sections").mkdir(parents=True)
+    structure = yaml.safe_load((ROOT / "content" / "policy" / "policy.yaml").read_text())
+    structure["parts"].append(
+        {"slug": "extra", "title": "An extra part", "sections": [{"id": "extra", "title": "More"}]}
+    )
+    (content / "policy.yaml").write_text(yaml.safe_dump(structure), encoding="utf-8")
+    (content / "sections" / "extra.md").write_text(EXTRA_SECTION, encoding="utf-8")
+    pack = compose(load_config(config_path), config_path.parent)
+    doc = Document(BytesIO(word.policy_docx(pack)))
+    assert styled(doc, "Heading 1")[-1] == "An extra part"
+    assert styled(doc, "Heading 2")[-1].endswith(". More")
+    paragraphs = doc.paragraphs
+    start = max(i for i, p in enumerate(paragraphs) if p.style.name == "Heading 2")
+    tail = paragraphs[start + 1 :]
+    said = [(p.style.name, p.text) for p in tail if p.text]
+    assert said[0] == ("Normal", "Some words with bold, italic, code and a link.")
+    runs = {r.text: r for r in tail[0].runs}
+    assert runs["bold"].bold and runs["italic"].italic
+    assert said[1:5] == [
+        ("List Number", "First step."),
+        ("List Number", "Second step, with a list inside:"),
+        ("List Bullet 2", "a point"),
+        ("List Bullet 2", "another point"),
+    ]
+    assert said[5:11] == [
+        ("List Number", "Third step."),
+        ("Normal", "Then:"),
+        ("List Bullet", "A loose item."),
+        ("List Continue", "Its second paragraph."),
+        ("List Bullet", "The next item."),
+        ("Quote", f"A quotation from {load_config(config_path).school.name}."),
+    ]
+    assert [c.text for c in doc.tables[-1].rows[1].cells] == ["one", "two"]
+    assert [text for _style, text in said[11:]] == [
+        "Term",
+        "What the term means.",
+        "Remember",
+        "Tell the DSL.",
+    ]
+    links = [r.target_ref for r in doc.part.rels.values() if r.is_external]
+    assert "https://www.example.org/" in links
 
 
 # ------------------------------------------------------------------ bytes and cache

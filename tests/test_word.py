@@ -354,8 +354,8 @@ def test_the_reference_document_is_what_the_script_makes(tmp_path: Path) -> None
 
 @pytest.mark.skipif(
     SOFFICE is None,
-    reason="LibreOffice is not installed (it is large, so not in the test packages): "
-    "apt-get install --no-install-recommends libreoffice-writer-nogui to run this test",
+    reason="LibreOffice is not installed (about 260 MB, so not among the test packages): "
+    "make libreoffice installs it",
 )
 def test_libreoffice_opens_it_and_prints_the_whole_policy(built_sites: Any, tmp_path: Path) -> None:
     source = built_sites("primary").site_dir / "downloads" / word.WORD_FILE

@@ -10,8 +10,8 @@ from ``templates/word/reference.docx`` (a school's ``overrides/templates/`` firs
 designer edits in Word; headings take the school's colour.
 
 python-docx has no calls for hyperlinks, bookmarks, fields or restarting a numbered list,
-so those few elements are written with its XML helpers (``OxmlElement``), as its
-documentation suggests. Same input, same bytes: the document's dates and every zip entry's
+so those few elements are written with its XML helpers (``OxmlElement``, ``qn``) into
+the elements it made. Same input, same bytes: the document's dates and every zip entry's
 time are the approval date. Built once per change: the bytes are kept in the school's
 build cache under a digest of everything they are made from.
 """
@@ -47,12 +47,12 @@ from docx.text.run import Run
 from . import flowcharts, markup
 from .cache import BuildCache
 from .compose import Pack
+from .documents.policy import PDF_FILE as POLICY_PDF  # what the Word copy is made from
+from .documents.policy import WORD_FILE
 from .errors import BuildError
 
 log = logging.getLogger(__name__)
 
-WORD_FILE = "policy.docx"
-POLICY_PDF = "policy.pdf"  # the print document the Word copy is made from
 REFERENCE = Path("word") / "reference.docx"
 MAX_REFERENCE_BYTES = 5_000_000  # a school's own reference document is untrusted input
 MAX_UNZIPPED_BYTES = 50_000_000

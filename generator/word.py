@@ -368,6 +368,9 @@ class _DocxWriter:
             cells = table.add_row().cells
             self._inline(cells[0].paragraphs[0], parse(labels[key]), _Format(bold=True))
             cells[1].paragraphs[0].add_run(value)
+        note = self._paragraph(self.doc)
+        note.paragraph_format.space_before = Mm(8)
+        self._inline(note, parse(labels["word_cover"]), _Format())
 
     def _contents(self) -> None:
         """A Word table of contents: the field Word fills in (Update Field adds the page

@@ -521,7 +521,8 @@ class _DocxWriter:
         override.append(start)
         num.append(abstract_id)
         num.append(override)
-        numbering.append(num)
+        # After the last list, before anything Word keeps at the end (numIdMacAtCleanup).
+        numbering.xpath("./w:num")[-1].addnext(num)
         return num_id
 
     def _table(self, container: Any, node: _Node) -> None:

@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_APT_PACKAGES := chromium poppler-utils zbar-tools
 
-.PHONY: build test bench lint format schema serve clean system-deps test-system-deps zensical
+.PHONY: build test bench lint format schema serve clean system-deps test-system-deps zensical libreoffice
 
 build: $(STAMP) system-deps
 	$(BIN)/esafety build --config school_config.yaml --site-dir site
@@ -51,6 +51,11 @@ system-deps:
 # Real components for the tests: Debian's Chromium (driven by Playwright) and pdftoppm.
 test-system-deps:
 	@bash scripts/apt-install.sh $(TEST_APT_PACKAGES)
+
+# Optional: LibreOffice (about 260 MB), so the tests also open the Word copy in it (they
+# are skipped, and say why, without it). Not in TEST_APT_PACKAGES because of its size.
+libreoffice:
+	@bash scripts/apt-install.sh libreoffice-writer-nogui
 
 # Zensical (Material's successor) in its own venv, so its dependencies never move ours.
 # Best effort: when it cannot be installed, its tests are skipped and say why.

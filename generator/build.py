@@ -28,6 +28,7 @@ from .markup import conversions_kept
 from .pool import PdfRenderer, SchoolPdfs, reproducible_dates, start_workers
 from .render import RenderedPdf
 from .site import engine_versions, run_engine, write_project
+from .word import word_copy
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ def prepare(job: SchoolJob, use_cache: bool, renderer: PdfRenderer) -> tuple[Pat
 
     try:
         pack = compose(config, project_dir, on_prints=render)
+        word_copy(pack, cache)  # made here while the PDFs render
     except BaseException:
         if started:  # the PDFs already started are not wanted now
             started[0].abandon()
@@ -304,6 +306,17 @@ def write_downloads(pack: Pack, pdfs: list[RenderedPdf], folder: Path) -> None:
         "approved_on": pack.config.review.approved_on.isoformat(),
         "next_review": pack.config.next_review.isoformat(),
         "documents": entries,
+        "files": [  # the downloads that are not PDFs (the Word copy, the calendar)
+            {
+                "file": extra.filename,
+                "title": extra.title,
+                "audience": extra.audience,
+                "kind": extra.kind,
+                "bytes": len(extra.data),
+                "sha256": hashlib.sha256(extra.data).hexdigest(),
+            }
+            for extra in pack.files
+        ],
     }
     (folder / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

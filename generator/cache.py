@@ -1,9 +1,10 @@
 """What the last build made, so an unchanged input is not rendered again.
 
-PDFs are stored under ``.esafety-cache/pdf/`` by a key that covers everything that can
-change their bytes (the print HTML, templates, fonts, WeasyPrint's version). For the site,
-a digest of the whole generated project (pages, settings, PDFs) is kept per site folder:
-if it matches, the site is already what this build would make.
+PDFs are stored under ``.esafety-cache/pdf/`` (other downloads, such as the Word copy,
+under ``files/``) by a key that covers everything that can change their bytes (the print
+HTML, templates, fonts, WeasyPrint's version). For the site, a digest of the whole
+generated project (pages, settings, PDFs) is kept per site folder: if it matches, the site
+is already what this build would make.
 """
 
 from __future__ import annotations
@@ -52,6 +53,24 @@ class BuildCache:
             "sha256": hashlib.sha256(pdf.data).hexdigest(),
         }
         write_atomic(folder / f"{key}.json", json.dumps(meta).encode("utf-8"))
+
+    # ------------------------------------------------------------ other downloads
+    def file(self, filename: str, key: str) -> bytes | None:
+        """A download made by an earlier build from the same input (e.g. the Word copy)."""
+        path = self.folder / "files" / f"{key}{Path(filename).suffix}"
+        try:
+            data = path.read_bytes()
+            sha = path.with_suffix(".sha256").read_text(encoding="utf-8")
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == sha else None
+
+    def store_file(self, filename: str, key: str, data: bytes) -> None:
+        folder = self.folder / "files"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{key}{Path(filename).suffix}"
+        write_atomic(path, data)
+        write_atomic(path.with_suffix(".sha256"), hashlib.sha256(data).hexdigest().encode())
 
     # ------------------------------------------------------------ the site
     def site_key(self, site_dir: Path) -> str | None:

@@ -17,13 +17,15 @@ from jinja2 import TemplateRuntimeError
 from markupsafe import Markup
 
 from .. import flowcharts, markup
-from ..compose import Composer, Page, PrintDoc, Section
+from ..compose import Composer, DownloadFile, Page, PrintDoc, Section
 from ..errors import BuildError
 
 CONTENT = "policy"
 WEB_DIR = "policy"
 PRIMARY_STAGES = {"eyfs", "ks1", "ks2"}
 SECONDARY_STAGES = {"ks3", "ks4", "ks5"}
+PDF_FILE = "policy.pdf"
+WORD_FILE = "policy.docx"  # its bytes are made by the build from the PDF's print document
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ def compose(composer: Composer) -> Section:
     return Section(
         pages=policy.pages(),
         prints=[policy.print_doc()],
+        files=[policy.word_download()],
         home_links=[
             {
                 "title": policy.title,
@@ -273,7 +276,7 @@ class PolicyComposer:
             for part in self.composed_parts(for_print=True)
         ]
         return PrintDoc(
-            filename="policy.pdf",
+            filename=PDF_FILE,
             title=self.title,
             audience=self._plain(self.structure["audience"], "audience"),
             template="print/policy.html",
@@ -283,8 +286,21 @@ class PolicyComposer:
                     "parts": parts,
                     "key_people": self._key_people(True),
                     "labels": self.labels,
+                    # The charts as drawn for the web (their words in SVG), for the Word copy.
+                    "figures": tuple(chart["svg"] for chart in self.context["flowcharts"]),
                 },
             },
+        )
+
+    def word_download(self) -> DownloadFile:
+        """The Word copy in the downloads list; its bytes are made by the build from the
+        composed pack (``word.word_copy``), once every document is composed."""
+        return DownloadFile(
+            WORD_FILE,
+            self._plain(self.structure["word_title"], "word_title"),
+            self._plain(self.structure["word_audience"], "word_audience"),
+            "Word",
+            b"",
         )
 
 

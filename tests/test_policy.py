@@ -320,7 +320,7 @@ TOPICS = [
     ("remote learning", [r"Remote learning and video calls", r"Live lessons"]),
     (
         "emerging technology and AI",
-        [r"Generative AI", r"product safety expectations", r"data protection impact assessment"],
+        [r"Generative AI", r"product safety standards", r"data protection impact assessment"],
     ),
     ("data protection", [r"UK GDPR", r"Data Protection Act 2018", r"encrypted", r"password"]),
     (

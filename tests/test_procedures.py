@@ -45,17 +45,16 @@ def chart_words(key: str) -> list[str]:
 def test_the_nudes_chart_follows_the_ukcis_steps_in_order():
     steps = chart_words("nudes")
     order = [
-        r"made or altered with AI",
-        r"Do not view, copy, print, forward, save or delete it",
+        r"made with AI",
+        r"Do not view, copy, forward, save or delete it",
         r"Tell the \{\{ DSL \}\}, .*immediately",
-        r"initial review",
-        r"referral criterion.*an adult involved.*coercion, blackmail or grooming.*unable to "
-        r"consent.*violent acts.*under 13.*immediate risk of harm",
+        r"initial review.*Nobody looks at the image",
+        r"an adult involved, coercion or blackmail, a child unable to consent, violent or "
+        r"unusual acts, a child under 13, or a risk of immediate harm",
         r"^Yes: .*refers at once to the police and \{\{ social_care \}\}",
-        r"may decide, with the headteacher, to manage it in school",
-        r"Report Remove",
+        r"may manage it in school with the headteacher.*Report Remove",
         r"child pictured is supported as a victim.*passed an image on, or pressured",
-        r"records every decision",
+        r"records each decision",
     ]
     at = 0
     for pattern in order:

@@ -67,7 +67,7 @@ def test_the_nudes_chart_follows_the_ukcis_steps_in_order():
 
 def test_the_illegal_content_chart_hands_childrens_images_to_the_nudes_chart():
     steps = CHARTS["illegal"]["steps"]
-    nudes = next(i for i, s in enumerate(steps) if "nude or semi-nude" in s["text"])
+    nudes = next(i for i, s in enumerate(steps) if "nude image" in s["text"])
     police = next(i for i, s in enumerate(steps) if "reports to the police" in s["text"])
     assert nudes < police  # decided before anything goes to the police
     assert "chart for nude and semi-nude images" in steps[nudes]["branch"]["text"]

@@ -153,7 +153,7 @@ def test_a_script_without_a_main_guard_can_build_and_leaves_no_temporary_files(
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "11 PDFs"
+    assert done.stdout.strip() == "15 PDFs"
     assert list(temporary.iterdir()) == []
 
 

@@ -76,11 +76,109 @@ def findings(
                 "choose a darker colour to silence this",
             )
         )
+    found += _missing_contacts(config) + _two_roles(config)
     found += _extra_links(config, day)
     if data is not None:
         found += _trusted_links(data("resources.yaml"), day)
-        found += _guidance(data("guidance.yaml"), config, day)
+        guidance = data("guidance.yaml")
+        found += _currency(guidance, day) + _guidance(guidance, config, day)
     return found
+
+
+def _missing_contacts(config: Config) -> list[Finding]:
+    """Optional keys whose absence leaves the policy naming a duty but not a person."""
+    people, tech = config.people, config.technology
+    found = []
+    if people.lado is None or not (people.lado.phone or people.lado.email):
+        found.append(
+            Finding(
+                "people.lado",
+                "no phone number or email for the LADO",
+                "add people.lado with a phone so staff can reach them without delay",
+            )
+        )
+    if config.contacts.childrens_services is None:
+        found.append(
+            Finding(
+                "contacts.childrens_services",
+                "no children's social care front door is given",
+                "add its name and phone so the key contacts list it",
+            )
+        )
+    if people.dpo is None:
+        found.append(
+            Finding(
+                "people.dpo",
+                "no data protection officer is named",
+                "add people.dpo so staff know who to tell about a data breach",
+            )
+        )
+    if people.chair_of_governors is None:
+        found.append(
+            Finding(
+                "people.chair_of_governors",
+                "no chair of governors is named",
+                "add one: they hear allegations about the headteacher",
+            )
+        )
+    if tech.monitoring.method in ("software", "both") and not tech.monitoring.out_of_hours:
+        found.append(
+            Finding(
+                "technology.monitoring.out_of_hours",
+                "nothing says who sees monitoring alerts outside school hours and in holidays",
+                "agree it with the DSL and the provider, and add it",
+            )
+        )
+    return found
+
+
+# Roles one person should not hold together: a governor who checks the staff, a head who
+# hears allegations about themselves, a deputy who covers for themselves, a DPO who judges
+# their own decisions. (A headteacher who is also the DSL is common and allowed.)
+_GOVERNOR_ROLES = ("online_safety_governor", "chair_of_governors")
+_STAFF_ROLES = ("headteacher", "dsl", "deputy_dsls", "online_safety_lead", "computing_lead")
+_CLASHES = (
+    *((g, s) for g in _GOVERNOR_ROLES for s in _STAFF_ROLES),
+    ("dsl", "deputy_dsls"),
+    ("dpo", "headteacher"),
+    ("dpo", "dsl"),
+)
+
+
+def _two_roles(config: Config) -> list[Finding]:
+    names: dict[str, set[str]] = {}
+    for role in {r for pair in _CLASHES for r in pair}:
+        value = getattr(config.people, role)
+        for person in value if isinstance(value, list) else [value]:
+            if person is not None:
+                names.setdefault(role, set()).add(" ".join(person.name.casefold().split()))
+    found = []
+    for first, second in _CLASHES:
+        for name in sorted(names.get(first, set()) & names.get(second, set())):
+            found.append(
+                Finding(
+                    f"people.{second}",
+                    f"{name!r} is given as both people.{first} and people.{second}",
+                    "give each role its own person, or correct the name if it is a mistake",
+                )
+            )
+    return found
+
+
+def _currency(guidance: dict[str, Any], day: dt.date) -> list[Finding]:
+    """The content was reviewed for one school year; a new one starts each 1 September."""
+    year = guidance.get("reviewed_for")
+    if not isinstance(year, int) or day < dt.date(year + 1, 9, 1):
+        return []
+    return [
+        Finding(
+            "content/guidance.yaml",
+            f"this version of esafety-pack follows law and guidance as reviewed for the "
+            f"{year}–{(year + 1) % 100:02d} school year, and a new school year began on "
+            f"{format_date(dt.date(year + 1, 9, 1))}",
+            "update esafety-pack (a new KCSIE usually takes effect each September), then rebuild",
+        )
+    ]
 
 
 def _review_dates(config: Config, day: dt.date) -> list[Finding]:

@@ -43,6 +43,7 @@ KeyStage = Literal["eyfs", "ks1", "ks2", "ks3", "ks4", "ks5"]
 Nation = Literal["england", "wales", "scotland", "northern-ireland"]
 PhoneRule = Literal["not_allowed", "handed_in", "locked_away", "off_and_away", "allowed"]
 PhotoRule = Literal["school_devices_only", "with_permission", "never"]
+SchoolType = Literal["maintained", "academy", "independent"]
 SupportKind = Literal["in-house", "contractor", "local-authority"]
 MonitoringMethod = Literal["software", "physical", "both"]
 Audience = Literal["parents", "pupils", "staff", "all"]
@@ -190,6 +191,12 @@ class SchoolInfo(_Section):
     website: OptUrl = None
     local_authority: OptText = None
     trust: OptText = Field(None, description="Multi-academy trust name, if any.")
+    type: SchoolType | None = Field(
+        None,
+        description="Added key: maintained, academy (including free schools) or independent; "
+        "decides the law the policy cites and who approves it. Default: academy if a trust "
+        "is given, else maintained.",
+    )
     logo: OptText = Field(None, description="SVG or PNG file inside the project folder.")
     colour: Colour = Field(
         None, description="Brand colour #rrggbb; darkened where needed so text on it stays WCAG AA."
@@ -220,6 +227,9 @@ class People(_Section):
     computing_lead: Person | None = None
     technical_support: TechnicalSupport | None = None
     lado: Person | None = Field(None, description="Local authority designated officer.")
+    dpo: Person | None = Field(
+        None, description="Added key: the data protection officer (name, and email or phone)."
+    )
 
 
 class Filtering(_Section):
@@ -227,12 +237,22 @@ class Filtering(_Section):
     last_reviewed: Day | None = Field(
         None, description="Date of the last annual filtering and monitoring review."
     )
+    checks: OptText = Field(
+        None,
+        description="Added key: how filtering is checked between reviews, as the school "
+        'does it (e.g. "the DSL and IT team test it each half term with the SWGfL tool").',
+    )
 
 
 class Monitoring(_Section):
     provider: OptText = None
     method: MonitoringMethod | None = None
     alerts_to: list[Text] = Field(default_factory=list)
+    out_of_hours: OptText = Field(
+        None,
+        description="Added key: who sees urgent monitoring alerts outside school hours and "
+        "in the holidays, and what they do.",
+    )
 
 
 class Technology(_Section):
@@ -243,6 +263,14 @@ class Technology(_Section):
     pupil_platforms: list[Text] = Field(default_factory=list)
     parent_communication: list[Text] = Field(default_factory=list)
     generative_ai: OptText = None
+    guest_wifi: bool | None = Field(
+        None, description="Added key: true if visitors get a (filtered) guest Wi-Fi network."
+    )
+    byod: OptText = Field(
+        None,
+        description="Added key: which personal devices may join the school network, and how "
+        '(e.g. "sixth-form students\' laptops, on the filtered student network").',
+    )
 
 
 class PupilPhones(_Section):
@@ -261,6 +289,32 @@ class StaffPhones(_Section):
 class Phones(_Section):
     pupils: PupilPhones
     staff: StaffPhones = Field(default_factory=StaffPhones)
+
+
+class Contacts(_Section):
+    """Added key: local contacts printed in the policy's key contacts."""
+
+    childrens_services: Person | None = Field(
+        None,
+        description="The local children's social care front door (name, phone, email), "
+        "for referrals and advice.",
+    )
+    prevent: Person | None = Field(
+        None, description="The local Prevent referral route (name, phone, email)."
+    )
+
+
+class OnlineSafetyGroup(_Section):
+    """Added key: the group that steers online safety, if the school has one."""
+
+    members: list[Text] = Field(
+        default_factory=list, min_length=1, description="Who sits on it (roles or names)."
+    )
+    meets: OptText = Field(None, description='How often it meets, e.g. "each term".')
+    pupil_voice: OptText = Field(
+        None,
+        description='How pupils are heard, e.g. "two digital leaders from each year group".',
+    )
 
 
 class Review(_Section):
@@ -318,6 +372,8 @@ class Config(_Section):
     technology: Technology = Field(default_factory=Technology)
     phones: Phones
     review: Review
+    contacts: Contacts = Field(default_factory=Contacts)
+    online_safety_group: OnlineSafetyGroup | None = None
     linked_policies: list[Text] = Field(default_factory=lambda: list(DEFAULT_LINKED_POLICIES))
     extra_resources: list[Resource] = Field(default_factory=list)
     posters: Posters = Field(default_factory=Posters)
@@ -352,6 +408,11 @@ class Config(_Section):
         if self.school.website:
             return self.school.website.rstrip("/") + "/online-safety/"
         return None
+
+    @property
+    def school_type(self) -> str:
+        """maintained, academy or independent: given, or academy when a trust is named."""
+        return self.school.type or ("academy" if self.school.trust else "maintained")
 
     @property
     def short_name(self) -> str:

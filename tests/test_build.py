@@ -605,7 +605,7 @@ def test_the_policy_is_handed_to_the_pdf_workers_first_and_every_pdf_once(
     assert all(into is pack for into, _docs in handed)
     given = [doc for _into, docs in handed for doc in docs]
     assert sorted(map(id, given)) == sorted(map(id, pack.prints))
-    assert len(pack.prints) == 11
+    assert len(pack.prints) == 15  # 11 documents and forms, and the 4 policy appendices
 
 
 def test_a_second_school_compiles_and_loads_no_content_template_again(

@@ -303,6 +303,10 @@ def test_check_lists_warnings_and_strict_fails(capsys: pytest.CaptureFixture[str
         "technology.monitoring.provider",
         "technology.filtering.last_reviewed",
         "people.deputy_dsls",
+        "people.lado",
+        "people.dpo",
+        "people.chair_of_governors",
+        "contacts.childrens_services",
     }
     code, strict_out, err = run(capsys, "check", "--strict", "--config", config)
     assert (code, strict_out, err) == (1, out, [])

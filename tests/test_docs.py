@@ -37,6 +37,9 @@ _LEAF_MODELS = {
     "computing_lead",
     "technical_support",
     "lado",
+    "dpo",
+    "childrens_services",
+    "prevent",
     "extra_resources",
 }
 

@@ -22,6 +22,13 @@ from generator.errors import BuildError
 from generator.markup import format_date, to_plain_text
 
 ADULT_FORMS = ("aup-parent", "aup-staff", "photo-consent")
+# The policy's appendices: records the DSL keeps, printed beside the forms.
+RECORDS = (
+    "record-incidents",
+    "record-filtering-changes",
+    "record-filtering-review",
+    "record-training",
+)
 MM = 72 / 25.4
 
 
@@ -175,7 +182,7 @@ def test_pupil_forms_use_the_composers_rule_set() -> None:
     config = Config.model_validate(school_data("primary"))
     composer = Composer(config, ROOT)
     built = {f.name: f for f in forms.all_forms(composer)}
-    assert set(built) == {"aup-pupil-ks1", "aup-pupil-ks2", *ADULT_FORMS}
+    assert set(built) == {"aup-pupil-ks1", "aup-pupil-ks2", *ADULT_FORMS, *RECORDS}
     assert built["aup-pupil-ks2"].rule_set == composer.rule_set("ks2")
     rules_part = next(p for p in built["aup-pupil-ks2"].parts if p.style == "rules")
     assert rules_part.items == composer.rule_set("ks2").rules

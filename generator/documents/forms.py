@@ -18,7 +18,7 @@ from ..compose import Composer, Page, PrintDoc, RuleSet, Section
 from ..errors import BuildError
 
 INDEX_PATH = "forms/index.md"
-STYLES = ("rules", "list", "ticks", "options", "choices", "text")
+STYLES = ("rules", "list", "ticks", "options", "choices", "text", "log")
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class Part:
     heading: Markup
     style: str  # one of STYLES
     intro: Markup | None
-    items: tuple[Any, ...]  # Markup; Rule for "rules"; a row of Markup for "choices"
+    items: tuple[Any, ...]  # Markup; Rule for "rules"; a row of Markup for "choices";
+    # for "log", one number per blank row to write in
     columns: tuple[Markup, ...] = ()
 
 
@@ -194,6 +195,12 @@ def load_part(
             for i, row in enumerate(raw["items"])
         )
         return Part(heading, style, intro, rows, columns)
+    if style == "log":  # a record kept by hand: column headings over blank rows
+        columns = tuple(composer.text(c, f"{where}.columns") for c in raw["columns"])
+        count = raw.get("rows")
+        if not isinstance(count, int) or not 1 <= count <= 40:
+            raise BuildError(f"{where}: a log needs 'rows', a whole number from 1 to 40")
+        return Part(heading, style, intro, tuple(range(1, count + 1)), columns)
     items = tuple(
         item
         for i, value in enumerate(raw["items"])

@@ -1,0 +1,322 @@
+"""The procedures the policy sets out, the law and guidance it follows, and the checks that
+keep it honest: each pinned so a wording change cannot quietly undo it (issue 22).
+
+The policy is composed (no MkDocs, no PDF) so these tests are quick.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_policy import composed_policy_text
+
+from generator.checks import findings
+from generator.compose import CONTENT_DIR, Composer
+from generator.config import load_config
+
+CHARTS = {
+    c["key"]: c
+    for c in yaml.safe_load((CONTENT_DIR / "policy" / "flowcharts.yaml").read_text("utf-8"))[
+        "charts"
+    ]
+}
+GUIDANCE = yaml.safe_load((CONTENT_DIR / "guidance.yaml").read_text("utf-8"))
+TODAY = dt.date(2026, 12, 3)
+
+
+def chart_words(key: str) -> list[str]:
+    """Each step of a chart as text, a decision's branch right after it."""
+    words = []
+    for step in CHARTS[key]["steps"]:
+        words.append(step["text"])
+        if step.get("branch"):
+            words.append(f"{step['branch']['label']}: {step['branch']['text']}")
+    return words
+
+
+# ------------------------------------------------------------------ the flowcharts
+
+
+def test_the_nudes_chart_follows_the_ukcis_steps_in_order():
+    steps = chart_words("nudes")
+    order = [
+        r"made with AI",
+        r"Do not view, copy, forward, save or delete it",
+        r"Tell the \{\{ DSL \}\}, .*immediately",
+        r"initial review.*Nobody looks at the image",
+        r"an adult involved, coercion or blackmail, a child unable to consent, violent or "
+        r"unusual acts, a child under 13, or a risk of immediate harm",
+        r"^Yes: .*refers at once to the police and \{\{ social_care \}\}",
+        r"may manage it in school with the headteacher.*Report Remove",
+        r"child pictured is supported as a victim.*passed an image on, or pressured",
+        r"records each decision",
+    ]
+    at = 0
+    for pattern in order:
+        found = [i for i, text in enumerate(steps) if i >= at and re.search(pattern, text)]
+        assert found, pattern
+        at = found[0]
+    yes = next(s["branch"] for s in CHARTS["nudes"]["steps"] if s.get("branch"))
+    assert yes["kind"] == "end"  # a referral is not followed by "manage in school"
+
+
+def test_the_illegal_content_chart_hands_childrens_images_to_the_nudes_chart():
+    steps = CHARTS["illegal"]["steps"]
+    nudes = next(i for i, s in enumerate(steps) if "nude image" in s["text"])
+    police = next(i for i, s in enumerate(steps) if "reports to the police" in s["text"])
+    assert nudes < police  # decided before anything goes to the police
+    assert "chart for nude and semi-nude images" in steps[nudes]["branch"]["text"]
+    assert steps[nudes]["branch"]["kind"] == "end"
+    assert "no adult involved" in steps[nudes]["text"]
+
+
+def test_staff_pass_on_concerns_immediately_not_the_same_day():
+    for path in (CONTENT_DIR / "policy").rglob("*"):
+        if path.is_file():
+            passed_on = r"(DSL|[Tt]ell|report|contacts)[^.\n]*the same day"
+            assert not re.search(passed_on, path.read_text("utf-8")), path
+    for key in ("child", "illegal", "inappropriate", "nudes", "staff"):
+        assert any("immediately" in w for w in chart_words(key)), key
+
+
+# ------------------------------------------------------------------ the words, composed
+
+
+@pytest.fixture(scope="module")
+def primary_text() -> str:
+    return composed_policy_text(Path(__file__).parent.parent / "school_config.yaml")
+
+
+def test_sanctions_separate_the_child_pictured_from_a_sharer_or_coercer(primary_text):
+    rows = [
+        r"The child pictured, including in a fake or AI-made image Supported as a victim\. "
+        r"Never sanctioned",
+        r"shared an image of themselves, without pressure from anyone Safeguarding support",
+        r"passed on, showed or saved an image of someone else Level 4",
+        r"pressured, coerced or blackmailed someone for an image.*Level 5: the DSL refers to "
+        r"the police and children's social care",
+    ]
+    for row in rows:
+        assert re.search(row, primary_text), row
+    assert "sharing nudes or semi-nudes;" not in primary_text  # no longer a level-4 example
+
+
+def test_searching_follows_the_law(primary_text):
+    assert "section 550ZB of the Education Act 1996" in primary_text
+    assert "must be the same sex as the pupil" in primary_text
+    assert "Wherever possible the search" not in primary_text
+    assert re.search(r"only exception is when there is a risk of serious harm", primary_text)
+
+
+def test_prevent_referrals_are_made_by_the_dsl_and_channel_decides(primary_text):
+    assert "a Prevent referral, made by the DSL" in primary_text
+    assert "Channel panel" in primary_text
+    assert "does not refer to Channel directly" in primary_text
+    assert "or to Channel" not in primary_text
+
+
+def test_one_owner_decides_filtering_changes_and_each_is_recorded(primary_text):
+    assert "One person decides every change to what our filtering blocks or allows: the DSL" in (
+        primary_text
+    )
+    assert "record of filtering changes" in primary_text
+    assert "the DSL or headteacher has agreed" not in primary_text
+    assert "approves any change to what is filtered" not in primary_text
+
+
+def test_out_of_hours_alerts_are_the_schools_words_or_a_duty(make_school):
+    given = composed_policy_text(make_school())
+    assert "Outside school hours and in the holidays: urgent alerts are phoned by Senso" in given
+    none = {"technology": {"monitoring": {"out_of_hours": None}}}
+    text = composed_policy_text(make_school(none))
+    assert "The DSL is responsible for agreeing with the headteacher" in text
+
+
+def test_eyfs_phones_and_cameras_as_the_framework_asks(make_school, primary_text):
+    assert "requires our safeguarding policy and procedures to cover how mobile phones" in (
+        primary_text
+    )
+    assert "away from children altogether" not in primary_text
+    secondary = composed_policy_text(make_school(base="secondary"))
+    assert "Phones and cameras in the early years" not in secondary
+
+
+# ------------------------------------------------------------------ the kind of school
+
+
+@pytest.mark.parametrize(
+    ("changes", "law", "allegations"),
+    [
+        ({}, "Education Act 2002, section 175", "the chair of governors, Dr Margaret Ellis"),
+        (
+            {"school": {"trust": "Oak Trust"}},
+            "Education Act 2002, section 157",
+            "unless the procedures of Oak Trust name someone else",
+        ),
+        ({"school": {"type": "independent"}}, "section 157", "goes to the proprietor"),
+    ],
+)
+def test_the_law_and_who_hears_allegations_follow_the_school_type(
+    make_school, changes, law, allegations
+):
+    text = composed_policy_text(make_school(changes))
+    assert law in text
+    assert allegations in text
+
+
+def test_phones_section_states_the_duty_to_have_regard(make_school, primary_text):
+    assert re.search(
+        r"Since 29 June 2026 .*section 550C of the Education Act 1996, added by section 36 of "
+        r"the Children's Wellbeing and Schools Act 2026, says that the headteacher must have "
+        r"regard",
+        primary_text,
+    )
+    academy = composed_policy_text(make_school({"school": {"trust": "Oak Trust"}}))
+    assert "says that the academy's proprietor (Oak Trust) must have regard" in academy
+
+
+# ------------------------------------------------------------------ guidance editions
+
+
+@pytest.mark.parametrize(
+    ("key", "field", "value"),
+    [
+        ("kcsie", "title", "Keeping children safe in education 2025"),
+        ("kcsie", "in_force", dt.date(2025, 9, 1)),
+        ("genai_safety", "title", "Generative AI: product safety standards"),
+        ("genai_safety", "edition", "updated 19 January 2026"),
+        ("mobile_phones", "edition", "updated January 2026"),
+        ("cwsa", "in_force", dt.date(2026, 6, 29)),
+        ("rshe", "in_force", dt.date(2026, 9, 1)),
+        ("rshe", "edition", "July 2025 edition, in force from 1 September 2026"),
+        ("sharing_nudes", "edition", "updated March 2024"),
+        ("duaa", "in_force", dt.date(2026, 6, 19)),
+        ("osa", "title", "Online Safety Act 2023"),
+        ("ofsted_framework", "edition", "in use from 10 November 2025"),
+    ],
+)
+def test_guidance_editions(key, field, value):
+    assert GUIDANCE["documents"][key][field] == value
+
+
+def test_the_policy_says_which_editions_it_follows(primary_text):
+    assert "as they stood for the 2026–27 school year" in primary_text
+    assert "Generative AI: product safety standards (Department for Education, updated 19 " in (
+        primary_text
+    )
+
+
+# ------------------------------------------------------------------ nothing invented
+
+
+@pytest.mark.parametrize(
+    "invented",
+    [
+        "guest Wi-Fi",
+        "guest access",
+        "once a term",
+        "each term",
+        "professional photographer",
+        "agreed by governors",
+        "by a named teacher",
+    ],
+)
+def test_nothing_the_config_does_not_give(make_school, invented):
+    text = composed_policy_text(
+        make_school(
+            {"people": {"computing_lead": None}, "phones": {"staff": {"photos_of_pupils": "never"}}}
+        )
+    )
+    assert invented not in text
+
+
+def test_guest_wifi_is_mentioned_only_when_the_school_has_it(make_school):
+    text = composed_policy_text(make_school({"technology": {"guest_wifi": True}}))
+    assert "including guest Wi-Fi" in text and "They use the guest Wi-Fi" in text
+
+
+def test_key_contacts_use_the_config_or_say_who_holds_them(make_school, primary_text):
+    assert "Kingsbridge Children's Front Door" in primary_text and "01632 960123" in primary_text
+    assert "Kingsbridge Schools Data Protection Service" in primary_text
+    bare = composed_policy_text(
+        make_school({"people": {"dpo": None}, "contacts": {"childrens_services": None}})
+    )
+    assert "through the DSL; anyone can make a referral in an emergency" in bare
+    assert "Our data protection policy names our data protection officer" in bare
+
+
+# ------------------------------------------------------------------ esafety check
+
+
+def paths(config: Path, on: dt.date = TODAY) -> set[str]:
+    loaded = load_config(config)
+    return {f.path for f in findings(loaded, on, Composer(loaded, config.parent).data)}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"people": {"dpo": None}}, "people.dpo"),
+        ({"people": {"lado": {"name": "LADO team", "phone": None}}}, "people.lado"),
+        ({"people": {"chair_of_governors": None}}, "people.chair_of_governors"),
+        ({"contacts": {"childrens_services": None}}, "contacts.childrens_services"),
+        (
+            {"technology": {"monitoring": {"out_of_hours": None}}},
+            "technology.monitoring.out_of_hours",
+        ),
+    ],
+)
+def test_check_warns_when_a_key_that_strengthens_the_policy_is_missing(
+    make_school, changes, expected
+):
+    assert paths(make_school(changes)) == {expected}
+
+
+def test_physical_monitoring_needs_no_out_of_hours_arrangement(make_school):
+    changes = {"technology": {"monitoring": {"method": "physical", "out_of_hours": None}}}
+    assert paths(make_school(changes)) == set()
+
+
+@pytest.mark.parametrize(
+    ("people", "expected"),
+    [
+        ({"online_safety_governor": {"name": "Mr Daniel O'Connor"}}, "people.dsl"),
+        ({"chair_of_governors": {"name": "mrs  joanna whitfield"}}, "people.headteacher"),
+        ({"deputy_dsls": [{"name": "Mr Daniel O'Connor"}]}, "people.deputy_dsls"),
+        ({"dpo": {"name": "Mrs Joanna Whitfield"}}, "people.headteacher"),
+    ],
+)
+def test_check_warns_when_one_person_holds_two_roles_that_clash(make_school, people, expected):
+    found = findings(load_config(make_school({"people": people})), TODAY)
+    clash = [f for f in found if "is given as both" in f.problem]
+    assert len(clash) == 1 and expected in clash[0].problem
+
+
+def test_a_headteacher_who_is_the_dsl_is_not_a_clash(make_school):
+    same = make_school({"people": {"dsl": {"name": "Mrs Joanna Whitfield"}}})
+    assert not [f for f in findings(load_config(same), TODAY) if "is given as both" in f.problem]
+
+
+def test_check_warns_once_a_new_school_year_begins_after_the_review_year(make_school):
+    config = make_school()
+    year = GUIDANCE["reviewed_for"]
+    assert "content/guidance.yaml" not in paths(config, dt.date(year + 1, 8, 31))
+    loaded = load_config(config)
+    late = findings(loaded, dt.date(year + 1, 9, 1), Composer(loaded, config.parent).data)
+    currency = [f for f in late if "update esafety-pack" in f.action]
+    assert len(currency) == 1
+    assert f"{year}–{(year + 1) % 100:02d} school year" in currency[0].problem
+
+
+def test_school_type_is_validated_with_a_suggestion(make_school, capsys: Any):
+    from generator.cli import main
+
+    config = make_school({"school": {"type": "acadamy"}})
+    assert main(["check", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"school_config\.yaml:\d+: school\.type: .*did you mean 'academy'", err)

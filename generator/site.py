@@ -81,9 +81,15 @@ def mkdocs_settings(pack: Pack) -> dict[str, Any]:
 
 
 def navigation(pack: Pack) -> list[Any]:
+    """Home, then one section per audience (content/site.yaml), then any page no audience
+    lists, under its own section."""
     nav: list[Any] = []
     sections: dict[str, list[Any]] = {}
-    for page in pack.pages:
+    for page in pack.ungrouped or pack.pages:
+        if page.path == "index.md":
+            nav.append({page.title: page.path})
+            nav += [{a.name: [_nav_entry(e) for e in a.entries]} for a in pack.audiences]
+            continue
         entry = {page.title: page.path}
         if page.section is None:
             nav.append(entry)
@@ -93,6 +99,12 @@ def navigation(pack: Pack) -> list[Any]:
             sections[page.section] = [entry]
             nav.append({page.section: sections[page.section]})
     return nav
+
+
+def _nav_entry(entry: Any) -> dict[str, Any]:
+    if entry.menu:
+        return {entry.title: [{page.title: page.path} for page in entry.menu]}
+    return {entry.title: entry.path}
 
 
 ENGINES = ("mkdocs", "zensical")

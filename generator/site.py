@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from .compose import TOOL_ROOT, Pack, bytecode_cache
+from .compose import TEMPLATES_DIR, TOOL_ROOT, Pack, bytecode_cache
 from .errors import BuildError, UsageError
 
 BASE_MKDOCS_YML = TOOL_ROOT / "mkdocs.yml"
@@ -39,6 +39,7 @@ def write_project(pack: Pack, project: Path) -> Path:
     assets = docs / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     (assets / "esafety.css").write_text(_site_css(pack), encoding="utf-8")
+    _copy_fonts(assets / "fonts")
     if pack.brand.logo_path:
         shutil.copyfile(pack.brand.logo_path, assets / f"logo{pack.brand.logo_path.suffix}")
     config_path = project / "mkdocs.yml"
@@ -46,6 +47,17 @@ def write_project(pack: Pack, project: Path) -> Path:
         yaml.safe_dump(mkdocs_settings(pack), sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
     return config_path
+
+
+# The print typeface, for the pupils' pages: served as the unmodified files with their
+# licence (the OFL reserves the name "Andika", so a trimmed web font could not keep it).
+SITE_FONTS = ("Andika-Regular.ttf", "Andika-Bold.ttf", "OFL.txt")
+
+
+def _copy_fonts(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in SITE_FONTS:
+        shutil.copyfile(TEMPLATES_DIR / "fonts" / name, folder / name)
 
 
 def _site_css(pack: Pack) -> str:

@@ -58,7 +58,8 @@ def group_pages(
             found = [
                 p
                 for p in pages
-                if p.path not in placed and fnmatchcase(p.path, pattern["menu"] if menu else pattern)
+                if p.path not in placed
+                and fnmatchcase(p.path, pattern["menu"] if menu else pattern)
             ]
             placed.update(p.path for p in found)
             if menu and found:

@@ -412,8 +412,8 @@ def compose(
     composed, the policy's first (``COMPOSE_ORDER``), with the pack they belong to: its
     config, brand and templates are set already, its lists are filled in at the end. So
     the longest PDF starts rendering while the rest of the school is composed."""
-    from .documents import COMPOSE_ORDER, DOCUMENT_MODULES
     from .audiences import group_pages
+    from .documents import COMPOSE_ORDER, DOCUMENT_MODULES
     from .documents.parents import helplines
 
     composer = Composer(config, project_dir)

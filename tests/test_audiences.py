@@ -22,6 +22,10 @@ from generator.site import mkdocs_settings
 NATIONAL_LINES = {"999", "0800 1111", "0808 800 5000"}
 CEOP = "https://www.ceop.police.uk/ceop-reporting/"
 FIRST_IN_CONTENT = re.compile(r"</h1>\s*<(\w+)([^>]*)>")
+SVG_TEXT = re.compile(
+    r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)"'
+    r'[^>]*?(?:font-size="([\d.]+)")?[^>]*>([^<]*)<'
+)
 TEL = re.compile(r'<a href="tel:([^"]*)">([^<]*)</a>')
 
 
@@ -159,12 +163,9 @@ def test_vertical_flowchart_fits_a_phone_column() -> None:
     )
     svg = flowcharts.draw_vertical(chart, flowcharts.Colours("#245c3a", "#e9efeb"))
     assert f'width="{flowcharts.V_WIDTH}"' in svg and 'role="img"' in svg
-    for x, anchor, size, text in re.findall(
-        r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)"[^>]*?(?:font-size="([\d.]+)")?[^>]*>([^<]*)<',
-        svg,
-    ):
+    for x, anchor, size, text in re.findall(SVG_TEXT, svg):
         width = flowcharts.text_width(text, float(size or flowcharts.FONT_SIZE), bold=True)
         left = float(x) - (width / 2 if anchor == "middle" else 0)
-        assert 0 <= left and left + width <= flowcharts.V_WIDTH, text
+        assert left >= 0 and left + width <= flowcharts.V_WIDTH, text
     for words in ("Call 999, then tell the DSL.", "Yes", "No", "Tell the DSL the same day."):
         assert words in svg

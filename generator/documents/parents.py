@@ -61,7 +61,13 @@ def compose(composer: Composer) -> Section:
     leaflet_words = composed_words(composer, "parents/leaflet.yaml")
     names = composer.names("parents")
     return Section(
-        pages=[Page(PAGE_PATH, names["page"], composer.page("pages/parents.md", parents=info, helplines=info["helplines"]))],
+        pages=[
+            Page(
+                PAGE_PATH,
+                names["page"],
+                composer.page("pages/parents.md", parents=info, helplines=info["helplines"]),
+            )
+        ],
         prints=[
             PrintDoc(
                 filename=LEAFLET_FILE,

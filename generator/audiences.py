@@ -81,10 +81,9 @@ def _entry(
 
 
 def _text(composer: Composer, spec: dict[str, Any], key: str, where: str) -> str:
-    if key not in spec:
-        return "" if key == "about" else _missing(f"{where}.{key}")
-    return to_plain_text(composer.text(str(spec[key]), f"{where}.{key}"))
-
-
-def _missing(where: str) -> str:
-    raise BuildError(f"{where}: missing")
+    """A group's name (required) or its line on the home page (optional)."""
+    if key in spec:
+        return to_plain_text(composer.text(str(spec[key]), f"{where}.{key}"))
+    if key == "about":
+        return ""
+    raise BuildError(f"{where}.{key}: missing")

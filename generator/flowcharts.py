@@ -4,6 +4,8 @@ The words of each chart live in ``content/`` (see ``content/policy/flowcharts.ya
 this module only lays boxes and arrows out. A chart is a column of steps read top to
 bottom; a question step may have one side branch to its right (drawn with a labelled
 arrow), which either ends there or rejoins the next step of the column.
+On the web the same chart is drawn in one narrower column (``draw_vertical``), each side
+step beneath its question, so its words stay readable on a phone.
 
 The SVG has real ``<text>`` (so it can be searched, copied and zoomed), ``role="img"``
 and a ``<title>``/``<desc>`` text alternative; every string is XML-escaped here. The PDF

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,9 @@ from conftest import school_path
 from helpers import parse_html
 
 from generator import flowcharts
-from generator.compose import compose
+from generator.compose import CONTENT_DIR, compose
 from generator.config import load_config
+from generator.errors import BuildError
 from generator.markup import tel
 from generator.site import mkdocs_settings
 
@@ -118,12 +118,23 @@ def test_a_page_no_audience_lists_still_reaches_the_navigation(make_school: Any)
     path = make_school()
     override = path.parent / "overrides" / "content" / "site.yaml"
     override.parent.mkdir(parents=True)
-    names = yaml.safe_load((Path("content") / "site.yaml").read_text(encoding="utf-8"))
+    names = yaml.safe_load((CONTENT_DIR / "site.yaml").read_text(encoding="utf-8"))
     names["audiences"]["about"]["pages"] = ["accessibility.md"]
     override.write_text(yaml.safe_dump(names), encoding="utf-8")
     pack = compose(load_config(path), path.parent)
     nav = mkdocs_settings(pack)["nav"]
     assert nav[-1] == {"About this site": [{"Privacy": "privacy.md"}]}
+
+
+def test_a_group_without_a_name_is_a_clear_error(make_school: Any) -> None:
+    path = make_school()
+    override = path.parent / "overrides" / "content" / "site.yaml"
+    override.parent.mkdir(parents=True)
+    names = yaml.safe_load((CONTENT_DIR / "site.yaml").read_text(encoding="utf-8"))
+    del names["audiences"]["parents"]["group"]
+    override.write_text(yaml.safe_dump(names), encoding="utf-8")
+    with pytest.raises(BuildError, match=r"^content/site.yaml: audiences.parents.group: missing$"):
+        compose(load_config(path), path.parent)
 
 
 def test_home_page_has_a_way_in_for_each_audience(built_sites: Any) -> None:

@@ -71,6 +71,8 @@ class Pack:
     search_dirs: list[Path]
     files: list[DownloadFile] = field(default_factory=list)
     site: dict[str, str] = field(default_factory=dict)  # its name, description and footer
+    audiences: list[Any] = field(default_factory=list)  # audiences.Audience, for the nav
+    ungrouped: list[Page] = field(default_factory=list)  # pages no audience lists
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ def _content_environment(dirs: tuple[Path, ...]) -> Environment:
     env.filters.update(
         date=markup.format_date,
         mailto=markup.mailto,
+        tel=markup.tel,
         link=markup.link,
         icon=markup.inline_icon,
         the=with_article,
@@ -409,7 +412,9 @@ def compose(
     composed, the policy's first (``COMPOSE_ORDER``), with the pack they belong to: its
     config, brand and templates are set already, its lists are filled in at the end. So
     the longest PDF starts rendering while the rest of the school is composed."""
+    from .audiences import group_pages
     from .documents import COMPOSE_ORDER, DOCUMENT_MODULES
+    from .documents.parents import helplines
 
     composer = Composer(config, project_dir)
     pack = Pack(config, composer.brand, [], [], search_path(project_dir, "templates"))
@@ -433,10 +438,15 @@ def compose(
     shared = {
         "downloads": downloads,
         "home_links": [link for s in sections for link in s.home_links],
+        "helplines": helplines(composer),
     }
     home, listing = composer.names("home")["page"], composer.names("downloads")["page"]
-    pages = [Page("index.md", home, composer.page("pages/index.md", **shared))]
-    pages += [page for s in sections for page in s.pages]
+    pages = [page for s in sections for page in s.pages]
     pages.append(Page("downloads.md", listing, composer.page("pages/downloads.md", **shared)))
+    # The home page's ways in are the navigation's audiences, so it is written last.
+    audiences, ungrouped = group_pages(composer, pages, shared["home_links"])
+    index = Page("index.md", home, composer.page("pages/index.md", audiences=audiences, **shared))
+    pages.insert(0, index)
     pack.pages, pack.prints, pack.files, pack.site = pages, prints, files, composer.names("site")
+    pack.audiences, pack.ungrouped = audiences, [index, *ungrouped]
     return pack

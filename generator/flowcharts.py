@@ -4,6 +4,8 @@ The words of each chart live in ``content/`` (see ``content/policy/flowcharts.ya
 this module only lays boxes and arrows out. A chart is a column of steps read top to
 bottom; a question step may have one side branch to its right (drawn with a labelled
 arrow), which either ends there or rejoins the next step of the column.
+On the web the same chart is drawn in one narrower column (``draw_vertical``), each side
+step beneath its question, so its words stay readable on a phone.
 
 The SVG has real ``<text>`` (so it can be searched, copied and zoomed), ``role="img"``
 and a ``<title>``/``<desc>`` text alternative; every string is XML-escaped here. The PDF
@@ -42,6 +44,10 @@ POINT = 12.0  # how far a question's pointed ends reach in
 ROW_GAP = 30.0  # vertical space for the arrow between two steps
 LABEL_SIZE = 13.0
 ARROW = 7.0
+# The web's vertical variant: one column as wide as a phone, each side step beneath its
+# question, indented, with the other way on down the gutter to its left.
+V_WIDTH = 340
+INDENT = 40
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,14 @@ def draw(chart: Chart, colours: Colours) -> str:
     return _svg(chart, parts, height)
 
 
+def draw_vertical(chart: Chart, colours: Colours) -> str:
+    """The chart for the web: one column (``V_WIDTH``), so its words stay readable when
+    the picture is scaled to a 390 px phone screen."""
+    items, height = _layout_vertical(chart, colours)
+    parts = [item if isinstance(item, str) else _svg_text(item, colours) for item in items]
+    return _svg(chart, parts, height, V_WIDTH)
+
+
 def draw_for_print(chart: Chart, colours: Colours) -> str:
     """The chart for WeasyPrint: the same picture, with its words as positioned HTML.
 
@@ -291,26 +305,54 @@ def _layout(chart: Chart, colours: Colours) -> tuple[tuple[str | _Text, ...], fl
                 pending_rejoin = side
         row_h = max(main.h, side.h if side else 0)
         if step.down_label:
-            parts.append(
-                _Text(
-                    (step.down_label,),
-                    main.cx + 8,
-                    main.bottom + ROW_GAP / 2 + 4,
-                    anchor="start",
-                    size=LABEL_SIZE,
-                    bold=True,
-                )
-            )
+            parts.append(_label(step.down_label, main.cx, main.bottom))
         previous = main
         y += row_h + ROW_GAP
     return tuple(parts), y - ROW_GAP + MARGIN
 
 
-def _svg(chart: Chart, parts: list[str], height: float) -> str:
+@lru_cache(maxsize=64)
+def _layout_vertical(chart: Chart, colours: Colours) -> tuple[tuple[str | _Text, ...], float]:
+    """Like ``_layout``, in one column: a question's side step sits beneath it, indented;
+    the arrow past it runs down the gutter, and a side step that rejoins points down into
+    the next step too."""
+    check(chart)
+    parts: list[str | _Text] = []
+    full = V_WIDTH - 2 * MARGIN
+    gutter = MARGIN + INDENT / 2
+    into_next: list[tuple[float, float]] = []  # arrows to the next step: (x, from y)
+    y = MARGIN
+    for step in chart.steps:
+        main = _box(MARGIN, y, full, step.kind, step.text)
+        for x, top in into_next:
+            parts += _arrow([(x, top), (x, main.y)], colours)
+        parts += _shape(main, colours)
+        down_x, into_next = main.cx, []
+        y = main.bottom + ROW_GAP
+        if step.branch is not None:
+            side = _box(MARGIN + INDENT, y, full - INDENT, step.branch.kind, step.branch.text)
+            parts += _arrow([(side.cx, main.bottom), (side.cx, side.y)], colours)
+            parts.append(_label(step.branch.label, side.cx, main.bottom))
+            parts += _shape(side, colours)
+            if step.branch.rejoin:
+                into_next.append((side.cx, side.bottom))
+            down_x, y = gutter, side.bottom + ROW_GAP
+        into_next.insert(0, (down_x, main.bottom))
+        if step.down_label:
+            parts.append(_label(step.down_label, down_x, main.bottom))
+    return tuple(parts), y - ROW_GAP + MARGIN
+
+
+def _label(text: str, x: float, top: float) -> _Text:
+    """An arrow's label, just right of the arrow that leaves a box's foot at ``top``."""
+    return _Text((text,), x + 8, top + ROW_GAP / 2 + 4, anchor="start", size=LABEL_SIZE, bold=True)
+
+
+def _svg(chart: Chart, parts: list[str], height: float, width: int = WIDTH) -> str:
     title_id, desc_id = f"fc-{chart.key}-title", f"fc-{chart.key}-desc"
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="esafety-flowchart" '
-        f'viewBox="0 0 {WIDTH} {_n(height)}" width="{WIDTH}" height="{_n(height)}" '
+        f'viewBox="0 0 {width} {_n(height)}" width="{width}" height="{_n(height)}" '
         f'role="img" aria-labelledby="{title_id}" aria-describedby="{desc_id}" '
         f'font-family={quoteattr(FONT_FAMILY)} font-size="{_n(FONT_SIZE)}">'
     )

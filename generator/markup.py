@@ -63,6 +63,24 @@ def mailto(address: str | None, text: str | None = None) -> Markup:
     return Markup(f'<a href="mailto:{html.escape(address)}">{label}</a>')
 
 
+_DIALLABLE = re.compile(r"^\s*(\+?[\d\s().-]*\d)")
+
+
+def tel(number: str | None, text: str | None = None) -> Markup:
+    """A tap-to-call link: ``01632 960412`` -> ``<a href="tel:01632960412">``. Only the
+    number's leading digits are dialled (not an "ext. 2" after it); the text shows as given,
+    escaped. A value with no number to dial prints as plain text."""
+    if not number:
+        return Markup("")
+    label = md_escape(text if text is not None else number)
+    # "+44 (0)1632 ...": the bracketed 0 is dialled only from inside the country.
+    found = _DIALLABLE.match(number.replace("(0)", "") if "+" in number else number)
+    digits = re.sub(r"[^\d+]", "", found.group(1)) if found else ""
+    if len(digits.lstrip("+")) < 3:
+        return Markup(label)
+    return Markup(f'<a href="tel:{digits}">{label}</a>')
+
+
 def link(url: str, text: str | None = None) -> Markup:
     """A plain link (http/https only, checked at load time), text escaped."""
     if not url.startswith(("https://", "http://")):

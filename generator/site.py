@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .compose import Pack, bytecode_cache
 from .errors import BuildError, UsageError
-from .resources import TOOL_ROOT
+from .resources import TEMPLATES_DIR, TOOL_ROOT
 
 BASE_MKDOCS_YML = TOOL_ROOT / "mkdocs.yml"
 # Messages MkDocs or Material print on every build that say nothing about our site.
@@ -40,6 +40,7 @@ def write_project(pack: Pack, project: Path) -> Path:
     assets = docs / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     (assets / "esafety.css").write_text(_site_css(pack), encoding="utf-8")
+    _copy_fonts(assets / "fonts")
     if pack.brand.logo_path:
         shutil.copyfile(pack.brand.logo_path, assets / f"logo{pack.brand.logo_path.suffix}")
     config_path = project / "mkdocs.yml"
@@ -47,6 +48,17 @@ def write_project(pack: Pack, project: Path) -> Path:
         yaml.safe_dump(mkdocs_settings(pack), sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
     return config_path
+
+
+# The print typeface, for the pupils' pages: served as the unmodified files with their
+# licence (the OFL reserves the name "Andika", so a trimmed web font could not keep it).
+SITE_FONTS = ("Andika-Regular.ttf", "Andika-Bold.ttf", "OFL.txt")
+
+
+def _copy_fonts(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in SITE_FONTS:
+        shutil.copyfile(TEMPLATES_DIR / "fonts" / name, folder / name)
 
 
 def _site_css(pack: Pack) -> str:
@@ -82,9 +94,15 @@ def mkdocs_settings(pack: Pack) -> dict[str, Any]:
 
 
 def navigation(pack: Pack) -> list[Any]:
+    """Home, then one section per audience (content/site.yaml), then any page no audience
+    lists, under its own section."""
     nav: list[Any] = []
     sections: dict[str, list[Any]] = {}
-    for page in pack.pages:
+    for page in pack.ungrouped or pack.pages:
+        if page.path == "index.md":
+            nav.append({page.title: page.path})
+            nav += [{a.name: [_nav_entry(e) for e in a.entries]} for a in pack.audiences]
+            continue
         entry = {page.title: page.path}
         if page.section is None:
             nav.append(entry)
@@ -94,6 +112,12 @@ def navigation(pack: Pack) -> list[Any]:
             sections[page.section] = [entry]
             nav.append({page.section: sections[page.section]})
     return nav
+
+
+def _nav_entry(entry: Any) -> dict[str, Any]:
+    if entry.menu:
+        return {entry.title: [{page.title: page.path} for page in entry.menu]}
+    return {entry.title: entry.path}
 
 
 ENGINES = ("mkdocs", "zensical")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .. import schoolyear
+from ..checks import today
 from ..compose import Composer, DownloadFile, Page, Section
 from ..config import Config, add_months
 from ..markup import to_plain_text
@@ -21,12 +22,21 @@ def compose(composer: Composer) -> Section:
             Page(
                 "calendar.md",
                 names["page"],
-                composer.page("pages/calendar.md", events=events, **window_context(config)),
+                composer.page(
+                    "pages/calendar.md", events=upcoming(events), **window_context(config)
+                ),
             )
         ],
         files=[DownloadFile("calendar.ics", names["file"], names["file_for"], "iCalendar", ics)],
         home_links=[{"title": names["home"], "path": "calendar.md", "about": names["about"]}],
     )
+
+
+def upcoming(events: list[Event]) -> list[Event]:
+    """The events not yet over, as of today (ESAFETY_TODAY when set): the page shows
+    what is coming, while calendar.ics keeps the whole window for calendar apps."""
+    now = today()
+    return [e for e in events if e.end >= now]
 
 
 def window(config: Config) -> tuple[dt.date, dt.date]:

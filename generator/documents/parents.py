@@ -61,7 +61,13 @@ def compose(composer: Composer) -> Section:
     leaflet_words = composed_words(composer, "parents/leaflet.yaml")
     names = composer.names("parents")
     return Section(
-        pages=[Page(PAGE_PATH, names["page"], composer.page("pages/parents.md", parents=info))],
+        pages=[
+            Page(
+                PAGE_PATH,
+                names["page"],
+                composer.page("pages/parents.md", parents=info, helplines=info["helplines"]),
+            )
+        ],
         prints=[
             PrintDoc(
                 filename=LEAFLET_FILE,
@@ -91,6 +97,7 @@ def parents_info(composer: Composer) -> dict[str, Any]:
     url = parents_page_url(config)
     data = composer.data("resources.yaml")
     return {
+        "helplines": helplines(composer),
         "contacts": Markup(composer.page("parents/contacts.md")),
         "teaching": teaching(composer),
         "phones": Markup(composer.page("parents/phones.md")),
@@ -104,6 +111,23 @@ def parents_info(composer: Composer) -> dict[str, Any]:
         "url_path": urlparse(url).path if url else None,
         "qr": qr_data_uri(url) if url else None,
     }
+
+
+# The places to report that the "Worried about a child?" box names (content/pages/_worried.md).
+HELPLINES = ("police", "nspcc", "childline", "ceop")
+
+
+def helplines(composer: Composer) -> dict[str, Link]:
+    """The reporting routes of content/resources.yaml by key, for the worried box on the
+    home page and the parents' page (composed once per build)."""
+    if "helplines" not in composer.memo:
+        items = composer.data("resources.yaml")["reporting"]
+        found = {item.get("key"): link(composer, item, "reporting") for item in items}
+        missing = [key for key in HELPLINES if key not in found]
+        if missing:
+            raise BuildError(f"content/resources.yaml: reporting: no entry with key {missing[0]}")
+        composer.memo["helplines"] = found
+    return composer.memo["helplines"]
 
 
 def teaching(composer: Composer) -> dict[str, Any]:

@@ -186,7 +186,7 @@ class PolicyComposer:
             }
             try:
                 drawable = _drawable(chart)
-                chart["svg"] = Markup(flowcharts.draw(drawable, colours))
+                chart["svg"] = Markup(flowcharts.draw_vertical(drawable, colours))
                 chart["print"] = Markup(flowcharts.draw_for_print(drawable, colours))
             except flowcharts.ChartError as exc:
                 raise BuildError(f"content/{CONTENT}/flowcharts.yaml: {exc}") from None

@@ -20,7 +20,33 @@ from .errors import ConfigError, EsafetyError, UsageError
 
 log = logging.getLogger("generator")
 
+
+def _set_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        logging.getLogger().setLevel(logging.INFO)
+        if isinstance(ctx.find_root().obj, dict):
+            ctx.find_root().obj["verbose"] = True
+
+
+# -v works after the command too (esafety build -v), as with mkdocs.
+VERBOSE_OPTION = click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_verbose,
+    help="Show details, and tracebacks on errors.",
+)
+SITE_DIR_OPTION = click.option(
+    "-d",
+    "--site-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to build (default: site/ beside the config).",
+)
 CONFIG_OPTION = click.option(
+    "-f",
     "--config",
     "config_path",
     type=click.Path(path_type=Path),
@@ -41,8 +67,10 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 @cli.command()
+@VERBOSE_OPTION
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
+    "-f",
     "--config",
     "config_paths",
     type=click.Path(path_type=Path),
@@ -50,6 +78,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     help="A school's config file (repeat for several; default: school_config.yaml).",
 )
 @click.option(
+    "-d",
     "--site-dir",
     type=click.Path(path_type=Path),
     default=None,
@@ -122,6 +151,7 @@ def raise_or_report(error: EsafetyError, last: bool) -> None:
 
 
 @cli.command()
+@VERBOSE_OPTION
 @CONFIG_OPTION
 @click.option("--strict", is_flag=True, help="Exit with 1 when there are warnings.")
 def check(config_path: Path, strict: bool) -> None:
@@ -153,6 +183,7 @@ def check(config_path: Path, strict: bool) -> None:
 
 
 @cli.command()
+@VERBOSE_OPTION
 @CONFIG_OPTION
 @click.option("--version", "new_version", required=True, help="The new policy version.")
 @click.option(
@@ -183,6 +214,7 @@ def review(config_path: Path, new_version: str, approved_on: Any, approved_by: s
 
 
 @cli.command()
+@VERBOSE_OPTION
 @click.argument("directory", type=click.Path(path_type=Path))
 def new(directory: Path) -> None:
     """Start a new school folder with a commented config to fill in.
@@ -198,17 +230,14 @@ def new(directory: Path) -> None:
 
 
 @cli.command()
+@VERBOSE_OPTION
 @CONFIG_OPTION
-@click.option(
-    "--site-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Where to build (default: site/ beside the config).",
-)
-@click.option("--port", type=int, default=8000, show_default=True)
+@SITE_DIR_OPTION
+@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def serve(config_path: Path, site_dir: Path | None, port: int, host: str) -> None:
-    """Preview the site, rebuilding when the config, content or templates change.
+    """Preview the site, rebuilding when the config, content or templates change; an
+    open page reloads itself when a rebuild lands.
 
     \b
     Example:
@@ -221,6 +250,7 @@ def serve(config_path: Path, site_dir: Path | None, port: int, host: str) -> Non
 
 
 @cli.command("schema")
+@VERBOSE_OPTION
 @click.option(
     "--output",
     type=click.Path(path_type=Path),

@@ -1,25 +1,39 @@
 """``esafety serve``: build, serve on localhost, rebuild when an input changes.
 
 Polling keeps it dependency-free and works the same on every filesystem. A build that
-fails prints its one-line problems and keeps serving the last good site.
+fails prints its one-line problems and keeps serving the last good site. Every page it
+serves (never the built files themselves) carries a small script that waits on this
+server for the next good build and then reloads the page, as ``mkdocs serve`` does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import http.server
 import logging
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from .build import build
 from .compose import CONTENT_DIR, TEMPLATES_DIR, TOOL_ROOT
-from .errors import EsafetyError
+from .errors import EsafetyError, UsageError
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
+RELOAD_PATH = "/.esafety-livereload"
+WAIT_SECONDS = 20.0  # how long a page's request for the next build is held open
+# Asks for the build after the one the page came from; reloads when it lands.
+RELOAD_SCRIPT = (
+    "<script>(function(){{var seen={build};function wait(){{"
+    "fetch('" + RELOAD_PATH + "?since='+seen,{{cache:'no-store'}})"
+    ".then(function(r){{return r.text()}})"
+    ".then(function(t){{if(+t>seen){{location.reload()}}else{{wait()}}}})"
+    ".catch(function(){{setTimeout(wait,2000)}})}}wait()}})();</script>"
+)
 
 
 def watched_files(config_path: Path) -> Iterable[Path]:
@@ -49,13 +63,27 @@ class Preview:
         self.site = (site_dir or config_path.resolve().parent / "site").resolve()
         self.stop_event = threading.Event()
         self.builds = 0
+        self.good_builds = 0  # what a served page waits on to reload
+        self.landed = threading.Condition()
+        # The port first: a busy one is said at once, not after a build.
+        handler = functools.partial(_PreviewHandler, self, directory=str(self.site))
+        try:
+            self.server = http.server.ThreadingHTTPServer((host, port), handler)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise UsageError(f"{host}:{port}: cannot serve there ({exc.strerror})") from None
+            raise UsageError(
+                f"{host}:{port}: port already in use; choose another with --port"
+            ) from None
         # Taken before the first build: an edit made while it runs, or before watch()
         # starts, is still seen as a change (it was missed when taken in watch()).
         self._seen = snapshot(config_path)
-        self.rebuild()
+        try:
+            self.rebuild()
+        except BaseException:
+            self.server.server_close()
+            raise
         self.site.mkdir(parents=True, exist_ok=True)
-        handler = functools.partial(_QuietHandler, directory=str(self.site))
-        self.server = http.server.ThreadingHTTPServer((host, port), handler)
 
     @property
     def url(self) -> str:
@@ -72,7 +100,18 @@ class Preview:
             log.error("%s\n(still serving the last good build)", exc)
             return False
         log.info("Built %d pages and %d PDFs", result.pages, len(result.pdfs))
+        with self.landed:
+            self.good_builds += 1
+            self.landed.notify_all()
         return True
+
+    def wait_for_build(self, since: int, timeout: float = WAIT_SECONDS) -> int:
+        """The number of good builds once it passes ``since`` (or after ``timeout``)."""
+        with self.landed:
+            self.landed.wait_for(
+                lambda: self.good_builds > since or self.stop_event.is_set(), timeout
+            )
+            return self.good_builds
 
     def watch(self) -> None:
         """Serve and rebuild on change until stop() (or Ctrl+C)."""
@@ -84,11 +123,15 @@ class Preview:
                     self._seen = now
                     self.rebuild()
         finally:
+            with self.landed:
+                self.landed.notify_all()  # pages waiting for a build are answered now
             self.server.shutdown()
             self.server.server_close()
 
     def stop(self) -> None:
         self.stop_event.set()
+        with self.landed:
+            self.landed.notify_all()
 
 
 def serve(
@@ -100,6 +143,40 @@ def serve(
         preview.watch()
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class _PreviewHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site; HTML pages get the reload script, and RELOAD_PATH answers with
+    the number of good builds once there is a newer one than the page's."""
+
+    def __init__(self, preview: Preview, *args: object, **kwargs: object) -> None:
+        self.preview = preview
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path == RELOAD_PATH:
+            since = parse_qs(url.query).get("since", ["0"])[0]
+            build = self.preview.wait_for_build(int(since) if since.isdigit() else 0)
+            self._send(str(build).encode(), "text/plain; charset=utf-8")
+            return
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and url.path.endswith("/"):
+            path = path / "index.html"
+        if path.suffix != ".html" or not path.is_file():
+            super().do_GET()
+            return
+        page = path.read_bytes()
+        script = RELOAD_SCRIPT.format(build=self.preview.good_builds).encode()
+        end = page.rfind(b"</body>")
+        page = page[:end] + script + page[end:] if end >= 0 else page + script
+        self._send(page, "text/html; charset=utf-8")
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         log.debug(format, *args)

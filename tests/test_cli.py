@@ -177,6 +177,33 @@ def test_build_failure_traceback_only_with_v(
     assert verbose[-1] == quiet[-1]
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_works_before_or_after_the_command(
+    make_school: Any, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """`esafety build -v` as with mkdocs, and the short forms -f (config) and -d (site)."""
+    config = make_school()
+    broken_content(config)
+    site = config.parent / "out"
+    argv = ["build", "-f", config, "-d", site]
+    code, _, err = run(capsys, *(["-v", *argv] if where == "before" else [*argv, "-v"]))
+    assert code == 1
+    assert err[0] == "Traceback (most recent call last):"
+    assert not site.exists()
+
+
+def test_short_forms_build_where_they_say(
+    make_school: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_school()
+    site = config.parent / "elsewhere"
+    code, out, err = run(capsys, "build", "-f", config, "-d", site, "--workers", "1")
+    assert (code, err) == (0, [])
+    assert out[-1].endswith(f"into {site}")
+    assert (site / "index.html").is_file()
+    assert run(capsys, "check", "-f", config, "-v")[0] == 0
+
+
 def test_unexpected_error_is_one_line_without_v(
     make_school: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import urllib.request
 
-from generator.serve import Preview
+from generator.cli import main
+from generator.serve import RELOAD_PATH, Preview
 
 
 def fetch(url: str) -> str:
@@ -46,6 +48,52 @@ def test_preview_rebuilds_on_config_change_and_keeps_last_good_site(make_school)
         preview.stop()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_served_pages_reload_when_a_rebuild_lands_and_the_site_has_no_script(make_school):
+    """Each served page waits on the server for the next good build (as mkdocs serve's
+    pages do); the files in site/ stay as built, with no reload script."""
+    config = make_school()
+    preview = Preview(config, port=0)
+    thread = threading.Thread(target=preview.watch, daemon=True)
+    thread.start()
+    try:
+        page = fetch(preview.url)
+        assert page.count(RELOAD_PATH) == 1
+        assert page.index(RELOAD_PATH) < page.index("</body>")
+        assert "seen=1;" in page
+        assert RELOAD_PATH not in fetch(preview.url + "downloads/manifest.json")
+        for built in preview.site.rglob("*.html"):
+            assert RELOAD_PATH not in built.read_text(encoding="utf-8")
+
+        answer: list[str] = []
+        waiting = threading.Thread(
+            target=lambda: answer.append(fetch(f"{preview.url}{RELOAD_PATH[1:]}?since=1"))
+        )
+        waiting.start()
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("Willowbank", "Brookside"), encoding="utf-8")
+        waiting.join(timeout=120)
+        assert answer == ["2"]  # answered when the rebuild landed
+        assert "seen=2;" in fetch(preview.url)
+    finally:
+        preview.stop()
+        thread.join(timeout=10)
+
+
+def test_a_busy_port_is_a_one_line_usage_error(make_school, capsys):
+    config = make_school()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["serve", "-f", str(config), "--port", str(port)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.splitlines() == [
+        f"127.0.0.1:{port}: port already in use; choose another with --port"
+    ]
+    assert not (config.parent / "site").exists()  # said before building anything
 
 
 def test_an_edit_made_before_watching_starts_is_still_rebuilt(make_school):

@@ -299,9 +299,10 @@ class Publish(_Section):
         "The QR code on the parents' leaflet points to its parents/ page.",
     )
     staff_pages: bool = Field(
-        True,
-        description="Publish the staff page 'Review status' (the compliance check's "
-        "findings). Set to false for a site that only parents see.",
+        False,
+        description="Build and link the staff page 'Review status' (the compliance "
+        "check's findings, e.g. an overdue review). Off by default: when true, the page "
+        "is public like every other page of the site.",
     )
 
 

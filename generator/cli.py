@@ -249,6 +249,58 @@ def serve(config_path: Path, site_dir: Path | None, port: int, host: str) -> Non
     run_serve(config_path, site_dir, host=host, port=port)
 
 
+@cli.command("gh-deploy")
+@VERBOSE_OPTION
+@CONFIG_OPTION
+@SITE_DIR_OPTION
+@click.option(
+    "-r", "--remote", default="origin", show_default=True, help="The git remote to push to."
+)
+@click.option(
+    "-b", "--branch", default="gh-pages", show_default=True, help="The branch GitHub Pages serves."
+)
+@click.option(
+    "-m", "--message", default=None, help="The commit message (default: names the commit built)."
+)
+@click.option(
+    "--force", is_flag=True, help="Replace the remote branch even if it has other commits."
+)
+def gh_deploy(
+    config_path: Path,
+    site_dir: Path | None,
+    remote: str,
+    branch: str,
+    message: str | None,
+    force: bool,
+) -> None:
+    """Build, then publish the site on GitHub Pages: commit it to the gh-pages branch
+    of the school folder's git repository and push it (as mkdocs gh-deploy does).
+
+    \b
+    Example:
+        esafety gh-deploy --config school_config.yaml --remote origin
+    """
+    from .build import build, load
+    from .deploy import check_repository, cname, push_site
+
+    if not config_path.is_file():
+        raise UsageError(f"{config_path}: no such config file")
+    config = load(config_path)
+    repo = check_repository(config_path.resolve().parent, remote)
+    result = build(config_path, site_dir)
+    click.echo(f"Built {result.pages} pages and {len(result.pdfs)} PDFs into {result.site_dir}")
+    commit = push_site(
+        result.site_dir,
+        repo,
+        remote=remote,
+        branch=branch,
+        message=message,
+        force=force,
+        host=cname(config),
+    )
+    click.echo(f"Pushed {result.site_dir} to {remote} {branch} (commit {commit[:7]})")
+
+
 @cli.command("schema")
 @VERBOSE_OPTION
 @click.option(
@@ -302,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(str(exc), err=True)
         if isinstance(exc, ConfigError):
             count = len(exc.problems)
-            builds = any(arg in ("build", "serve") for arg in args)
+            builds = any(arg in ("build", "serve", "gh-deploy") for arg in args)
             click.echo(
                 f"{count} problem{'s' if count != 1 else ''} found"
                 + ("; nothing was built and the existing site is unchanged." if builds else "."),

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import click
 
-from .errors import ConfigError, EsafetyError, UsageError
+from .errors import ConfigError, EsafetyError, Problem, UsageError
 
 log = logging.getLogger("generator")
 
@@ -126,6 +126,7 @@ def build(
     jobs = find_jobs([*config_paths, *sources] or [Path("school_config.yaml")], site_dir)
     outcomes = build_many(jobs, engine=engine, workers=workers)
     failures = [o for o in outcomes if o.error]
+    reported: set[Problem] = set()  # a shared defaults file's problems are said once
     for outcome in outcomes:
         if outcome.result:
             result = outcome.result
@@ -136,9 +137,23 @@ def build(
             assert outcome.error is not None
             if len(outcomes) > 1:
                 click.echo(f"{outcome.job.config_path}: not built:", err=True)
-            raise_or_report(outcome.error, last=len(failures) == 1 and len(outcomes) == 1)
+            error = outcome.error
+            if len(outcomes) > 1 and isinstance(error, ConfigError):
+                fresh = [p for p in error.problems if p not in reported]
+                reported.update(error.problems)
+                if not fresh:
+                    click.echo("(the problems shown above, in a file it shares)", err=True)
+                    continue
+                error = ConfigError(fresh)
+            raise_or_report(error, last=len(failures) == 1 and len(outcomes) == 1)
     if len(outcomes) > 1:
         click.echo(f"{len(outcomes) - len(failures)} of {len(outcomes)} schools built.")
+        if site_dir is not None:
+            from .trust import write_index
+
+            index = write_index(site_dir, [Path(job.site_dir) for job in jobs if job.site_dir])
+            if index:
+                click.echo(f"Listed the schools' packs in {index}")
     if failures:
         sys.exit(max(f.error.exit_code for f in failures if f.error))
 
@@ -152,28 +167,74 @@ def raise_or_report(error: EsafetyError, last: bool) -> None:
 
 @cli.command()
 @VERBOSE_OPTION
-@CONFIG_OPTION
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-f",
+    "--config",
+    "config_paths",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="A school's config file (repeat for several; default: school_config.yaml).",
+)
 @click.option("--strict", is_flag=True, help="Exit with 1 when there are warnings.")
-def check(config_path: Path, strict: bool) -> None:
-    """Validate the config and list what needs attention.
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="With several schools, or json/csv: one table (school, errors, warnings, "
+    "policy version, next review).",
+)
+def check(
+    sources: tuple[Path, ...], config_paths: tuple[Path, ...], strict: bool, output_format: str
+) -> None:
+    """Validate the config and list what needs attention; for a folder or several
+    configs, one table of every school.
 
     \b
     Example:
         esafety check --strict
+        esafety check trust/ --format csv > schools.csv
     """
+    from .build import find_jobs
+
+    _check_today()
+    named = [*config_paths, *sources]
+    configs = [job.config_path for job in find_jobs(named or [Path("school_config.yaml")])]
+    if len(configs) == 1 and output_format == "text" and not any(p.is_dir() for p in named):
+        _check_one(configs[0], strict)
+        return
+    from .trust import as_csv, as_json, as_text, check_school
+
+    checks = [check_school(path) for path in configs]
+    formats = {"text": as_text, "json": as_json, "csv": as_csv}
+    click.echo(formats[output_format](checks), nl=False)
+    if any(c.errors or c.shared for c in checks):
+        sys.exit(2)
+    if strict and any(c.warnings for c in checks):
+        sys.exit(1)
+
+
+def _check_today() -> None:
+    from .checks import today
+
+    try:
+        today()
+    except ValueError:
+        raise UsageError(
+            f"ESAFETY_TODAY={os.environ.get('ESAFETY_TODAY')!r} is not a date; write YYYY-MM-DD"
+        ) from None
+
+
+def _check_one(config_path: Path, strict: bool) -> None:
     from .build import load
     from .checks import findings, today
     from .compose import Composer
 
     config = load(config_path)
-    try:
-        day = today()
-    except ValueError:
-        raise UsageError(
-            f"ESAFETY_TODAY={os.environ.get('ESAFETY_TODAY')!r} is not a date; write YYYY-MM-DD"
-        ) from None
     composer = Composer(config, Path(config_path).resolve().parent)
-    found = findings(config, day, composer.data)
+    found = findings(config, today(), composer.data)
     for finding in found:
         click.echo(f"{config_path}: warning: {finding}")
     if not found:
@@ -216,16 +277,37 @@ def review(config_path: Path, new_version: str, approved_on: Any, approved_by: s
 @cli.command()
 @VERBOSE_OPTION
 @click.argument("directory", type=click.Path(path_type=Path))
-def new(directory: Path) -> None:
-    """Start a new school folder with a commented config to fill in.
+@click.option(
+    "--phase",
+    default=None,
+    metavar="PHASE",
+    help="The kind of school: nursery, infant, junior, primary (default), middle, "
+    "secondary, all-through or special. Its key stages, phone rules and roles follow it.",
+)
+@click.option(
+    "--trust",
+    is_flag=True,
+    help="Start a trust's folder: shared defaults, overrides/ and two example schools.",
+)
+def new(directory: Path, phase: str | None, trust: bool) -> None:
+    """Start a school folder: a commented config written for its phase, a .gitignore
+    and a workflow that publishes the pack on GitHub Pages on every push.
 
     \b
     Example:
-        esafety new st-marys && cd st-marys && esafety build
+        esafety new st-marys --phase secondary && cd st-marys && esafety build
+        esafety new oak-trust --trust
     """
-    from .scaffold import scaffold
+    from .scaffold import scaffold, scaffold_trust
 
-    config_path = scaffold(directory)
+    if trust:
+        configs = scaffold_trust(directory, phase)
+        click.echo(
+            f"Created {directory}/ with shared defaults (defaults.yaml), overrides/ and "
+            f"{len(configs)} example schools: edit them, then run: esafety check {directory}"
+        )
+        return
+    config_path = scaffold(directory, phase or "primary")
     click.echo(f"Created {config_path}: edit it, then run: esafety build --config {config_path}")
 
 

@@ -105,11 +105,13 @@ class RuleSet:
     help: Markup
 
 
-def search_path(project_dir: Path, kind: str) -> list[Path]:
-    """A school's ``overrides/<kind>`` folder first, then the tool's own folder."""
+def search_path(project_dir: Path, kind: str, shared: tuple[Path, ...] = ()) -> list[Path]:
+    """A school's ``overrides/<kind>`` folder first, then the ``overrides/<kind>`` beside
+    each shared defaults file it extends (``shared``: their folders, nearest first), then
+    the tool's own folder."""
     own = CONTENT_DIR if kind == "content" else TEMPLATES_DIR
-    override = project_dir / "overrides" / kind
-    return [override, own] if override.is_dir() else [own]
+    folders = dict.fromkeys(folder / "overrides" / kind for folder in (project_dir, *shared))
+    return [*(folder for folder in folders if folder.is_dir()), own]
 
 
 def content_environment(dirs: list[Path]) -> Environment:
@@ -233,7 +235,7 @@ class Composer:
     def __init__(self, config: Config, project_dir: Path):
         self.config = config
         self.project_dir = project_dir
-        self.content_dirs = search_path(project_dir, "content")
+        self.content_dirs = search_path(project_dir, "content", config.shared_folders)
         self.env = content_environment(self.content_dirs)
         self.brand = make_brand(config.school.colour, config.school.logo, project_dir)
         self.nation = self._nation()
@@ -412,7 +414,8 @@ def compose(
     from .documents import COMPOSE_ORDER, DOCUMENT_MODULES
 
     composer = Composer(config, project_dir)
-    pack = Pack(config, composer.brand, [], [], search_path(project_dir, "templates"))
+    templates = search_path(project_dir, "templates", config.shared_folders)
+    pack = Pack(config, composer.brand, [], [], templates)
     composed: dict[Any, Section] = {}
     for module in COMPOSE_ORDER:
         section = composed[module] = module.compose(composer)

@@ -28,6 +28,7 @@ from pydantic import (  # noqa: E402 (after the plugin setting it must see)
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
 )
 from pydantic_core import PydanticCustomError
@@ -60,6 +61,7 @@ KEY_STAGES_BY_PHASE: dict[str, tuple[str, ...]] = {
     "all-through": ALL_KEY_STAGES,
     "special": ALL_KEY_STAGES,
 }
+PHASES = tuple(KEY_STAGES_BY_PHASE)
 # Pupil rule sets: EYFS and KS1 read one set, KS2 another, KS3 to sixth form a third.
 RULE_SETS: dict[str, tuple[str, ...]] = {
     "ks1": ("eyfs", "ks1"),
@@ -323,6 +325,13 @@ class Config(_Section):
     extra_resources: list[Resource] = Field(default_factory=list)
     posters: Posters = Field(default_factory=Posters)
     publish: Publish = Field(default_factory=Publish)
+    # The folders of the shared defaults files it extends, nearest first: their
+    # overrides/ folders apply to this school after its own (set by load_config).
+    _shared_folders: tuple[Path, ...] = PrivateAttr(default=())
+
+    @property
+    def shared_folders(self) -> tuple[Path, ...]:
+        return self._shared_folders
 
     # -------------------------------------------------------- derived facts
     @property
@@ -403,6 +412,7 @@ def validate(doc: YamlDocument, project_dir: Path) -> Config:
     if problems:
         raise ConfigError(problems)
     assert config is not None
+    config._shared_folders = tuple(dict.fromkeys(base.parent for base in doc.bases))
     return config
 
 

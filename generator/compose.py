@@ -74,6 +74,8 @@ class Pack:
     search_dirs: list[Path]
     files: list[DownloadFile] = field(default_factory=list)
     site: dict[str, str] = field(default_factory=dict)  # its name, description and footer
+    # Other files of the site, by their path in it (site/embed/parents.html).
+    extras: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -411,7 +413,7 @@ def compose(
     composed, the policy's first (``COMPOSE_ORDER``), with the pack they belong to: its
     config, brand and templates are set already, its lists are filled in at the end. So
     the longest PDF starts rendering while the rest of the school is composed."""
-    from .documents import COMPOSE_ORDER, DOCUMENT_MODULES
+    from .documents import COMPOSE_ORDER, DOCUMENT_MODULES, parents
 
     composer = Composer(config, project_dir)
     templates = search_path(project_dir, "templates", config.shared_folders)
@@ -442,4 +444,5 @@ def compose(
     pages += [page for s in sections for page in s.pages]
     pages.append(Page("downloads.md", listing, composer.page("pages/downloads.md", **shared)))
     pack.pages, pack.prints, pack.files, pack.site = pages, prints, files, composer.names("site")
+    pack.extras = {"embed/parents.html": parents.embed_block(composer, prints, templates)}
     return pack

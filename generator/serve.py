@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .build import build
 from .compose import CONTENT_DIR, TEMPLATES_DIR, TOOL_ROOT
+from .defaults import read_with_defaults
 from .errors import EsafetyError, UsageError
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,26 @@ def watched_files(config_path: Path) -> Iterable[Path]:
     project = config_path.resolve().parent
     yield config_path.resolve()
     yield TOOL_ROOT / "mkdocs.yml"
-    for folder in (CONTENT_DIR, TEMPLATES_DIR, project / "overrides", project / "assets"):
+    shared = _shared_defaults(config_path)
+    yield from shared
+    overrides = [folder.parent / "overrides" for folder in shared]
+    for folder in (
+        CONTENT_DIR,
+        TEMPLATES_DIR,
+        project / "overrides",
+        project / "assets",
+        *overrides,
+    ):
         if folder.is_dir():
             yield from (p for p in folder.rglob("*") if p.is_file())
+
+
+def _shared_defaults(config_path: Path) -> tuple[Path, ...]:
+    """The defaults files the config extends (their overrides/ apply to it too)."""
+    try:
+        return read_with_defaults(config_path, str(config_path)).bases
+    except EsafetyError:
+        return ()  # the build reports it
 
 
 def snapshot(config_path: Path) -> dict[Path, int]:

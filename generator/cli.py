@@ -383,6 +383,27 @@ def gh_deploy(
     click.echo(f"Pushed {result.site_dir} to {remote} {branch} (commit {commit[:7]})")
 
 
+@cli.command("index")
+@VERBOSE_OPTION
+@click.argument("site_dir", type=click.Path(path_type=Path, file_okay=False))
+def index_command(site_dir: Path) -> None:
+    """Write SITE_DIR/index.html listing the packs in its folders (each school's name,
+    policy version and next review), e.g. after putting together sites built on several
+    machines. `esafety build FOLDER --site-dir DIR` writes it as well.
+
+    \b
+    Example:
+        esafety index site
+    """
+    from .trust import write_index
+
+    folders = sorted(p for p in site_dir.iterdir() if p.is_dir()) if site_dir.is_dir() else []
+    index = write_index(site_dir, folders)
+    if index is None:
+        raise UsageError(f"{site_dir}: no school's pack in its folders (nothing to list)")
+    click.echo(f"Listed the schools' packs in {index}")
+
+
 @cli.command("schema")
 @VERBOSE_OPTION
 @click.option(

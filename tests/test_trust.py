@@ -221,3 +221,25 @@ def test_a_spreadsheet_formula_in_a_name_stays_text(
     )
     out = run(capsys, "check", oak, "--format", "csv")[1]
     assert next(csv.DictReader(io.StringIO(out)))["school"] == "'=HYPERLINK(1)"
+
+
+def test_index_lists_sites_put_together_from_several_machines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = tmp_path / "site"
+    for folder, school in (("oak", "Oak Primary School"), ("elm", "Elm Academy")):
+        (site / folder / "downloads").mkdir(parents=True)
+        manifest = {"school": school, "version": "1", "next_review": "2027-09-01"}
+        (site / folder / "downloads" / "manifest.json").write_text(json.dumps(manifest))
+    (site / "assets").mkdir()  # not a school's pack: not listed
+    code, out, err = run(capsys, "index", site)
+    assert (code, err) == (0, "")
+    assert out == f"Listed the schools' packs in {site / 'index.html'}\n"
+    links = parse_html(site / "index.html").find("a")
+    assert [(a.attrs["href"], a.text) for a in links] == [
+        ("elm/", "Elm Academy"),
+        ("oak/", "Oak Primary School"),
+    ]
+    code, out, err = run(capsys, "index", tmp_path / "empty")
+    assert (code, out) == (2, "")
+    assert err == f"{tmp_path / 'empty'}: no school's pack in its folders (nothing to list)\n"

@@ -289,7 +289,14 @@ def review(config_path: Path, new_version: str, approved_on: Any, approved_by: s
     is_flag=True,
     help="Start a trust's folder: shared defaults, overrides/ and two example schools.",
 )
-def new(directory: Path, phase: str | None, trust: bool) -> None:
+@click.option(
+    "--extends",
+    default=None,
+    metavar="FILE",
+    help="Add a school to a trust: its config extends FILE (the trust's defaults, "
+    "relative to DIR, e.g. ../defaults.yaml) and leaves the shared values to it.",
+)
+def new(directory: Path, phase: str | None, trust: bool, extends: str | None) -> None:
     """Start a school folder: a commented config written for its phase, a .gitignore
     and a workflow that publishes the pack on GitHub Pages on every push.
 
@@ -297,9 +304,12 @@ def new(directory: Path, phase: str | None, trust: bool) -> None:
     Example:
         esafety new st-marys --phase secondary && cd st-marys && esafety build
         esafety new oak-trust --trust
+        esafety new oak-trust/ash --phase infant --extends ../defaults.yaml
     """
     from .scaffold import scaffold, scaffold_trust
 
+    if trust and extends:
+        raise UsageError("--trust starts a trust's folder; --extends adds a school to one")
     if trust:
         configs = scaffold_trust(directory, phase)
         click.echo(
@@ -307,7 +317,7 @@ def new(directory: Path, phase: str | None, trust: bool) -> None:
             f"{len(configs)} example schools: edit them, then run: esafety check {directory}"
         )
         return
-    config_path = scaffold(directory, phase or "primary")
+    config_path = scaffold(directory, phase or "primary", extends)
     click.echo(f"Created {config_path}: edit it, then run: esafety build --config {config_path}")
 
 

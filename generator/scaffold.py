@@ -9,6 +9,7 @@ builds the pack and publishes it on GitHub Pages.
 from __future__ import annotations
 
 import json
+import os
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -39,15 +40,23 @@ PHONE_KEYS = (
 )
 
 
-def scaffold(directory: Path, phase: str = "primary") -> Path:
+def scaffold(directory: Path, phase: str = "primary", extends: str | None = None) -> Path:
     """A school folder: its config for ``phase``, the schema, .gitignore and the
-    publishing workflow. Returns the config's path."""
+    publishing workflow. With ``extends`` (a trust's defaults file, relative to the new
+    folder), a trust's school: the config leaves the shared values to that file, and the
+    trust's folder already has the .gitignore and workflow. Returns the config's path."""
     config = directory / "school_config.yaml"
+    # Lexically: the folder (and so its "..") need not exist yet.
+    if extends is not None and not Path(os.path.normpath(directory / extends)).is_file():
+        raise UsageError(f"--extends {extends}: no such file (the path is relative to {directory})")
     files = {
-        config: render_config(phase, config_path=str(config), schema=f"./{SCHEMA_NAME}"),
+        config: render_config(
+            phase, config_path=str(config), schema=f"./{SCHEMA_NAME}", trust=extends
+        ),
         directory / SCHEMA_NAME: json_schema_text(),
-        **_repository_files(directory, "--config school_config.yaml"),
     }
+    if extends is None:
+        files.update(_repository_files(directory, "--config school_config.yaml"))
     _write_new(directory, files)
     return config
 
@@ -67,14 +76,15 @@ def scaffold_trust(directory: Path, phase: str | None = None) -> list[Path]:
     }
     for p, config in zip(phases, configs, strict=True):
         files[config] = render_config(
-            p, config_path=str(config), schema=f"../{SCHEMA_NAME}", trust=True
+            p, config_path=str(config), schema=f"../{SCHEMA_NAME}", trust="../defaults.yaml"
         )
     _write_new(directory, files)
     return configs
 
 
-def render_config(phase: str, *, config_path: str, schema: str, trust: bool = False) -> str:
-    """The commented school_config.yaml of ``phase``'s example school."""
+def render_config(phase: str, *, config_path: str, schema: str, trust: str | None = None) -> str:
+    """The commented school_config.yaml of ``phase``'s example school; with ``trust`` (the
+    path of the trust's defaults file) one that extends it, without the shared values."""
     env = Environment(
         loader=FileSystemLoader(str(NEW_DIR)),
         undefined=StrictUndefined,

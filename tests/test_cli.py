@@ -403,7 +403,7 @@ def test_new_trust_starts_a_trust_folder(
     code, out, err = run(capsys, "new", target, "--trust", "--phase", "special")
     assert (code, err) == (0, [])
     configs = sorted(target.glob("*/school_config.yaml"))
-    assert [c.parent.name for c in configs] == ["brook-lane", "oakfield"]
+    assert [c.parent.name for c in configs] == ["kingsmead", "oakfield"]
     assert (target / "defaults.yaml").is_file() and (target / "overrides" / "README.txt").is_file()
     for config in configs:
         assert yaml.safe_load(config.read_text("utf-8"))["extends"] == "../defaults.yaml"
@@ -411,6 +411,29 @@ def test_new_trust_starts_a_trust_folder(
     workflow = (target / ".github" / "workflows" / "publish.yml").read_text("utf-8")
     assert "run: esafety build . --site-dir site" in workflow
     assert run(capsys, "new", target, "--trust")[0] == 2  # nothing overwritten
+
+
+def test_new_extends_adds_a_school_to_a_trust(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trust = tmp_path / "trust"
+    run(capsys, "new", trust, "--trust")
+    ash = trust / "ash"
+    code, _, err = run(capsys, "new", ash, "--phase", "infant", "--extends", "../defaults.yaml")
+    assert (code, err) == (0, [])
+    data = yaml.safe_load((ash / "school_config.yaml").read_text("utf-8"))
+    assert data["extends"] == "../defaults.yaml"
+    assert "technology" in data and "filtering" not in data["technology"]  # the trust's
+    assert not (ash / ".gitignore").exists() and not (ash / ".github").exists()
+    code, out, _ = run(capsys, "check", trust, "--strict")
+    assert code == 0 and out[-1] == "3 schools: 0 with errors, 0 with warnings."
+    missing = run(capsys, "new", trust / "elm", "--extends", "../trust.yaml")
+    assert missing == (
+        2,
+        [],
+        [f"--extends ../trust.yaml: no such file (the path is relative to {trust / 'elm'})"],
+    )
+    assert not (trust / "elm").exists()
 
 
 def test_new_refuses_a_file_in_the_way(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

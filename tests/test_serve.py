@@ -7,6 +7,8 @@ import threading
 import time
 import urllib.request
 
+from helpers import NEEDS_CHROMIUM
+
 from generator.cli import main
 from generator.serve import RELOAD_PATH, Preview
 
@@ -191,3 +193,24 @@ def test_serve_puts_the_last_good_site_back_when_a_pdf_then_fails(make_school):
         thread.join(timeout=60)
     assert [str(e) for e in errors] == ["policy.pdf: runs to 3 pages"]
     assert tree_digest(site) == before
+
+
+@NEEDS_CHROMIUM
+def test_an_open_page_reloads_itself_in_a_browser(make_school, browser):
+    """The page open in the browser shows the edit without anyone pressing refresh."""
+    config = make_school()
+    preview = Preview(config, port=0)
+    thread = threading.Thread(target=preview.watch, daemon=True)
+    thread.start()
+    page = browser.new_page()
+    try:
+        page.goto(preview.url + "parents/", wait_until="load")
+        assert "Willowbank" in page.title()
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("Willowbank", "Brookside"), encoding="utf-8")
+        page.wait_for_function("document.title.includes('Brookside')", timeout=180_000)
+        assert page.url == preview.url + "parents/"  # the same page, reloaded
+    finally:
+        page.close()
+        preview.stop()
+        thread.join(timeout=10)

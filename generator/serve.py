@@ -13,6 +13,7 @@ import errno
 import functools
 import http.server
 import logging
+import secrets
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,10 +30,10 @@ RELOAD_PATH = "/.esafety-livereload"
 WAIT_SECONDS = 20.0  # how long a page's request for the next build is held open
 # Asks for the build after the one the page came from; reloads when it lands.
 RELOAD_SCRIPT = (
-    "<script>(function(){{var seen={build};function wait(){{"
+    "<script>(function(){{var seen='{build}';function wait(){{"
     "fetch('" + RELOAD_PATH + "?since='+seen,{{cache:'no-store'}})"
     ".then(function(r){{return r.text()}})"
-    ".then(function(t){{if(+t>seen){{location.reload()}}else{{wait()}}}})"
+    ".then(function(t){{if(t!==seen){{location.reload()}}else{{wait()}}}})"
     ".catch(function(){{setTimeout(wait,2000)}})}}wait()}})();</script>"
 )
 
@@ -81,7 +82,10 @@ class Preview:
         self.site = (site_dir or config_path.resolve().parent / "site").resolve()
         self.stop_event = threading.Event()
         self.builds = 0
-        self.good_builds = 0  # what a served page waits on to reload
+        self.good_builds = 0
+        # A served page waits for this to change: "<this server>-<good builds>", so a page
+        # left open while serve restarts reloads too.
+        self.instance = secrets.token_hex(4)
         self.landed = threading.Condition()
         # The port first: a busy one is said at once, not after a build.
         handler = functools.partial(_PreviewHandler, self, directory=str(self.site))
@@ -123,13 +127,17 @@ class Preview:
             self.landed.notify_all()
         return True
 
-    def wait_for_build(self, since: int, timeout: float = WAIT_SECONDS) -> int:
-        """The number of good builds once it passes ``since`` (or after ``timeout``)."""
+    @property
+    def build_id(self) -> str:
+        return f"{self.instance}-{self.good_builds}"
+
+    def wait_for_build(self, since: str, timeout: float = WAIT_SECONDS) -> str:
+        """The build id once it is no longer ``since`` (or after ``timeout``)."""
         with self.landed:
             self.landed.wait_for(
-                lambda: self.good_builds > since or self.stop_event.is_set(), timeout
+                lambda: self.build_id != since or self.stop_event.is_set(), timeout
             )
-            return self.good_builds
+            return self.build_id
 
     def watch(self) -> None:
         """Serve and rebuild on change until stop() (or Ctrl+C)."""
@@ -172,9 +180,9 @@ class _PreviewHandler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         if url.path == RELOAD_PATH:
-            since = parse_qs(url.query).get("since", ["0"])[0]
-            build = self.preview.wait_for_build(int(since) if since.isdigit() else 0)
-            self._send(str(build).encode(), "text/plain; charset=utf-8")
+            since = parse_qs(url.query).get("since", [""])[0]
+            build = self.preview.wait_for_build(since)
+            self._send(build.encode(), "text/plain; charset=utf-8")
             return
         path = Path(self.translate_path(self.path))
         if path.is_dir() and url.path.endswith("/"):
@@ -183,7 +191,7 @@ class _PreviewHandler(http.server.SimpleHTTPRequestHandler):
             super().do_GET()
             return
         page = path.read_bytes()
-        script = RELOAD_SCRIPT.format(build=self.preview.good_builds).encode()
+        script = RELOAD_SCRIPT.format(build=self.preview.build_id).encode()
         end = page.rfind(b"</body>")
         page = page[:end] + script + page[end:] if end >= 0 else page + script
         self._send(page, "text/html; charset=utf-8")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .brand import darken_for_white_text
-from .config import Config, add_months
+from .config import KEY_STAGES_BY_PHASE, Config, add_months
 from .markup import format_date
 from .schoolyear import academic_year_start
 
@@ -57,6 +57,7 @@ def findings(
                 "name at least one so concerns can be raised when the DSL is away",
             )
         )
+    found += _key_stages(config)
     pupils = config.phones.pupils
     if pupils.rule == "allowed" and not pupils.details:
         found.append(
@@ -177,6 +178,25 @@ def _currency(guidance: dict[str, Any], day: dt.date) -> list[Finding]:
             f"{year}–{(year + 1) % 100:02d} school year, and a new school year began on "
             f"{format_date(dt.date(year + 1, 9, 1))}",
             "update esafety-pack (a new KCSIE usually takes effect each September), then rebuild",
+        )
+    ]
+
+
+def _key_stages(config: Config) -> list[Finding]:
+    """Key stages a school of its phase does not teach (a secondary school's config
+    started from a primary's still listing KS1 and KS2 gets their rules and posters)."""
+    phase = config.school.phase
+    unusual = [ks for ks in config.school.key_stages or () if ks not in KEY_STAGES_BY_PHASE[phase]]
+    if not unusual:
+        return []
+    names = " and ".join([", ".join(ks.upper() for ks in unusual[:-1]), unusual[-1].upper()])
+    names = names.removeprefix(" and ")
+    return [
+        Finding(
+            "school.key_stages",
+            f"lists {names}, which a {phase} school does not usually teach, so the pack "
+            f"has rules and posters for {'it' if len(unusual) == 1 else 'them'}",
+            "check the list, or leave key_stages out to follow the phase",
         )
     ]
 

@@ -15,11 +15,37 @@ from typing import Any, NoReturn
 
 import click
 
-from .errors import ConfigError, EsafetyError, UsageError
+from .errors import ConfigError, EsafetyError, Problem, UsageError
 
 log = logging.getLogger("generator")
 
+
+def _set_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        logging.getLogger().setLevel(logging.INFO)
+        if isinstance(ctx.find_root().obj, dict):
+            ctx.find_root().obj["verbose"] = True
+
+
+# -v works after the command too (esafety build -v), as with mkdocs.
+VERBOSE_OPTION = click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_verbose,
+    help="Show details, and tracebacks on errors.",
+)
+SITE_DIR_OPTION = click.option(
+    "-d",
+    "--site-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to build (default: site/ beside the config).",
+)
 CONFIG_OPTION = click.option(
+    "-f",
     "--config",
     "config_path",
     type=click.Path(path_type=Path),
@@ -40,8 +66,10 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 @cli.command()
+@VERBOSE_OPTION
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
+    "-f",
     "--config",
     "config_paths",
     type=click.Path(path_type=Path),
@@ -49,6 +77,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     help="A school's config file (repeat for several; default: school_config.yaml).",
 )
 @click.option(
+    "-d",
     "--site-dir",
     type=click.Path(path_type=Path),
     default=None,
@@ -92,6 +121,7 @@ def build(
     jobs = find_jobs([*config_paths, *sources] or [Path("school_config.yaml")], site_dir)
     outcomes = build_many(jobs, engine=engine, workers=workers)
     failures = [o for o in outcomes if o.error]
+    reported: set[Problem] = set()  # a shared defaults file's problems are said once
     for outcome in outcomes:
         if outcome.result:
             result = outcome.result
@@ -102,9 +132,23 @@ def build(
             assert outcome.error is not None
             if len(outcomes) > 1:
                 click.echo(f"{outcome.job.config_path}: not built:", err=True)
-            raise_or_report(outcome.error, last=len(failures) == 1 and len(outcomes) == 1)
+            error = outcome.error
+            if len(outcomes) > 1 and isinstance(error, ConfigError):
+                fresh = [p for p in error.problems if p not in reported]
+                reported.update(error.problems)
+                if not fresh:
+                    click.echo("(the problems shown above, in a file it shares)", err=True)
+                    continue
+                error = ConfigError(fresh)
+            raise_or_report(error, last=len(failures) == 1 and len(outcomes) == 1)
     if len(outcomes) > 1:
         click.echo(f"{len(outcomes) - len(failures)} of {len(outcomes)} schools built.")
+        if site_dir is not None:
+            from .trust import write_index
+
+            index = write_index(site_dir, [Path(job.site_dir) for job in jobs if job.site_dir])
+            if index:
+                click.echo(f"Listed the schools' packs in {index}")
     if failures:
         sys.exit(max(f.error.exit_code for f in failures if f.error))
 
@@ -117,28 +161,75 @@ def raise_or_report(error: EsafetyError, last: bool) -> None:
 
 
 @cli.command()
-@CONFIG_OPTION
+@VERBOSE_OPTION
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-f",
+    "--config",
+    "config_paths",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="A school's config file (repeat for several; default: school_config.yaml).",
+)
 @click.option("--strict", is_flag=True, help="Exit with 1 when there are warnings.")
-def check(config_path: Path, strict: bool) -> None:
-    """Validate the config and list what needs attention.
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="With several schools, or json/csv: one table (school, errors, warnings, "
+    "policy version, next review).",
+)
+def check(
+    sources: tuple[Path, ...], config_paths: tuple[Path, ...], strict: bool, output_format: str
+) -> None:
+    """Validate the config and list what needs attention; for a folder or several
+    configs, one table of every school.
 
     \b
     Example:
         esafety check --strict
+        esafety check trust/ --format csv > schools.csv
     """
+    from .build import find_jobs
+
+    _check_today()
+    named = [*config_paths, *sources]
+    configs = [job.config_path for job in find_jobs(named or [Path("school_config.yaml")])]
+    if len(configs) == 1 and output_format == "text" and not any(p.is_dir() for p in named):
+        _check_one(configs[0], strict)
+        return
+    from .trust import as_csv, as_json, as_text, check_school
+
+    checks = [check_school(path) for path in configs]
+    formats = {"text": as_text, "json": as_json, "csv": as_csv}
+    click.echo(formats[output_format](checks), nl=False)
+    if any(c.errors or c.shared for c in checks):
+        sys.exit(2)
+    if strict and any(c.warnings for c in checks):
+        sys.exit(1)
+
+
+def _check_today() -> None:
+    from .checks import today
+
+    try:
+        today()
+    except ValueError:
+        raise UsageError(
+            f"ESAFETY_TODAY={os.environ.get('ESAFETY_TODAY')!r} is not a date; write YYYY-MM-DD"
+        ) from None
+
+
+def _check_one(config_path: Path, strict: bool) -> None:
     from .build import load
     from .checks import findings, today
     from .compose import Composer
 
     config = load(config_path)
-    try:
-        day = today()
-    except ValueError:
-        raise UsageError(
-            f"ESAFETY_TODAY={os.environ.get('ESAFETY_TODAY')!r} is not a date; write YYYY-MM-DD"
-        ) from None
     composer = Composer(config, Path(config_path).resolve().parent)
-    found = findings(config, day, composer.data)
+    found = findings(config, today(), composer.data)
     for finding in found:
         click.echo(f"{config_path}: warning: {finding}")
     if not found:
@@ -148,6 +239,7 @@ def check(config_path: Path, strict: bool) -> None:
 
 
 @cli.command()
+@VERBOSE_OPTION
 @CONFIG_OPTION
 @click.option("--version", "new_version", required=True, help="The new policy version.")
 @click.option(
@@ -178,32 +270,61 @@ def review(config_path: Path, new_version: str, approved_on: Any, approved_by: s
 
 
 @cli.command()
+@VERBOSE_OPTION
 @click.argument("directory", type=click.Path(path_type=Path))
-def new(directory: Path) -> None:
-    """Start a new school folder with a commented config to fill in.
+@click.option(
+    "--phase",
+    default=None,
+    metavar="PHASE",
+    help="The kind of school: nursery, infant, junior, primary (default), middle, "
+    "secondary, all-through or special. Its key stages, phone rules and roles follow it.",
+)
+@click.option(
+    "--trust",
+    is_flag=True,
+    help="Start a trust's folder: shared defaults, overrides/ and two example schools.",
+)
+@click.option(
+    "--extends",
+    default=None,
+    metavar="FILE",
+    help="Add a school to a trust: its config extends FILE (the trust's defaults, "
+    "relative to DIR, e.g. ../defaults.yaml) and leaves the shared values to it.",
+)
+def new(directory: Path, phase: str | None, trust: bool, extends: str | None) -> None:
+    """Start a school folder: a commented config written for its phase, a .gitignore
+    and a workflow that publishes the pack on GitHub Pages on every push.
 
     \b
     Example:
-        esafety new st-marys && cd st-marys && esafety build
+        esafety new st-marys --phase secondary && cd st-marys && esafety build
+        esafety new oak-trust --trust
+        esafety new oak-trust/ash --phase infant --extends ../defaults.yaml
     """
-    from .scaffold import scaffold
+    from .scaffold import scaffold, scaffold_trust
 
-    config_path = scaffold(directory)
+    if trust and extends:
+        raise UsageError("--trust starts a trust's folder; --extends adds a school to one")
+    if trust:
+        configs = scaffold_trust(directory, phase)
+        click.echo(
+            f"Created {directory}/ with shared defaults (defaults.yaml), overrides/ and "
+            f"{len(configs)} example schools: edit them, then run: esafety check {directory}"
+        )
+        return
+    config_path = scaffold(directory, phase or "primary", extends)
     click.echo(f"Created {config_path}: edit it, then run: esafety build --config {config_path}")
 
 
 @cli.command()
+@VERBOSE_OPTION
 @CONFIG_OPTION
-@click.option(
-    "--site-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Where to build (default: site/ beside the config).",
-)
-@click.option("--port", type=int, default=8000, show_default=True)
+@SITE_DIR_OPTION
+@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def serve(config_path: Path, site_dir: Path | None, port: int, host: str) -> None:
-    """Preview the site, rebuilding when the config, content or templates change.
+    """Preview the site, rebuilding when the config, content or templates change; an
+    open page reloads itself when a rebuild lands.
 
     \b
     Example:
@@ -215,7 +336,81 @@ def serve(config_path: Path, site_dir: Path | None, port: int, host: str) -> Non
     run_serve(config_path, site_dir, host=host, port=port)
 
 
+@cli.command("gh-deploy")
+@VERBOSE_OPTION
+@CONFIG_OPTION
+@SITE_DIR_OPTION
+@click.option(
+    "-r", "--remote", default="origin", show_default=True, help="The git remote to push to."
+)
+@click.option(
+    "-b", "--branch", default="gh-pages", show_default=True, help="The branch GitHub Pages serves."
+)
+@click.option(
+    "-m", "--message", default=None, help="The commit message (default: names the commit built)."
+)
+@click.option(
+    "--force", is_flag=True, help="Replace the remote branch even if it has other commits."
+)
+def gh_deploy(
+    config_path: Path,
+    site_dir: Path | None,
+    remote: str,
+    branch: str,
+    message: str | None,
+    force: bool,
+) -> None:
+    """Build, then publish the site on GitHub Pages: commit it to the gh-pages branch
+    of the school folder's git repository and push it (as mkdocs gh-deploy does).
+
+    \b
+    Example:
+        esafety gh-deploy --config school_config.yaml --remote origin
+    """
+    from .build import build, load
+    from .deploy import check_repository, cname, push_site
+
+    if not config_path.is_file():
+        raise UsageError(f"{config_path}: no such config file")
+    config = load(config_path)
+    repo = check_repository(config_path.resolve().parent, remote)
+    result = build(config_path, site_dir)
+    click.echo(f"Built {result.pages} pages and {len(result.pdfs)} PDFs into {result.site_dir}")
+    commit = push_site(
+        result.site_dir,
+        repo,
+        remote=remote,
+        branch=branch,
+        message=message,
+        force=force,
+        host=cname(config),
+    )
+    click.echo(f"Pushed {result.site_dir} to {remote} {branch} (commit {commit[:7]})")
+
+
+@cli.command("index")
+@VERBOSE_OPTION
+@click.argument("site_dir", type=click.Path(path_type=Path, file_okay=False))
+def index_command(site_dir: Path) -> None:
+    """Write SITE_DIR/index.html listing the packs in its folders (each school's name,
+    policy version and next review), e.g. after putting together sites built on several
+    machines. `esafety build FOLDER --site-dir DIR` writes it as well.
+
+    \b
+    Example:
+        esafety index site
+    """
+    from .trust import write_index
+
+    folders = sorted(p for p in site_dir.iterdir() if p.is_dir()) if site_dir.is_dir() else []
+    index = write_index(site_dir, folders)
+    if index is None:
+        raise UsageError(f"{site_dir}: no school's pack in its folders (nothing to list)")
+    click.echo(f"Listed the schools' packs in {index}")
+
+
 @cli.command("schema")
+@VERBOSE_OPTION
 @click.option(
     "--output",
     type=click.Path(path_type=Path),
@@ -267,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(str(exc), err=True)
         if isinstance(exc, ConfigError):
             count = len(exc.problems)
-            builds = any(arg in ("build", "serve") for arg in args)
+            builds = any(arg in ("build", "serve", "gh-deploy") for arg in args)
             click.echo(
                 f"{count} problem{'s' if count != 1 else ''} found"
                 + ("; nothing was built and the existing site is unchanged." if builds else "."),

@@ -73,6 +73,8 @@ class Pack:
     site: dict[str, str] = field(default_factory=dict)  # its name, description and footer
     audiences: list[Any] = field(default_factory=list)  # audiences.Audience, for the nav
     ungrouped: list[Page] = field(default_factory=list)  # pages no audience lists
+    # Other files of the site, by their path in it (site/embed/parents.html).
+    extras: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,11 +106,13 @@ class RuleSet:
     help: Markup
 
 
-def search_path(project_dir: Path, kind: str) -> list[Path]:
-    """A school's ``overrides/<kind>`` folder first, then the tool's own folder."""
+def search_path(project_dir: Path, kind: str, shared: tuple[Path, ...] = ()) -> list[Path]:
+    """A school's ``overrides/<kind>`` folder first, then the ``overrides/<kind>`` beside
+    each shared defaults file it extends (``shared``: their folders, nearest first), then
+    the tool's own folder."""
     own = CONTENT_DIR if kind == "content" else TEMPLATES_DIR
-    override = project_dir / "overrides" / kind
-    return [override, own] if override.is_dir() else [own]
+    folders = dict.fromkeys(folder / "overrides" / kind for folder in (project_dir, *shared))
+    return [*(folder for folder in folders if folder.is_dir()), own]
 
 
 def content_environment(dirs: list[Path]) -> Environment:
@@ -233,7 +237,7 @@ class Composer:
     def __init__(self, config: Config, project_dir: Path):
         self.config = config
         self.project_dir = project_dir
-        self.content_dirs = search_path(project_dir, "content")
+        self.content_dirs = search_path(project_dir, "content", config.shared_folders)
         self.env = content_environment(self.content_dirs)
         self.brand = make_brand(config.school.colour, config.school.logo, project_dir)
         self.nation = self._nation()
@@ -413,11 +417,11 @@ def compose(
     config, brand and templates are set already, its lists are filled in at the end. So
     the longest PDF starts rendering while the rest of the school is composed."""
     from .audiences import group_pages
-    from .documents import COMPOSE_ORDER, DOCUMENT_MODULES
-    from .documents.parents import helplines
+    from .documents import COMPOSE_ORDER, DOCUMENT_MODULES, parents
 
     composer = Composer(config, project_dir)
-    pack = Pack(config, composer.brand, [], [], search_path(project_dir, "templates"))
+    templates = search_path(project_dir, "templates", config.shared_folders)
+    pack = Pack(config, composer.brand, [], [], templates)
     composed: dict[Any, Section] = {}
     for module in COMPOSE_ORDER:
         section = composed[module] = module.compose(composer)
@@ -438,7 +442,7 @@ def compose(
     shared = {
         "downloads": downloads,
         "home_links": [link for s in sections for link in s.home_links],
-        "helplines": helplines(composer),
+        "helplines": parents.helplines(composer),
     }
     home, listing = composer.names("home")["page"], composer.names("downloads")["page"]
     pages = [page for s in sections for page in s.pages]
@@ -449,4 +453,5 @@ def compose(
     pages.insert(0, index)
     pack.pages, pack.prints, pack.files, pack.site = pages, prints, files, composer.names("site")
     pack.audiences, pack.ungrouped = audiences, [index, *ungrouped]
+    pack.extras = {"embed/parents.html": parents.embed_block(composer, prints, templates)}
     return pack

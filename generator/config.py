@@ -28,6 +28,7 @@ from pydantic import (  # noqa: E402 (after the plugin setting it must see)
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
 )
 from pydantic_core import PydanticCustomError
@@ -61,6 +62,7 @@ KEY_STAGES_BY_PHASE: dict[str, tuple[str, ...]] = {
     "all-through": ALL_KEY_STAGES,
     "special": ALL_KEY_STAGES,
 }
+PHASES = tuple(KEY_STAGES_BY_PHASE)
 # Pupil rule sets: EYFS and KS1 read one set, KS2 another, KS3 to sixth form a third.
 RULE_SETS: dict[str, tuple[str, ...]] = {
     "ks1": ("eyfs", "ks1"),
@@ -353,9 +355,10 @@ class Publish(_Section):
         "The QR code on the parents' leaflet points to its parents/ page.",
     )
     staff_pages: bool = Field(
-        True,
-        description="Publish the staff page 'Review status' (the compliance check's "
-        "findings). Set to false for a site that only parents see.",
+        False,
+        description="Build and link the staff page 'Review status' (the compliance "
+        "check's findings, e.g. an overdue review). Off by default: when true, the page "
+        "is public like every other page of the site.",
     )
 
 
@@ -378,6 +381,13 @@ class Config(_Section):
     extra_resources: list[Resource] = Field(default_factory=list)
     posters: Posters = Field(default_factory=Posters)
     publish: Publish = Field(default_factory=Publish)
+    # The folders of the shared defaults files it extends, nearest first: their
+    # overrides/ folders apply to this school after its own (set by load_config).
+    _shared_folders: tuple[Path, ...] = PrivateAttr(default=())
+
+    @property
+    def shared_folders(self) -> tuple[Path, ...]:
+        return self._shared_folders
 
     # -------------------------------------------------------- derived facts
     @property
@@ -463,6 +473,7 @@ def validate(doc: YamlDocument, project_dir: Path) -> Config:
     if problems:
         raise ConfigError(problems)
     assert config is not None
+    config._shared_folders = tuple(dict.fromkeys(base.parent for base in doc.bases))
     return config
 
 

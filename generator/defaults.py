@@ -60,7 +60,9 @@ def read_with_defaults(path: Path, display_name: str, chain: tuple[Path, ...] = 
         raise ConfigError(
             [Problem(base.file, 1, "(top level)", "expected a mapping of keys to use as defaults")]
         )
-    return overlay(base, doc)
+    merged = overlay(base, doc)
+    merged.bases = (base_path, *base.bases)
+    return merged
 
 
 def overlay(base: YamlDocument, school: YamlDocument) -> YamlDocument:

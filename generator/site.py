@@ -37,6 +37,10 @@ def write_project(pack: Pack, project: Path) -> Path:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(page.markdown, encoding="utf-8")
+    for path, text in pack.extras.items():  # copied into the site as they are
+        target = docs / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
     assets = docs / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     (assets / "esafety.css").write_text(_site_css(pack), encoding="utf-8")

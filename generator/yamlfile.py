@@ -82,6 +82,8 @@ class YamlDocument:
 
     # With `extends:`, the file each key path came from (default: ``file``).
     files: dict[KeyPath, str] = field(default_factory=dict)
+    # The shared defaults files this one extends, nearest first.
+    bases: tuple[Path, ...] = ()
 
     def line_of(self, path: KeyPath) -> int:
         """The line of the longest prefix of ``path`` that exists in the file."""

@@ -128,7 +128,8 @@ def normalise_space(text: str) -> str:
 
 
 def html_pages(site: Path) -> list[Path]:
-    return sorted(site.rglob("*.html"))
+    """The site's web pages (not embed/, which holds blocks to paste into other sites)."""
+    return sorted(p for p in site.rglob("*.html") if p.relative_to(site).parts[0] != "embed")
 
 
 def squash(text: str) -> str:

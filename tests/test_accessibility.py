@@ -10,6 +10,7 @@ statement says what it must, for each school.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -365,3 +366,31 @@ def test_statement_names_northern_irelands_law_and_enforcer(tmp_path: Path) -> N
     assert "Disability Discrimination Act 1995" in words
     assert "Equality Commission for Northern Ireland" in words
     assert "Equality Act 2010" not in words and "EHRC" not in words
+
+
+# ---------------------------------------------------------------- trust index and CMS block
+
+
+def test_no_axe_violations_on_the_trust_index_or_the_cms_block(
+    browser: Any, built_sites: Any, tmp_path: Path
+) -> None:
+    """The index page of a trust's packs, and the parents' block pasted into a plain page
+    (as a CMS page would hold it), at desktop and phone widths."""
+    from generator.trust import write_index
+
+    for name in ("primary", "secondary"):
+        shutil.copytree(built_sites(name).site_dir / "downloads", tmp_path / name / "downloads")
+    write_index(tmp_path, [tmp_path / "primary", tmp_path / "secondary"])
+    block = (built_sites("primary").site_dir / "embed" / "parents.html").read_text("utf-8")
+    (tmp_path / "cms.html").write_text(
+        '<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Parents</title>'
+        f"</head><body><main><h1>Parents</h1>{block}</main></body></html>",
+        encoding="utf-8",
+    )
+    with serve(tmp_path) as base:
+        for viewport in (DESKTOP, PHONE):
+            page = browser.new_page(viewport=viewport)
+            for path in ("", "cms.html"):
+                page.goto(base + path, wait_until="load")
+                assert axe_summary(run_axe(page)) == [], (path, viewport)
+            page.close()

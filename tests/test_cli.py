@@ -72,7 +72,7 @@ def test_every_command_has_help_with_an_example(
     [
         (["--nope"], "esafety: ", "--nope"),
         (["build", "--nope"], "esafety build: ", "--nope"),
-        (["check", "surplus"], "esafety check: ", "surplus"),
+        (["schema", "surplus"], "esafety schema: ", "surplus"),
         (["check", "--strict", "--config"], "esafety check: ", "--config"),
         (["publish"], "esafety: ", "publish"),
     ],
@@ -177,6 +177,33 @@ def test_build_failure_traceback_only_with_v(
     assert verbose[-1] == quiet[-1]
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_works_before_or_after_the_command(
+    make_school: Any, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """`esafety build -v` as with mkdocs, and the short forms -f (config) and -d (site)."""
+    config = make_school()
+    broken_content(config)
+    site = config.parent / "out"
+    argv = ["build", "-f", config, "-d", site]
+    code, _, err = run(capsys, *(["-v", *argv] if where == "before" else [*argv, "-v"]))
+    assert code == 1
+    assert err[0] == "Traceback (most recent call last):"
+    assert not site.exists()
+
+
+def test_short_forms_build_where_they_say(
+    make_school: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_school()
+    site = config.parent / "elsewhere"
+    code, out, err = run(capsys, "build", "-f", config, "-d", site, "--workers", "1")
+    assert (code, err) == (0, [])
+    assert out[-1].endswith(f"into {site}")
+    assert (site / "index.html").is_file()
+    assert run(capsys, "check", "-f", config, "-v")[0] == 0
+
+
 def test_unexpected_error_is_one_line_without_v(
     make_school: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -265,8 +292,148 @@ def test_new_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert run(capsys, "new", target)[0] == 0
     config = target / "school_config.yaml"
     config.write_text("# our own edits\n", encoding="utf-8")
-    assert run(capsys, "new", target) == (2, [], [f"{config}: already exists; not overwriting it"])
+    (target / ".gitignore").unlink()
+    assert run(capsys, "new", target) == (
+        2,
+        [],
+        [
+            f"{target}: already has school_config.yaml, school_config.schema.json, "
+            ".github/workflows/publish.yml; not overwriting anything"
+        ],
+    )
+    assert not (target / ".gitignore").exists()
     assert config.read_text(encoding="utf-8") == "# our own edits\n"
+
+
+PHASE_STAGES = {
+    "nursery": ["eyfs"],
+    "infant": ["eyfs", "ks1"],
+    "junior": ["ks2"],
+    "primary": ["eyfs", "ks1", "ks2"],
+    "middle": ["ks2", "ks3"],
+    "secondary": ["ks3", "ks4", "ks5"],
+    "all-through": ["eyfs", "ks1", "ks2", "ks3", "ks4"],
+    "special": ["eyfs", "ks1", "ks2", "ks3", "ks4", "ks5"],
+}
+
+
+@pytest.mark.parametrize("phase", sorted(PHASE_STAGES))
+def test_new_writes_a_config_for_each_phase_that_checks_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], phase: str
+) -> None:
+    target = tmp_path / phase
+    assert run(capsys, "new", target, "--phase", phase)[0] == 0
+    config = target / "school_config.yaml"
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    assert data["school"]["phase"] == phase
+    assert data["school"]["key_stages"] == PHASE_STAGES[phase]
+    assert run(capsys, "check", "--strict", "--config", config) == (
+        0,
+        [f"{config}: OK, no warnings"],
+        [],
+    )
+    ignored = (target / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {"site/", ".esafety-cache/"} <= set(ignored)
+    assert not any(line.startswith("reviews") for line in ignored)
+    workflow = yaml.safe_load((target / ".github" / "workflows" / "publish.yml").read_text())
+    assert set(workflow[True]) == {"push", "workflow_dispatch"}  # YAML 1.1: on -> True
+    steps = [step.get("run", "") for step in workflow["jobs"]["build"]["steps"]]
+    assert "esafety build --config school_config.yaml --site-dir site" in steps
+    assert 'pip install "esafety-pack==0.1.0"' in "\n".join(steps)
+    assert workflow["jobs"]["deploy"]["steps"][0]["uses"].startswith("actions/deploy-pages@")
+
+
+def test_phones_fit_the_phase(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Young children bring no phone; older pupils' phones are handed in or put away."""
+    rules = {}
+    for phase in PHASE_STAGES:
+        run(capsys, "new", tmp_path / phase, "--phase", phase)
+        data = yaml.safe_load((tmp_path / phase / "school_config.yaml").read_text("utf-8"))
+        rules[phase] = data["phones"]["pupils"]["rule"]
+    assert rules["nursery"] == rules["infant"] == "not_allowed"
+    assert rules["secondary"] == "off_and_away"
+    assert {rules[p] for p in ("junior", "primary", "middle", "all-through", "special")} == {
+        "handed_in"
+    }
+
+
+@pytest.mark.parametrize(
+    ("phase", "posters"),
+    [
+        ("secondary", {"poster-ks3.pdf"}),
+        ("special", {"poster-ks1.pdf", "poster-ks2.pdf", "poster-ks3.pdf"}),
+    ],
+)
+def test_new_secondary_and_special_build_only_their_posters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], phase: str, posters: set[str]
+) -> None:
+    target = tmp_path / phase
+    run(capsys, "new", target, "--phase", phase)
+    code, _, err = run(capsys, "build", "-f", target / "school_config.yaml", "--workers", "1")
+    assert (code, err) == (0, [])
+    downloads = target / "site" / "downloads"
+    assert {p.name for p in downloads.glob("poster-ks*.pdf")} == posters
+
+
+def test_new_with_an_unknown_phase_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "new", tmp_path / "x", "--phase", "college")
+    assert (code, out) == (2, [])
+    assert err == [
+        "--phase college: not a phase; choose one of nursery, infant, junior, primary, "
+        "middle, secondary, all-through, special"
+    ]
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_secondary_listing_primary_key_stages_is_warned(make_school: Any, capsys: Any) -> None:
+    config = make_school({"school": {"phase": "secondary", "key_stages": ["ks1", "ks2", "ks3"]}})
+    code, out, _ = run(capsys, "check", "--config", config)
+    assert code == 0
+    assert f"{config}: warning: school.key_stages: lists KS1 and KS2, which a secondary " in (
+        "\n".join(out)
+    )
+
+
+def test_new_trust_starts_a_trust_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "trust"
+    code, out, err = run(capsys, "new", target, "--trust", "--phase", "special")
+    assert (code, err) == (0, [])
+    configs = sorted(target.glob("*/school_config.yaml"))
+    assert [c.parent.name for c in configs] == ["kingsmead", "oakfield"]
+    assert (target / "defaults.yaml").is_file() and (target / "overrides" / "README.txt").is_file()
+    for config in configs:
+        assert yaml.safe_load(config.read_text("utf-8"))["extends"] == "../defaults.yaml"
+        assert run(capsys, "check", "--strict", "-f", config)[0] == 0
+    workflow = (target / ".github" / "workflows" / "publish.yml").read_text("utf-8")
+    assert "run: esafety build . --site-dir site" in workflow
+    assert run(capsys, "new", target, "--trust")[0] == 2  # nothing overwritten
+
+
+def test_new_extends_adds_a_school_to_a_trust(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trust = tmp_path / "trust"
+    run(capsys, "new", trust, "--trust")
+    ash = trust / "ash"
+    code, _, err = run(capsys, "new", ash, "--phase", "infant", "--extends", "../defaults.yaml")
+    assert (code, err) == (0, [])
+    data = yaml.safe_load((ash / "school_config.yaml").read_text("utf-8"))
+    assert data["extends"] == "../defaults.yaml"
+    assert "technology" in data and "filtering" not in data["technology"]  # the trust's
+    assert not (ash / ".gitignore").exists() and not (ash / ".github").exists()
+    code, out, _ = run(capsys, "check", trust, "--strict")
+    assert code == 0 and out[-1] == "3 schools: 0 with errors, 0 with warnings."
+    missing = run(capsys, "new", trust / "elm", "--extends", "../trust.yaml")
+    assert missing == (
+        2,
+        [],
+        [f"--extends ../trust.yaml: no such file (the path is relative to {trust / 'elm'})"],
+    )
+    assert not (trust / "elm").exists()
 
 
 def test_new_refuses_a_file_in_the_way(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

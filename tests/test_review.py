@@ -87,7 +87,11 @@ def test_the_staff_page_shows_the_same_findings(
 ) -> None:
     monkeypatch.setenv("ESAFETY_TODAY", TODAY.isoformat())
     config = make_school(
-        {"people": {"deputy_dsls": []}, "technology": {"filtering": {"last_reviewed": None}}}
+        {
+            "people": {"deputy_dsls": []},
+            "technology": {"filtering": {"last_reviewed": None}},
+            "publish": {"staff_pages": True},
+        }
     )
     result = build(config)
     page = (result.site_dir / "staff" / "review-status" / "index.html").read_text("utf-8")
@@ -95,8 +99,17 @@ def test_the_staff_page_shows_the_same_findings(
     assert "No deputy DSL is named" in text
     assert "No date for the annual filtering and monitoring review" in text
     assert "21 November 2026" in text
-    off = make_school({"publish": {"staff_pages": False}})
-    assert not (build(off).site_dir / "staff").exists()
+    home = (result.site_dir / "index.html").read_text("utf-8")
+    assert 'href="staff/review-status/"' in home
+
+
+def test_the_staff_page_is_not_built_unless_asked(make_school: Any) -> None:
+    """Internal findings ("the review was due on ...") are not public by default."""
+    for changes in ({}, {"publish": {"staff_pages": False}}):
+        site = build(make_school(changes)).site_dir
+        assert not (site / "staff").exists()
+        assert "review-status" not in (site / "index.html").read_text("utf-8")
+        assert "review-status" not in (site / "sitemap.xml").read_text("utf-8")
 
 
 # ---------------------------------------------------------------- esafety review

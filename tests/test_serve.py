@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import urllib.request
 
-from generator.serve import Preview
+from helpers import NEEDS_CHROMIUM
+
+from generator.cli import main
+from generator.serve import RELOAD_PATH, Preview
 
 
 def fetch(url: str) -> str:
@@ -46,6 +50,67 @@ def test_preview_rebuilds_on_config_change_and_keeps_last_good_site(make_school)
         preview.stop()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def next_build(preview: Preview, since: str) -> str:
+    """What a served page's script does: ask again until the answer is not ``since``."""
+    url = f"{preview.url}{RELOAD_PATH[1:]}?since={since}"
+    answer = since
+    while answer == since:
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (localhost)
+            answer = response.read().decode("utf-8")
+    return answer
+
+
+def test_served_pages_reload_when_a_rebuild_lands_and_the_site_has_no_script(make_school):
+    """Each served page waits on the server for the next good build (as mkdocs serve's
+    pages do); the files in site/ stay as built, with no reload script."""
+    config = make_school()
+    preview = Preview(config, port=0)
+    thread = threading.Thread(target=preview.watch, daemon=True)
+    thread.start()
+    try:
+        page = fetch(preview.url)
+        assert page.count(RELOAD_PATH) == 1
+        assert page.index(RELOAD_PATH) < page.index("</body>")
+        first = f"{preview.instance}-1"
+        assert f"seen='{first}';" in page
+        assert RELOAD_PATH not in fetch(preview.url + "downloads/manifest.json")
+        for built in preview.site.rglob("*.html"):
+            assert RELOAD_PATH not in built.read_text(encoding="utf-8")
+
+        answer: list[str] = []
+        waiting = threading.Thread(
+            target=lambda: answer.append(next_build(preview, first)), daemon=True
+        )
+        waiting.start()
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("Willowbank", "Brookside"), encoding="utf-8")
+        waiting.join(timeout=600)
+        assert answer == [f"{preview.instance}-2"]  # answered when the rebuild landed
+        assert f"seen='{preview.instance}-2';" in fetch(preview.url)
+        # A page from an earlier run of serve is answered at once: it reloads.
+        assert fetch(f"{preview.url}{RELOAD_PATH[1:]}?since=0123abcd-5") == (
+            f"{preview.instance}-2"
+        )
+    finally:
+        preview.stop()
+        thread.join(timeout=10)
+
+
+def test_a_busy_port_is_a_one_line_usage_error(make_school, capsys):
+    config = make_school()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["serve", "-f", str(config), "--port", str(port)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.splitlines() == [
+        f"127.0.0.1:{port}: port already in use; choose another with --port"
+    ]
+    assert not (config.parent / "site").exists()  # said before building anything
 
 
 def test_an_edit_made_before_watching_starts_is_still_rebuilt(make_school):
@@ -143,3 +208,24 @@ def test_serve_puts_the_last_good_site_back_when_a_pdf_then_fails(make_school):
         thread.join(timeout=60)
     assert [str(e) for e in errors] == ["policy.pdf: runs to 3 pages"]
     assert tree_digest(site) == before
+
+
+@NEEDS_CHROMIUM
+def test_an_open_page_reloads_itself_in_a_browser(make_school, browser):
+    """The page open in the browser shows the edit without anyone pressing refresh."""
+    config = make_school()
+    preview = Preview(config, port=0)
+    thread = threading.Thread(target=preview.watch, daemon=True)
+    thread.start()
+    page = browser.new_page()
+    try:
+        page.goto(preview.url + "parents/", wait_until="load")
+        assert "Willowbank" in page.title()
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("Willowbank", "Brookside"), encoding="utf-8")
+        page.wait_for_function("document.title.includes('Brookside')", timeout=180_000)
+        assert page.url == preview.url + "parents/"  # the same page, reloaded
+    finally:
+        page.close()
+        preview.stop()
+        thread.join(timeout=10)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import html_pages
 
 from generator.build import build
 from generator.site import zensical_command
@@ -37,7 +38,7 @@ def both_engines(tmp_path_factory: pytest.TempPathFactory, built_sites):
 
 
 def pages(site: Path) -> set[str]:
-    return {str(p.relative_to(site)) for p in site.rglob("*.html") if p.name != "404.html"}
+    return {str(p.relative_to(site)) for p in html_pages(site) if p.name != "404.html"}
 
 
 def test_zensical_builds_the_same_pages(both_engines) -> None:

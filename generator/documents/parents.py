@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from .. import markup
 from ..compose import Composer, Page, PrintDoc, Section
 from ..config import Config
 from ..errors import BuildError
@@ -79,6 +82,38 @@ def compose(composer: Composer) -> Section:
             )
         ],
         home_links=[{"title": names["home"], "path": PAGE_PATH, "about": names["about"]}],
+    )
+
+
+def embed_block(composer: Composer, prints: list[PrintDoc], template_dirs: list[Path]) -> str:
+    """site/embed/parents.html: the parents' essentials as one block of HTML to paste into
+    a page of a school website run on a hosted CMS (no script, no stylesheet, inline
+    styles). Its links are absolute when the pack's address is known (see site_url)."""
+    words = composed_words(composer, "parents/embed.yaml")
+    base = composer.config.site_url or "../"
+    titles = {doc.filename: doc.title for doc in prints}
+    documents = [
+        {"href": f"{base}downloads/{name}", "title": titles[name]}
+        for name in words["documents"]
+        if name in titles
+    ]
+    env = Environment(
+        loader=FileSystemLoader([str(d) for d in template_dirs]),
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(markdown=markup.to_html, inline_markdown=markup.to_inline_html)
+    return env.get_template("site/embed-parents.html").render(
+        words=words,
+        school_name=composer.config.school.name,
+        version=composer.config.review.version,
+        colour=composer.brand.strong,
+        contacts=Markup(composer.page("parents/contacts.md")),
+        phones=Markup(composer.page("parents/phones.md")),
+        documents=documents,
+        more_href=f"{base}parents/",
     )
 
 

@@ -1,0 +1,192 @@
+"""Many schools at once: one check table for a trust, and the index page of its packs.
+
+A problem in a shared defaults file belongs to every school that extends it; it is
+reported once, under that file, not once per school.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .checks import Finding, findings, today
+from .compose import TEMPLATES_DIR, Composer
+from .config import Config, load_config
+from .errors import ConfigError, EsafetyError, Problem
+from .markup import format_date
+
+COLUMNS = ("school", "config", "errors", "warnings", "version", "next_review")
+
+
+@dataclass
+class SchoolCheck:
+    """One school's line in the table."""
+
+    config_path: Path
+    config: Config | None = None
+    errors: list[str] = field(default_factory=list)  # problems in the school's own file
+    shared: list[Problem] = field(default_factory=list)  # problems in files it extends
+    warnings: list[Finding] = field(default_factory=list)
+    name: str = ""  # the school's name as written, when its config is invalid
+
+    @property
+    def row(self) -> dict[str, str | int]:
+        config = self.config
+        return {
+            "school": config.school.name if config else self.name,
+            "config": str(self.config_path),
+            "errors": len(self.errors) + len(self.shared),
+            "warnings": len(self.warnings),
+            "version": config.review.version if config else "",
+            "next_review": config.next_review.isoformat() if config else "",
+        }
+
+
+def check_school(config_path: Path) -> SchoolCheck:
+    """Validate one school and list its findings (as ``esafety check`` does)."""
+    result = SchoolCheck(config_path)
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        result.name = _name_as_written(config_path)
+        own = Path(config_path).resolve()
+        for problem in exc.problems:
+            if Path(problem.file).resolve() == own:
+                result.errors.append(str(problem))
+            else:
+                result.shared.append(problem)
+        return result
+    except EsafetyError as exc:
+        result.errors.append(str(exc))
+        return result
+    result.config = config
+    composer = Composer(config, config_path.resolve().parent)
+    result.warnings = findings(config, today(), composer.data)
+    return result
+
+
+def _name_as_written(config_path: Path) -> str:
+    """school.name from a config that did not validate, to name it in the table."""
+    try:
+        data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        name = data["school"]["name"]
+    except (OSError, ValueError, yaml.YAMLError, KeyError, TypeError):
+        return ""
+    return name.strip() if isinstance(name, str) else ""
+
+
+def shared_problems(checks: list[SchoolCheck]) -> dict[Problem, int]:
+    """Each problem found in a shared file, once, with how many schools it stops."""
+    counts: dict[Problem, int] = {}
+    for check in checks:
+        for problem in dict.fromkeys(check.shared):
+            counts[problem] = counts.get(problem, 0) + 1
+    return counts
+
+
+def as_text(checks: list[SchoolCheck]) -> str:
+    """The table, then every problem and warning (shared problems once)."""
+    rows = [{k: str(v) for k, v in check.row.items()} for check in checks]
+    heads = {"school": "School", "config": "Config", "errors": "Errors", "warnings": "Warnings",
+             "version": "Version", "next_review": "Next review"}  # fmt: skip
+    widths = {k: max(len(heads[k]), *(len(r[k]) for r in rows)) for k in COLUMNS}
+    numeric = {"errors", "warnings"}
+
+    def line(values: dict[str, str]) -> str:
+        cells = [
+            values[k].rjust(widths[k]) if k in numeric else values[k].ljust(widths[k])
+            for k in COLUMNS
+        ]
+        return "  ".join(cells).rstrip()
+
+    out = [line(heads), line({k: "-" * widths[k] for k in COLUMNS}), *map(line, rows)]
+    details = [
+        f"{problem}  (shared by {n} school{'s' if n != 1 else ''})"
+        for problem, n in shared_problems(checks).items()
+    ]
+    for check in checks:
+        details += check.errors
+        details += [f"{check.config_path}: warning: {finding}" for finding in check.warnings]
+    if details:
+        out += ["", *details]
+    broken = sum(1 for c in checks if c.errors or c.shared)
+    warned = sum(1 for c in checks if c.warnings)
+    out += ["", f"{len(checks)} schools: {broken} with errors, {warned} with warnings."]
+    return "\n".join(out) + "\n"
+
+
+def as_json(checks: list[SchoolCheck]) -> str:
+    shared = shared_problems(checks)
+    data = {
+        "schools": [
+            {
+                **check.row,
+                "error_messages": check.errors,
+                "shared_errors": [str(p) for p in dict.fromkeys(check.shared)],
+                "warning_messages": [str(f) for f in check.warnings],
+            }
+            for check in checks
+        ],
+        "shared_problems": [{"problem": str(p), "schools": n} for p, n in shared.items()],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def as_csv(checks: list[SchoolCheck]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: _cell(v) for k, v in check.row.items()} for check in checks)
+    return buffer.getvalue()
+
+
+def _cell(value: str | int) -> str | int:
+    """A school's text as text in a spreadsheet: a cell starting with = + - @ would
+    otherwise be run as a formula when the file is opened."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+# ------------------------------------------------------------------ index page
+
+
+def write_index(site_dir: Path, school_sites: list[Path]) -> Path | None:
+    """``site_dir/index.html``: each school's pack, its version and next review, read from
+    the manifest of the site published in each folder (a school whose build failed keeps
+    its last good site, and is listed as that). Written in one move; not written (None)
+    when no school has a site yet."""
+    packs = []
+    for folder in school_sites:
+        try:
+            manifest = json.loads((folder / "downloads" / "manifest.json").read_text("utf-8"))
+            entry = {k: str(manifest[k]) for k in ("school", "version")}
+            entry["next_review"] = format_date(dt.date.fromisoformat(manifest["next_review"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # never built: nothing to list
+        entry["href"] = folder.relative_to(site_dir).as_posix() + "/"
+        packs.append(entry)
+    if not packs:
+        return None
+    packs.sort(key=lambda p: (p["school"].casefold(), p["href"]))
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR / "site")),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    html = env.get_template("packs-index.html").render(packs=packs)
+    target = site_dir / "index.html"
+    partial = site_dir / f".index.html.{os.getpid()}"
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(target)
+    return target

@@ -1,0 +1,245 @@
+"""A trust as a trust: shared overrides, one check table, an index of its schools' packs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from helpers import parse_html
+from test_many import ELM, OAK, TRUST_DEFAULTS
+
+from generator.cli import main
+from generator.compose import CONTENT_DIR, Composer
+from generator.config import load_config
+from generator.trust import write_index
+
+ASH = OAK.replace("Oak Primary School", "Ash Infant School").replace("primary", "infant")
+TOOL_SITE_NAME = 'name: "Online safety at {{ short_name }}"'
+
+
+def site_yaml(name: str) -> str:
+    """The tool's content/site.yaml with the site's name changed."""
+    text = (CONTENT_DIR / "site.yaml").read_text(encoding="utf-8")
+    assert TOOL_SITE_NAME in text
+    return text.replace(TOOL_SITE_NAME, f'name: "{name} {{{{ short_name }}}}"')
+
+
+@pytest.fixture
+def trust(tmp_path: Path) -> Path:
+    """Three schools extending ../trust.yaml; the trust renames the site in its
+    overrides/, and Elm renames it again in its own."""
+    (tmp_path / "trust.yaml").write_text(TRUST_DEFAULTS, encoding="utf-8")
+    for name, text in (("oak", OAK), ("elm", ELM), ("ash", ASH)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "school_config.yaml").write_text(text, encoding="utf-8")
+    shared = tmp_path / "overrides" / "content"
+    shared.mkdir(parents=True)
+    (shared / "site.yaml").write_text(site_yaml("Ridgeway online safety:"), encoding="utf-8")
+    own = tmp_path / "elm" / "overrides" / "content"
+    own.mkdir(parents=True)
+    (own / "site.yaml").write_text(site_yaml("Elm's own site:"), encoding="utf-8")
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def site_name(config: Path) -> str:
+    composer = Composer(load_config(config), config.parent)
+    return str(composer.data("site.yaml")["site"]["name"])
+
+
+def test_the_trusts_overrides_apply_to_every_school_and_a_schools_own_win(trust: Path) -> None:
+    assert site_name(trust / "oak" / "school_config.yaml") == (
+        "Ridgeway online safety: {{ short_name }}"
+    )
+    assert site_name(trust / "ash" / "school_config.yaml").startswith("Ridgeway")
+    assert site_name(trust / "elm" / "school_config.yaml") == "Elm's own site: {{ short_name }}"
+
+
+def test_a_school_that_extends_nothing_ignores_a_trusts_overrides(trust: Path, make_school) -> None:
+    lone = make_school()
+    assert site_name(lone) == "Online safety at {{ short_name }}"
+
+
+def test_overrides_follow_a_chain_of_defaults_nearest_first(trust: Path) -> None:
+    """school -> trust.yaml -> la/la.yaml: the trust's overrides before the LA's."""
+    la = trust / "la"
+    (la / "overrides" / "content").mkdir(parents=True)
+    (la / "la.yaml").write_text("school: {local_authority: Northam}\n", encoding="utf-8")
+    (la / "overrides" / "content" / "site.yaml").write_text(site_yaml("LA:"), encoding="utf-8")
+    (la / "overrides" / "content" / "smart.yaml").write_text(
+        (CONTENT_DIR / "smart.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    text = (trust / "trust.yaml").read_text(encoding="utf-8")
+    (trust / "trust.yaml").write_text("extends: la/la.yaml\n" + text, encoding="utf-8")
+    config = load_config(trust / "oak" / "school_config.yaml")
+    assert config.shared_folders == (trust.resolve(), la.resolve())
+    composer = Composer(config, trust / "oak")
+    assert composer.content_dirs == [
+        trust.resolve() / "overrides" / "content",
+        la.resolve() / "overrides" / "content",
+        CONTENT_DIR,
+    ]
+    assert site_name(trust / "oak" / "school_config.yaml").startswith("Ridgeway")
+
+
+def test_a_trust_builds_with_its_override_and_an_index_of_its_packs(
+    trust: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = trust / "out"
+    code, out, err = run(capsys, "build", trust, "-d", out_dir, "--workers", "1")
+    assert (code, err) == (0, ""), err
+    assert out.splitlines()[-1] == f"Listed the schools' packs in {out_dir / 'index.html'}"
+    titles = {
+        name: parse_html((out_dir / name / "index.html").read_text("utf-8")).find("title")[0].text
+        for name in ("oak", "elm", "ash")
+    }
+    assert "Ridgeway online safety: Oak Primary School" in titles["oak"]
+    assert "Ridgeway online safety: Ash Infant School" in titles["ash"]
+    assert "Elm's own site: Elm Academy" in titles["elm"]
+    index = parse_html((out_dir / "index.html").read_text("utf-8"))
+    cells = [cell.text.strip() for cell in index.find("td")]
+    assert [cells[i : i + 3] for i in range(0, len(cells), 3)] == [
+        ["Ash Infant School", "1", "1 September 2027"],
+        ["Elm Academy", "2", "2 September 2027"],
+        ["Oak Primary School", "1", "1 September 2027"],
+    ]
+    assert [a.attrs["href"] for a in index.find("a")] == ["ash/", "elm/", "oak/"]
+    assert index.find("html")[0].attrs["lang"] == "en-GB"
+    assert not index.find("script") and not index.find("link")
+
+
+def test_the_index_escapes_names_and_skips_folders_never_built(tmp_path: Path) -> None:
+    for name, school in (("a", "<script>alert(1)</script> & Co"), ("b", None)):
+        folder = tmp_path / name / "downloads"
+        folder.mkdir(parents=True)
+        if school:
+            manifest = {"school": school, "version": '"><b>', "next_review": "2027-09-01"}
+            (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    html = write_index(tmp_path, [tmp_path / "a", tmp_path / "b"]).read_text("utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
+    assert "&#34;&gt;&lt;b&gt;" in html and "<b>" not in html
+    assert 'href="b/"' not in html
+    assert write_index(tmp_path / "b", [tmp_path / "b"]) is None
+    assert not (tmp_path / "b" / "index.html").exists()
+
+
+# ------------------------------------------------------------------ check, for many
+
+
+def test_check_a_folder_prints_one_table(trust: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "check", trust)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split() == [
+        "School",
+        "Config",
+        "Errors",
+        "Warnings",
+        "Version",
+        "Next",
+        "review",
+    ]
+    table = [line.split("  ") for line in lines[2:5]]
+    assert [[c.strip() for c in row if c.strip()] for row in table] == [
+        ["Ash Infant School", f"{trust}/ash/school_config.yaml", "0", "0", "1", "2027-09-01"],
+        ["Elm Academy", f"{trust}/elm/school_config.yaml", "0", "0", "2", "2027-09-02"],
+        ["Oak Primary School", f"{trust}/oak/school_config.yaml", "0", "0", "1", "2027-09-01"],
+    ]
+    assert lines[-1] == "3 schools: 0 with errors, 0 with warnings."
+
+
+def test_check_several_configs_as_csv_and_json(
+    trust: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    oak, elm = trust / "oak" / "school_config.yaml", trust / "elm" / "school_config.yaml"
+    code, out, _ = run(capsys, "check", "-f", oak, "-f", elm, "--format", "csv")
+    assert code == 0
+    assert list(csv.DictReader(io.StringIO(out))) == [
+        {"school": "Oak Primary School", "config": str(oak), "errors": "0", "warnings": "0",
+         "version": "1", "next_review": "2027-09-01"},
+        {"school": "Elm Academy", "config": str(elm), "errors": "0", "warnings": "0",
+         "version": "2", "next_review": "2027-09-02"},
+    ]  # fmt: skip
+    code, out, _ = run(capsys, "check", oak, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert [s["school"] for s in data["schools"]] == ["Oak Primary School"]
+    assert data["shared_problems"] == []
+
+
+def test_a_problem_in_the_shared_defaults_is_reported_once(
+    trust: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    defaults = trust / "trust.yaml"
+    text = defaults.read_text(encoding="utf-8").replace("method: both", "method: bothe")
+    defaults.write_text(text, encoding="utf-8")
+    oak = trust / "oak" / "school_config.yaml"
+    oak.write_text(oak.read_text("utf-8").replace("rule: not_allowed", "rule: banned"), "utf-8")
+    code, out, err = run(capsys, "check", trust)
+    assert (code, err) == (2, "")
+    shared = [line for line in out.splitlines() if "method" in line]
+    assert len(shared) == 1 and shared[0].startswith(f"{defaults}:")
+    assert shared[0].endswith("(shared by 3 schools)")
+    assert sum("phones.pupils.rule" in line for line in out.splitlines()) == 1
+    rows = {line.split("  ")[0]: line.split() for line in out.splitlines()[2:5]}
+    assert rows["Oak Primary School"][-2:] == ["2", "0"]  # named even when invalid
+    data = json.loads(run(capsys, "check", trust, "--format", "json")[1])
+    assert [p["schools"] for p in data["shared_problems"]] == [3]
+
+    code, out, err = run(capsys, "build", trust, "-d", trust / "out")
+    assert code == 2
+    assert sum("method" in line for line in err.splitlines()) == 1
+    assert not (trust / "out").exists()
+
+
+def test_check_strict_over_many_fails_on_a_warning(
+    trust: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elm = trust / "elm" / "school_config.yaml"
+    elm.write_text(
+        elm.read_text("utf-8").replace('deputy_dsls: [{name: "Mr Gil Twig"}]', ""), "utf-8"
+    )
+    code, out, _ = run(capsys, "check", trust, "--strict")
+    assert code == 1
+    assert f"{elm}: warning: people.deputy_dsls: no deputy DSL is named" in out
+
+
+def test_a_spreadsheet_formula_in_a_name_stays_text(
+    trust: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    oak = trust / "oak" / "school_config.yaml"
+    oak.write_text(
+        oak.read_text("utf-8").replace('"Oak Primary School"', '"=HYPERLINK(1)"'), "utf-8"
+    )
+    out = run(capsys, "check", oak, "--format", "csv")[1]
+    assert next(csv.DictReader(io.StringIO(out)))["school"] == "'=HYPERLINK(1)"
+
+
+def test_index_lists_sites_put_together_from_several_machines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = tmp_path / "site"
+    for folder, school in (("oak", "Oak Primary School"), ("elm", "Elm Academy")):
+        (site / folder / "downloads").mkdir(parents=True)
+        manifest = {"school": school, "version": "1", "next_review": "2027-09-01"}
+        (site / folder / "downloads" / "manifest.json").write_text(json.dumps(manifest))
+    (site / "assets").mkdir()  # not a school's pack: not listed
+    code, out, err = run(capsys, "index", site)
+    assert (code, err) == (0, "")
+    assert out == f"Listed the schools' packs in {site / 'index.html'}\n"
+    links = parse_html(site / "index.html").find("a")
+    assert [(a.attrs["href"], a.text) for a in links] == [
+        ("elm/", "Elm Academy"),
+        ("oak/", "Oak Primary School"),
+    ]
+    code, out, err = run(capsys, "index", tmp_path / "empty")
+    assert (code, out) == (2, "")
+    assert err == f"{tmp_path / 'empty'}: no school's pack in its folders (nothing to list)\n"

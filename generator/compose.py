@@ -34,7 +34,7 @@ from markupsafe import Markup
 from . import markup
 from .brand import Brand, make_brand
 from .cache import user_cache_dir
-from .config import RULE_SETS, Config
+from .config import RULE_SETS, Config, StagePhones
 from .errors import BuildError
 
 TOOL_ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +92,15 @@ class Rule:
     text: Markup  # composed Markdown, config values already escaped
     icon: str
     icon_label: str
+
+
+@dataclass(frozen=True)
+class PhoneGroup:
+    """Neighbouring key stages that share one phone rule, and what to call them."""
+
+    stages: tuple[str, ...]
+    label: str  # "Years 7 to 11", "the sixth form"
+    phone: StagePhones
 
 
 @dataclass(frozen=True)
@@ -174,6 +183,9 @@ def _content_environment(dirs: tuple[Path, ...]) -> Environment:
         the=with_article,
         inner=mid_sentence,
         capfirst=capitalise_first,
+        lowerfirst=lower_first,
+        sentence=as_sentence,
+        clause=as_clause,
         isodate=lambda text: markup.format_date(dt.date.fromisoformat(str(text))),
         names=join_names,
     )
@@ -219,6 +231,28 @@ def capitalise_first(value: str) -> str:
     return Markup(out) if isinstance(value, Markup) else out
 
 
+def lower_first(value: str) -> str:
+    """'If I bring...' -> 'if I bring...' (a sentence of ours continued after a lead-in)."""
+    text = str(value)
+    out = text if text[:2] in ("I ", "I'") else text[:1].lower() + text[1:]
+    return Markup(out) if isinstance(value, Markup) else out
+
+
+def as_clause(value: str) -> str:
+    """A school's phrase ready to go on inside a sentence: no full stop (or stray comma,
+    semicolon or colon) at its end, so "Medical needs." + "." is never ".."."""
+    return str(value).strip().rstrip(".,;: ").strip()
+
+
+def as_sentence(value: str) -> str:
+    """A school's phrase set as a sentence of its own: first letter capital, one full stop."""
+    text = as_clause(value)
+    if not text:
+        return ""
+    end = "" if text[-1] in "?!" else "."
+    return text[:1].upper() + text[1:] + end
+
+
 def join_names(items: list[Any], attribute: str | None = None) -> str:
     """['A', 'B', 'C'] -> 'A, B and C'."""
     words = [str(getattr(i, attribute) if attribute else i) for i in items]
@@ -259,6 +293,7 @@ class Composer:
             **self.terms,
             "stage_names": self.nation["stage_names"],
             "rule_set_names": self._rule_set_names(),
+            "phone_groups": self.phone_groups(),
         }
 
     def _nation(self) -> dict[str, Any]:
@@ -269,7 +304,7 @@ class Composer:
         where = f"content/nations.yaml: {nation}"
         if nation not in nations:
             raise BuildError(f"{where}: no entry for this nation")
-        for key in ("terms", "stage_names", "rule_set_names"):
+        for key in ("terms", "stage_names", "rule_set_names", "stage_years", "stage_groups"):
             if key not in nations[nation]:
                 raise BuildError(f"{where}: no {key}")
         return dict(nations[nation])
@@ -292,6 +327,24 @@ class Composer:
                 name = name[span]
             names[key] = str(name)
         return names
+
+    def phone_groups(self, stages: tuple[str, ...] | None = None) -> list[PhoneGroup]:
+        """The pupils' phone rules for the school's stages (or those of ``stages``), each
+        with the name of the years it covers."""
+        return [
+            PhoneGroup(group, self.stage_span(group), phone)
+            for group, phone in self.config.phone_groups(stages)
+        ]
+
+    def stage_span(self, stages: tuple[str, ...]) -> str:
+        """ks3..ks4 -> "Years 7 to 11"; ks5 alone -> "the sixth form" (content/nations.yaml)."""
+        if len(stages) == 1:
+            return str(self.nation["stage_groups"][stages[0]])
+        first = str(self.nation["stage_years"][stages[0]][0])
+        last = str(self.nation["stage_years"][stages[-1]][1])
+        if first.startswith("Year ") and last.startswith("Year "):
+            return f"Years {first[5:]} to {last[5:]}"
+        return f"{first} to {last}"
 
     # ------------------------------------------------------------ helpers
     def data(self, name: str) -> Any:
@@ -343,7 +396,8 @@ class Composer:
         rules = []
         for i, item in enumerate(raw["rules"]):
             if item.get("phone"):
-                item = phone_rules[key][self.config.phones.pupils.rule]
+                rules.append(self._phone_rule(key, phone_rules))
+                continue
             rules.append(
                 Rule(
                     text=self.text(item["text"], f"{where}: rules[{i}]"),
@@ -359,6 +413,30 @@ class Composer:
             rules=tuple(rules),
             tell=self.text(raw["tell"], f"{where}: tell"),
             help=self.text(raw["help"], f"{where}: help"),
+        )
+
+    def _phone_rule(self, key: str, wordings: dict[str, Any]) -> Rule:
+        """The phone rule of one rule set: the rule of each of its stages the school has,
+        "In Years 7 to 11, ... In the sixth form, ..." where they differ."""
+        stages = RULE_SETS[key]
+        groups = self.phone_groups(stages) or [  # a set the school lacks (a test's)
+            PhoneGroup(stages, "", self.config.phone_rule(stages[0]))
+        ]
+        where = "content/rules/phones.yaml"
+        texts = []
+        for group in groups:
+            item = wordings[key][group.phone.rule]
+            text = self.text(item["text"], f"{where}: {key}.{group.phone.rule}", phone=group.phone)
+            if len(groups) > 1:
+                text = self.text(
+                    wordings["by_stage"], f"{where}: by_stage", stages=group.label, rule=text
+                )
+            texts.append(text)
+        first = wordings[key][groups[0].phone.rule] if len(groups) == 1 else wordings["mixed"]
+        return Rule(
+            text=Markup(" ").join(texts),
+            icon=first["icon"],
+            icon_label=first.get("icon_label", first["icon"].replace("-", " ")),
         )
 
     def smart_tips(self) -> dict[str, Any]:

@@ -38,6 +38,7 @@ _LEAF_MODELS = {
     "technical_support",
     "lado",
     "extra_resources",
+    "by_stage",  # a mapping of key stages to phone rules: its fields are phones.pupils.*
 }
 
 

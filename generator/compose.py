@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -186,6 +187,9 @@ def _content_environment(dirs: tuple[Path, ...]) -> Environment:
         lowerfirst=lower_first,
         sentence=as_sentence,
         clause=as_clause,
+        aside=as_aside,
+        unbracketed=lambda value: as_aside(value)[1:-1],
+        definite=with_definite_article,
         isodate=lambda text: markup.format_date(dt.date.fromisoformat(str(text))),
         names=join_names,
     )
@@ -251,6 +255,28 @@ def as_sentence(value: str) -> str:
         return ""
     end = "" if text[-1] in "?!" else "."
     return text[:1].upper() + text[1:] + end
+
+
+def as_aside(value: str) -> str:
+    """A school's phrase in brackets, never brackets inside brackets:
+    'Assistant Principal (Safeguarding)' -> '(Assistant Principal, Safeguarding)'."""
+    text = as_clause(value)
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    text = re.sub(r"\s*[(\[]\s*", ", ", text)
+    text = re.sub(r"\s*[)\]]", "", text)
+    text = re.sub(r"(,\s*)+", ", ", text).strip(", ")
+    return f"({text})"
+
+
+def with_definite_article(value: str) -> str:
+    """'Full Governing Board' -> 'the Full Governing Board'; 'The governors' -> 'the
+    governors' (its own 'the' kept, in lower case, never doubled)."""
+    text = as_clause(value)
+    first, _, rest = text.partition(" ")
+    if first.lower() in {"the", "our", "its", "their", "a", "an"} and rest:
+        return f"{first.lower()} {rest}"
+    return f"the {text}"
 
 
 def join_names(items: list[Any], attribute: str | None = None) -> str:

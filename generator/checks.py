@@ -39,6 +39,23 @@ def today() -> dt.date:
     return dt.date.fromisoformat(given) if given else dt.date.today()
 
 
+def _draft(config: Config, day: dt.date) -> Finding:
+    review = config.review
+    if review.status == "draft":
+        return Finding(
+            "review.status",
+            f"version {review.version} is a draft, so every page and PDF says 'Draft for approval'",
+            "once governors approve it, set status: approved (or remove the line)",
+        )
+    return Finding(
+        "review.approved_on",
+        f"version {review.version} goes to governors for approval on "
+        f"{format_date(review.approved_on)}, after today, so every page and PDF says "
+        "'Draft for approval' until then",
+        "build again on or after that day (nothing else to change), or correct the date",
+    )
+
+
 def findings(
     config: Config, on: dt.date | None = None, data: Callable[[str], Any] | None = None
 ) -> list[Finding]:
@@ -57,15 +74,20 @@ def findings(
                 "name at least one so concerns can be raised when the DSL is away",
             )
         )
-    pupils = config.phones.pupils
-    if pupils.rule == "allowed" and not pupils.details:
-        found.append(
-            Finding(
-                "phones.pupils.details",
-                "the rule is 'allowed' but says nothing about where and when",
-                "add details so pupils and parents know the limits",
+    if config.is_draft(day):
+        found.append(_draft(config, day))
+    for stage in config.key_stages:
+        pupils = config.phone_rule(stage)
+        if pupils.rule == "allowed" and not pupils.details:
+            where = f"by_stage.{stage}." if stage in config.phones.pupils.by_stage else ""
+            found.append(
+                Finding(
+                    f"phones.pupils.{where}details",
+                    "the rule is 'allowed' but says nothing about where and when",
+                    "add details so pupils and parents know the limits",
+                )
             )
-        )
+            break
     colour = config.school.colour
     if colour and darken_for_white_text(colour) != colour:
         found.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from markupsafe import Markup
 from . import markup
 from .brand import Brand, make_brand
 from .cache import user_cache_dir
+from .checks import today
 from .config import RULE_SETS, Config, StagePhones
 from .errors import BuildError
 
@@ -75,6 +77,7 @@ class Pack:
     search_dirs: list[Path]
     files: list[DownloadFile] = field(default_factory=list)
     site: dict[str, str] = field(default_factory=dict)  # its name, description and footer
+    draft: Names | None = None  # a policy still to be approved: its marks (content/site.yaml)
 
 
 @dataclass(frozen=True)
@@ -298,8 +301,11 @@ class Composer:
         self.brand = make_brand(config.school.colour, config.school.logo, project_dir)
         self.nation = self._nation()
         self.terms: dict[str, str] = dict(self.nation["terms"])
+        self.is_draft = config.is_draft(today())
         self.context = self._base_context()
         self.memo: dict[str, Any] = {}  # work shared between document modules
+        self.draft = self.names("draft") if self.is_draft else None
+        self.context["version"] = self.draft["version"] if self.draft else config.review.version
 
     def _base_context(self) -> dict[str, Any]:
         c = self.config
@@ -320,6 +326,8 @@ class Composer:
             "stage_names": self.nation["stage_names"],
             "rule_set_names": self._rule_set_names(),
             "phone_groups": self.phone_groups(),
+            "draft": self.is_draft,
+            "today": today(),
         }
 
     def _nation(self) -> dict[str, Any]:
@@ -517,6 +525,7 @@ def compose(
 
     composer = Composer(config, project_dir)
     pack = Pack(config, composer.brand, [], [], search_path(project_dir, "templates"))
+    pack.draft = composer.draft
     composed: dict[Any, Section] = {}
     for module in COMPOSE_ORDER:
         section = composed[module] = module.compose(composer)
@@ -542,5 +551,21 @@ def compose(
     pages = [Page("index.md", home, composer.page("pages/index.md", **shared))]
     pages += [page for s in sections for page in s.pages]
     pages.append(Page("downloads.md", listing, composer.page("pages/downloads.md", **shared)))
+    if composer.is_draft:
+        banner = composer.text(composer.data("site.yaml")["draft"]["banner"], "content/site.yaml")
+        pages = [with_banner(page, composer.draft["mark"], banner) for page in pages]
     pack.pages, pack.prints, pack.files, pack.site = pages, prints, files, composer.names("site")
     return pack
+
+
+def with_banner(page: Page, title: str, banner: str) -> Page:
+    """The page with the draft banner (an admonition) under its title."""
+    box = (
+        f"!!! warning {json.dumps(title)}\n\n"
+        + "".join(f"    {line}\n" for line in banner.splitlines())
+        + "\n"
+    )
+    head, sep, rest = page.markdown.partition("\n")
+    if head.startswith("# "):
+        return Page(page.path, page.title, f"{head}\n\n{box}{rest}", page.section)
+    return Page(page.path, page.title, box + page.markdown, page.section)

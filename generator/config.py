@@ -384,6 +384,11 @@ class Config(_Section):
                 groups.append(((stage,), rule))
         return groups
 
+    def is_draft(self, today: dt.date) -> bool:
+        """A draft until governors approve it: review.status says so, or approved_on is
+        still to come (the marks go by themselves once that day arrives)."""
+        return self.review.status == "draft" or self.review.approved_on > today
+
     @property
     def next_review(self) -> dt.date:
         return self.review.next_review or add_months(

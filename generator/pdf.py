@@ -79,6 +79,8 @@ def print_context(pack: Pack, doc: PrintDoc) -> dict[str, Any]:
         "paper_factor": PAPER_FACTOR[paper],
         "page_margin": "12mm" if paper == "A3" else "9mm",
         "icon_em": 1.0,
+        "draft": pack.draft,  # its mark is in the HTML, so in the cache key too
+        "version": pack.draft["version"] if pack.draft else pack.config.review.version,
         **doc.context,
     }
 

@@ -27,7 +27,12 @@ LINK_CHECK_MONTHS = 12
 class Finding:
     path: str  # the config key or content file it is about
     problem: str
-    action: str
+    action: str  # what the person running the tool does
+    staff_action: str | None = None  # the same for the staff page's readers, with no tool
+
+    @property
+    def for_staff(self) -> str:
+        return self.staff_action or self.action
 
     def __str__(self) -> str:
         return f"{self.path}: {self.problem}; {self.action}"
@@ -46,6 +51,7 @@ def _draft(config: Config, day: dt.date) -> Finding:
             "review.status",
             f"version {review.version} is a draft, so every page and PDF says 'Draft for approval'",
             "once governors approve it, set status: approved (or remove the line)",
+            "the marks go once governors have approved it",
         )
     return Finding(
         "review.approved_on",
@@ -53,6 +59,7 @@ def _draft(config: Config, day: dt.date) -> Finding:
         f"{format_date(review.approved_on)}, after today, so every page and PDF says "
         "'Draft for approval' until then",
         "build again on or after that day (nothing else to change), or correct the date",
+        "the marks go once governors have approved it",
     )
 
 
@@ -96,6 +103,7 @@ def findings(
                 f"{colour} is too light for white text, so the "
                 f"pack uses {darken_for_white_text(colour)} instead",
                 "choose a darker colour to silence this",
+                "whoever looks after this site can choose a darker colour",
             )
         )
     found += _extra_links(config, day)
@@ -113,6 +121,7 @@ def _review_dates(config: Config, day: dt.date) -> list[Finding]:
                 "review.next_review",
                 f"the policy review was due on {format_date(due)}",
                 "review it, then run esafety review to record the new version",
+                "governors review the policy and approve its next version",
             )
         ]
     if (due - day).days <= REVIEW_SOON_DAYS:
@@ -177,6 +186,7 @@ def _extra_links(config: Config, day: dt.date) -> list[Finding]:
             f"the link to {resource.title} was last checked on "
             f"{format_date(resource.last_checked)}, over a year ago",
             "open it, make sure it still works, and update the date",
+            "someone opens it and makes sure it still works",
         )
         for i, resource in enumerate(config.extra_resources)
         if _stale(resource.last_checked, day)
@@ -190,6 +200,7 @@ def _trusted_links(resources: dict[str, Any], day: dt.date) -> list[Finding]:
             f"the link to {item['title']} was last checked on "
             f"{format_date(item['last_checked'])}, over a year ago",
             "open it, make sure it still goes to the right page, and update last_checked",
+            "someone opens it and makes sure it still goes to the right page",
         )
         for item in resources["resources"]
         if _stale(item.get("last_checked"), day)
@@ -216,6 +227,7 @@ def _guidance(guidance: dict[str, Any], config: Config, day: dt.date) -> list[Fi
             f"{doc['title']} is older than the {year_start.year}–"
             f"{(year_start.year + 1) % 100:02d} school year",
             "check for a newer edition, update its title, year and link, then set checked to today",
+            "someone checks for a newer edition, so the policy cites the current one",
         )
         for doc in old
     ]

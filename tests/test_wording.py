@@ -15,10 +15,12 @@ import re
 from typing import Any
 
 import pytest
-from conftest import SCHOOLS_DIR, school_data
+from conftest import SCHOOL_NAMES, SCHOOLS_DIR, school_data
+from helpers import parse_html, pdf_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.build import build
 from generator.compose import as_aside, as_clause, as_sentence, compose, with_definite_article
 from generator.config import Config
 from generator.markup import to_plain_text
@@ -168,3 +170,38 @@ def test_how_a_value_is_set(value, clause, sentence, aside, definite) -> None:
     assert as_sentence(value) == sentence
     assert as_aside(value) == aside
     assert with_definite_article(value) == definite
+
+
+# ------------------------------------------------------------------ public pages
+
+# What only the person running the tool needs: its commands, config keys and file names.
+TOOL_TALK = re.compile(
+    r"\besafety (build|check|review|new|serve|schema)\b|school_config|"
+    r"\b(school|people|technology|phones|review|publish|posters)\.[a-z_]+\.?[a-z_]*\b"
+)
+
+
+@pytest.mark.parametrize("school", SCHOOL_NAMES)
+def test_public_pages_and_pdfs_never_speak_to_the_tool(built_sites: Any, school: str) -> None:
+    """No page or PDF a parent, pupil or governor reads names a command or a config key
+    (the staff page "Review status" included: its findings are in the readers' words)."""
+    site = built_sites(school).site_dir
+    found = []
+    for page in sorted(site.rglob("index.html")):
+        text = " ".join(parse_html(page).text.split())
+        found += [f"{page.relative_to(site)}: {m.group()}" for m in TOOL_TALK.finditer(text)]
+    for pdf in sorted((site / "downloads").glob("*.pdf")):
+        found += [f"{pdf.name}: {m.group()}" for m in TOOL_TALK.finditer(pdf_text(pdf))]
+    assert not found, found[:10]
+
+
+def test_staff_page_findings_are_in_the_readers_words(
+    make_school: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review that is overdue, a draft and a stale link: each said without the tool."""
+    monkeypatch.setenv("ESAFETY_TODAY", "2028-01-10")
+    config = make_school({"review": {"status": "draft"}})
+    page = build(config, config.parent / "site").site_dir / "staff" / "review-status"
+    text = " ".join(parse_html(page / "index.html").text.split())
+    assert "The policy review was due on" in text and "Draft for approval" in text
+    assert not TOOL_TALK.search(text), TOOL_TALK.search(text)

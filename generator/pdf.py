@@ -87,7 +87,7 @@ def print_context(pack: Pack, doc: PrintDoc) -> dict[str, Any]:
 
 def render_html(env: Environment, doc: PrintDoc, context: dict[str, Any]) -> str:
     try:
-        return env.get_template(doc.template).render(context)
+        return markup.keep_together(env.get_template(doc.template).render(context))
     except TemplateError as exc:
         raise BuildError(f"templates/{doc.template}: {exc}") from None
 

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from generator.build import build
 from generator.compose import as_aside, as_clause, as_sentence, compose, with_definite_article
 from generator.config import Config
-from generator.markup import to_plain_text
+from generator.markup import keep_together, to_plain_text
+from generator.pdf import PrintJob
 
 BASE = school_data("academy_sixth_form")
 PHONE_RULES = ["not_allowed", "handed_in", "locked_away", "off_and_away", "allowed"]
@@ -205,3 +206,14 @@ def test_staff_page_findings_are_in_the_readers_words(
     text = " ".join(parse_html(page / "index.html").text.split())
     assert "The policy review was due on" in text and "Draft for approval" in text
     assert not TOOL_TALK.search(text), TOOL_TALK.search(text)
+
+
+def test_names_and_postcodes_never_split_in_print() -> None:
+    """The print HTML joins a titled name and a postcode with non-breaking spaces."""
+    config = Config.model_validate(BASE)
+    pack = compose(config, SCHOOLS_DIR)
+    leaflet = next(d for d in pack.prints if d.filename == "parents-leaflet.pdf")
+    html = PrintJob(pack, leaflet).html()
+    assert "Ms\u00a0Harriet\u00a0Lowe" in html and "WX3\u00a07NP" in html
+    assert "Ms Harriet" not in html and "WX3 7NP" not in html
+    assert keep_together('<p title="Mr A B">Mr A B</p>') == '<p title="Mr A B">Mr\u00a0A\u00a0B</p>'

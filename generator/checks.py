@@ -27,7 +27,12 @@ LINK_CHECK_MONTHS = 12
 class Finding:
     path: str  # the config key or content file it is about
     problem: str
-    action: str
+    action: str  # what the person running the tool does
+    staff_action: str | None = None  # the same for the staff page's readers, with no tool
+
+    @property
+    def for_staff(self) -> str:
+        return self.staff_action or self.action
 
     def __str__(self) -> str:
         return f"{self.path}: {self.problem}; {self.action}"
@@ -37,6 +42,25 @@ def today() -> dt.date:
     """Today, or ESAFETY_TODAY when set (raises ValueError if it is not a date)."""
     given = os.environ.get("ESAFETY_TODAY")
     return dt.date.fromisoformat(given) if given else dt.date.today()
+
+
+def _draft(config: Config, day: dt.date) -> Finding:
+    review = config.review
+    if review.status == "draft":
+        return Finding(
+            "review.status",
+            f"version {review.version} is a draft, so every page and PDF says 'Draft for approval'",
+            "once governors approve it, set status: approved (or remove the line)",
+            "the marks go once governors have approved it",
+        )
+    return Finding(
+        "review.approved_on",
+        f"version {review.version} goes to governors for approval on "
+        f"{format_date(review.approved_on)}, after today, so every page and PDF says "
+        "'Draft for approval' until then",
+        "build again on or after that day (nothing else to change), or correct the date",
+        "the marks go once governors have approved it",
+    )
 
 
 def findings(
@@ -58,15 +82,20 @@ def findings(
             )
         )
     found += _key_stages(config)
-    pupils = config.phones.pupils
-    if pupils.rule == "allowed" and not pupils.details:
-        found.append(
-            Finding(
-                "phones.pupils.details",
-                "the rule is 'allowed' but says nothing about where and when",
-                "add details so pupils and parents know the limits",
+    if config.is_draft(day):
+        found.append(_draft(config, day))
+    for stage in config.key_stages:
+        pupils = config.phone_rule(stage)
+        if pupils.rule == "allowed" and not pupils.details:
+            where = f"by_stage.{stage}." if stage in config.phones.pupils.by_stage else ""
+            found.append(
+                Finding(
+                    f"phones.pupils.{where}details",
+                    "the rule is 'allowed' but says nothing about where and when",
+                    "add details so pupils and parents know the limits",
+                )
             )
-        )
+            break
     colour = config.school.colour
     if colour and darken_for_white_text(colour) != colour:
         found.append(
@@ -74,7 +103,7 @@ def findings(
                 "school.colour",
                 f"{colour} is too light for white text, so the "
                 f"pack uses {darken_for_white_text(colour)} instead",
-                "choose a darker colour to silence this",
+                "whoever looks after this site can choose a darker colour",
             )
         )
     found += _missing_contacts(config) + _two_roles(config)
@@ -209,6 +238,7 @@ def _review_dates(config: Config, day: dt.date) -> list[Finding]:
                 "review.next_review",
                 f"the policy review was due on {format_date(due)}",
                 "review it, then run esafety review to record the new version",
+                "governors review the policy and approve its next version",
             )
         ]
     if (due - day).days <= REVIEW_SOON_DAYS:
@@ -273,6 +303,7 @@ def _extra_links(config: Config, day: dt.date) -> list[Finding]:
             f"the link to {resource.title} was last checked on "
             f"{format_date(resource.last_checked)}, over a year ago",
             "open it, make sure it still works, and update the date",
+            "someone opens it and makes sure it still works",
         )
         for i, resource in enumerate(config.extra_resources)
         if _stale(resource.last_checked, day)
@@ -286,6 +317,7 @@ def _trusted_links(resources: dict[str, Any], day: dt.date) -> list[Finding]:
             f"the link to {item['title']} was last checked on "
             f"{format_date(item['last_checked'])}, over a year ago",
             "open it, make sure it still goes to the right page, and update last_checked",
+            "someone opens it and makes sure it still goes to the right page",
         )
         for item in resources["resources"]
         if _stale(item.get("last_checked"), day)
@@ -312,6 +344,7 @@ def _guidance(guidance: dict[str, Any], config: Config, day: dt.date) -> list[Fi
             f"{doc['title']} is older than the {year_start.year}–"
             f"{(year_start.year + 1) % 100:02d} school year",
             "check for a newer edition, update its title, year and link, then set checked to today",
+            "someone checks for a newer edition, so the policy cites the current one",
         )
         for doc in old
     ]

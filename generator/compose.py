@@ -11,7 +11,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -34,7 +36,8 @@ from markupsafe import Markup
 from . import markup
 from .brand import Brand, make_brand
 from .cache import user_cache_dir
-from .config import RULE_SETS, Config
+from .checks import today
+from .config import RULE_SETS, Config, StagePhones
 from .errors import BuildError
 from .resources import CONTENT_DIR, TEMPLATES_DIR
 
@@ -75,6 +78,7 @@ class Pack:
     ungrouped: list[Page] = field(default_factory=list)  # pages no audience lists
     # Other files of the site, by their path in it (site/embed/parents.html).
     extras: dict[str, str] = field(default_factory=dict)
+    draft: Names | None = None  # a policy still to be approved: its marks (content/site.yaml)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,15 @@ class Rule:
     text: Markup  # composed Markdown, config values already escaped
     icon: str
     icon_label: str
+
+
+@dataclass(frozen=True)
+class PhoneGroup:
+    """Neighbouring key stages that share one phone rule, and what to call them."""
+
+    stages: tuple[str, ...]
+    label: str  # "Years 7 to 11", "the sixth form"
+    phone: StagePhones
 
 
 @dataclass(frozen=True)
@@ -178,6 +191,12 @@ def _content_environment(dirs: tuple[Path, ...]) -> Environment:
         the=with_article,
         inner=mid_sentence,
         capfirst=capitalise_first,
+        lowerfirst=lower_first,
+        sentence=as_sentence,
+        clause=as_clause,
+        aside=as_aside,
+        unbracketed=lambda value: as_aside(value)[1:-1],
+        definite=with_definite_article,
         isodate=lambda text: markup.format_date(dt.date.fromisoformat(str(text))),
         names=join_names,
     )
@@ -223,6 +242,50 @@ def capitalise_first(value: str) -> str:
     return Markup(out) if isinstance(value, Markup) else out
 
 
+def lower_first(value: str) -> str:
+    """'If I bring...' -> 'if I bring...' (a sentence of ours continued after a lead-in)."""
+    text = str(value)
+    out = text if text[:2] in ("I ", "I'") else text[:1].lower() + text[1:]
+    return Markup(out) if isinstance(value, Markup) else out
+
+
+def as_clause(value: str) -> str:
+    """A school's phrase ready to go on inside a sentence: no full stop (or stray comma,
+    semicolon or colon) at its end, so "Medical needs." + "." is never ".."."""
+    return str(value).strip().rstrip(".,;: ").strip()
+
+
+def as_sentence(value: str) -> str:
+    """A school's phrase set as a sentence of its own: first letter capital, one full stop."""
+    text = as_clause(value)
+    if not text:
+        return ""
+    end = "" if text[-1] in "?!" else "."
+    return text[:1].upper() + text[1:] + end
+
+
+def as_aside(value: str) -> str:
+    """A school's phrase in brackets, never brackets inside brackets:
+    'Assistant Principal (Safeguarding)' -> '(Assistant Principal, Safeguarding)'."""
+    text = as_clause(value)
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    text = re.sub(r"\s*[(\[]\s*", ", ", text)
+    text = re.sub(r"\s*[)\]]", "", text)
+    text = re.sub(r"(,\s*)+", ", ", text).strip(", ")
+    return f"({text})"
+
+
+def with_definite_article(value: str) -> str:
+    """'Full Governing Board' -> 'the Full Governing Board'; 'The governors' -> 'the
+    governors' (its own 'the' kept, in lower case, never doubled)."""
+    text = as_clause(value)
+    first, _, rest = text.partition(" ")
+    if first.lower() in {"the", "our", "its", "their", "a", "an"} and rest:
+        return f"{first.lower()} {rest}"
+    return f"the {text}"
+
+
 def join_names(items: list[Any], attribute: str | None = None) -> str:
     """['A', 'B', 'C'] -> 'A, B and C'."""
     words = [str(getattr(i, attribute) if attribute else i) for i in items]
@@ -242,8 +305,11 @@ class Composer:
         self.brand = make_brand(config.school.colour, config.school.logo, project_dir)
         self.nation = self._nation()
         self.terms: dict[str, str] = dict(self.nation["terms"])
+        self.is_draft = config.is_draft(today())
         self.context = self._base_context()
         self.memo: dict[str, Any] = {}  # work shared between document modules
+        self.draft = self.names("draft") if self.is_draft else None
+        self.context["version"] = self.draft["version"] if self.draft else config.review.version
 
     def _base_context(self) -> dict[str, Any]:
         c = self.config
@@ -266,6 +332,9 @@ class Composer:
             **self.terms,
             "stage_names": self.nation["stage_names"],
             "rule_set_names": self._rule_set_names(),
+            "phone_groups": self.phone_groups(),
+            "draft": self.is_draft,
+            "today": today(),
         }
 
     def _nation(self) -> dict[str, Any]:
@@ -276,7 +345,7 @@ class Composer:
         where = f"content/nations.yaml: {nation}"
         if nation not in nations:
             raise BuildError(f"{where}: no entry for this nation")
-        for key in ("terms", "stage_names", "rule_set_names"):
+        for key in ("terms", "stage_names", "rule_set_names", "stage_years", "stage_groups"):
             if key not in nations[nation]:
                 raise BuildError(f"{where}: no {key}")
         return dict(nations[nation])
@@ -299,6 +368,24 @@ class Composer:
                 name = name[span]
             names[key] = str(name)
         return names
+
+    def phone_groups(self, stages: tuple[str, ...] | None = None) -> list[PhoneGroup]:
+        """The pupils' phone rules for the school's stages (or those of ``stages``), each
+        with the name of the years it covers."""
+        return [
+            PhoneGroup(group, self.stage_span(group), phone)
+            for group, phone in self.config.phone_groups(stages)
+        ]
+
+    def stage_span(self, stages: tuple[str, ...]) -> str:
+        """ks3..ks4 -> "Years 7 to 11"; ks5 alone -> "the sixth form" (content/nations.yaml)."""
+        if len(stages) == 1:
+            return str(self.nation["stage_groups"][stages[0]])
+        first = str(self.nation["stage_years"][stages[0]][0])
+        last = str(self.nation["stage_years"][stages[-1]][1])
+        if first.startswith("Year ") and last.startswith("Year "):
+            return f"Years {first[5:]} to {last[5:]}"
+        return f"{first} to {last}"
 
     # ------------------------------------------------------------ helpers
     def data(self, name: str) -> Any:
@@ -350,7 +437,8 @@ class Composer:
         rules = []
         for i, item in enumerate(raw["rules"]):
             if item.get("phone"):
-                item = phone_rules[key][self.config.phones.pupils.rule]
+                rules.append(self._phone_rule(key, phone_rules))
+                continue
             rules.append(
                 Rule(
                     text=self.text(item["text"], f"{where}: rules[{i}]"),
@@ -366,6 +454,30 @@ class Composer:
             rules=tuple(rules),
             tell=self.text(raw["tell"], f"{where}: tell"),
             help=self.text(raw["help"], f"{where}: help"),
+        )
+
+    def _phone_rule(self, key: str, wordings: dict[str, Any]) -> Rule:
+        """The phone rule of one rule set: the rule of each of its stages the school has,
+        "In Years 7 to 11, ... In the sixth form, ..." where they differ."""
+        stages = RULE_SETS[key]
+        groups = self.phone_groups(stages) or [  # a set the school lacks (a test's)
+            PhoneGroup(stages, "", self.config.phone_rule(stages[0]))
+        ]
+        where = "content/rules/phones.yaml"
+        texts = []
+        for group in groups:
+            item = wordings[key][group.phone.rule]
+            text = self.text(item["text"], f"{where}: {key}.{group.phone.rule}", phone=group.phone)
+            if len(groups) > 1:
+                text = self.text(
+                    wordings["by_stage"], f"{where}: by_stage", stages=group.label, rule=text
+                )
+            texts.append(text)
+        first = wordings[key][groups[0].phone.rule] if len(groups) == 1 else wordings["mixed"]
+        return Rule(
+            text=Markup(" ").join(texts),
+            icon=first["icon"],
+            icon_label=first.get("icon_label", first["icon"].replace("-", " ")),
         )
 
     def smart_tips(self) -> dict[str, Any]:
@@ -422,6 +534,7 @@ def compose(
     composer = Composer(config, project_dir)
     templates = search_path(project_dir, "templates", config.shared_folders)
     pack = Pack(config, composer.brand, [], [], templates)
+    pack.draft = composer.draft
     composed: dict[Any, Section] = {}
     for module in COMPOSE_ORDER:
         section = composed[module] = module.compose(composer)
@@ -451,7 +564,23 @@ def compose(
     audiences, ungrouped = group_pages(composer, pages, shared["home_links"])
     index = Page("index.md", home, composer.page("pages/index.md", audiences=audiences, **shared))
     pages.insert(0, index)
+    if composer.is_draft:
+        banner = composer.text(composer.data("site.yaml")["draft"]["banner"], "content/site.yaml")
+        pages = [with_banner(page, composer.draft["mark"], banner) for page in pages]
     pack.pages, pack.prints, pack.files, pack.site = pages, prints, files, composer.names("site")
     pack.audiences, pack.ungrouped = audiences, [index, *ungrouped]
     pack.extras = {"embed/parents.html": parents.embed_block(composer, prints, templates)}
     return pack
+
+
+def with_banner(page: Page, title: str, banner: str) -> Page:
+    """The page with the draft banner (an admonition) under its title."""
+    box = (
+        f"!!! warning {json.dumps(title)}\n\n"
+        + "".join(f"    {line}\n" for line in banner.splitlines())
+        + "\n"
+    )
+    head, sep, rest = page.markdown.partition("\n")
+    if head.startswith("# "):
+        return Page(page.path, page.title, f"{head}\n\n{box}{rest}", page.section)
+    return Page(page.path, page.title, box + page.markdown, page.section)

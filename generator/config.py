@@ -275,17 +275,35 @@ class Technology(_Section):
     )
 
 
-class PupilPhones(_Section):
-    rule: PhoneRule
-    who_may_bring: OptText = None
-    handed_to: OptText = None
-    details: OptText = None
-    exceptions: OptText = None
+class StagePhones(_Section):
+    """The phone rule for one key stage (an entry of phones.pupils.by_stage)."""
+
+    rule: PhoneRule = Field(
+        description="not_allowed, handed_in, locked_away, off_and_away or allowed."
+    )
+    who_may_bring: OptText = Field(None, description="Which pupils may bring a phone.")
+    handed_to: OptText = Field(
+        None, description="Who looks after handed-in phones, or where they are kept."
+    )
+    details: OptText = Field(None, description="Where and when; added to the phone rule.")
+    exceptions: OptText = Field(None, description="Agreed exceptions (medical needs...).")
+
+
+class PupilPhones(StagePhones):
+    by_stage: dict[KeyStage, StagePhones] = Field(
+        default_factory=dict,
+        description="Added key: a different rule for some key stages (eyfs, ks1 ... ks5), "
+        "each with the same keys as phones.pupils and standing alone (nothing is taken "
+        "from phones.pupils). Stages not named follow phones.pupils.",
+    )
 
 
 class StaffPhones(_Section):
     personal_use: OptText = None
     photos_of_pupils: PhotoRule = "school_devices_only"
+
+
+PhoneGroup = tuple[tuple[str, ...], StagePhones]
 
 
 class Phones(_Section):
@@ -319,9 +337,20 @@ class OnlineSafetyGroup(_Section):
     )
 
 
+ReviewStatus = Literal["approved", "draft"]
+
+
 class Review(_Section):
     version: Text = Field(description='Policy version, in quotes (e.g. "2026.1").')
-    approved_on: Day
+    approved_on: Day = Field(
+        description="When governors approved (or will approve) this version; a date after "
+        "the build date makes the pack a draft until that day."
+    )
+    status: ReviewStatus = Field(
+        "approved",
+        description="Added key: draft marks every page and PDF 'Draft for approval' "
+        "whatever the date; approved (default) follows approved_on.",
+    )
     approved_by: OptText = None
     cycle_months: int = Field(12, ge=1, le=36)
     next_review: Day | None = Field(None, description="Overrides approved_on + cycle_months.")
@@ -399,6 +428,32 @@ class Config(_Section):
     def rule_sets(self) -> tuple[str, ...]:
         """Which pupil rule sets (ks1, ks2, ks3) this school needs."""
         return tuple(s for s, stages in RULE_SETS.items() if set(stages) & set(self.key_stages))
+
+    def phone_rule(self, stage: str) -> StagePhones:
+        """The pupils' phone rule for one key stage: its by_stage entry or the default."""
+        pupils = self.phones.pupils
+        if stage in pupils.by_stage:
+            return pupils.by_stage[stage]  # type: ignore[index]
+        return StagePhones(**pupils.model_dump(exclude={"by_stage"}))
+
+    def phone_groups(self, stages: tuple[str, ...] | None = None) -> list[PhoneGroup]:
+        """The school's stages (or those of ``stages`` it has), neighbours with the same
+        phone rule together: [(("eyfs", ..., "ks4"), rule), (("ks5",), sixth-form rule)]."""
+        groups: list[PhoneGroup] = []
+        for stage in self.key_stages:
+            if stages is not None and stage not in stages:
+                continue
+            rule = self.phone_rule(stage)
+            if groups and groups[-1][1] == rule:
+                groups[-1] = ((*groups[-1][0], stage), rule)
+            else:
+                groups.append(((stage,), rule))
+        return groups
+
+    def is_draft(self, today: dt.date) -> bool:
+        """A draft until governors approve it: review.status says so, or approved_on is
+        still to come (the marks go by themselves once that day arrives)."""
+        return self.review.status == "draft" or self.review.approved_on > today
 
     @property
     def next_review(self) -> dt.date:
@@ -529,6 +584,18 @@ def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
     if len(set(stages)) != len(stages):
         path = ("school", "key_stages")
         problems.append(Problem(*doc.locate(path), format_path(path), "lists a key stage twice"))
+    for stage in config.phones.pupils.by_stage:
+        if stage not in config.key_stages:
+            path = ("phones", "pupils", "by_stage", stage)
+            have = ", ".join(config.key_stages)
+            hint = _did_you_mean(stage, list(config.key_stages))
+            problems.append(
+                Problem(
+                    *doc.locate(path),
+                    format_path(path),
+                    f"this school has no {stage} (its key stages: {have}){hint}",
+                )
+            )
     return problems
 
 
@@ -538,7 +605,33 @@ def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
 def _problem(doc: YamlDocument, err: Any) -> Problem:
     loc: KeyPath = tuple(p for p in err["loc"] if isinstance(p, int | str))
     loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+    if loc and loc[-1] == "[key]":  # a mapping key that is not allowed (a key stage)
+        loc = loc[:-1]
+        if loc[-2:-1] == ("by_stage",):
+            return Problem(*doc.locate(loc), format_path(loc), _unknown_stage(str(loc[-1])))
     return Problem(*doc.locate(loc), format_path(loc), _message(err, loc))
+
+
+# What schools call a stage, for the did-you-mean of a by_stage key.
+_STAGE_WORDS = {
+    "nursery": "eyfs",
+    "reception": "eyfs",
+    "early_years": "eyfs",
+    "infants": "ks1",
+    "juniors": "ks2",
+    "sixth": "ks5",
+    "sixth_form": "ks5",
+    "post16": "ks5",
+    "post_16": "ks5",
+}
+
+
+def _unknown_stage(word: str) -> str:
+    hint = _did_you_mean(word, list(ALL_KEY_STAGES))
+    alias = _STAGE_WORDS.get(word.lower().replace("-", "_").replace(" ", "_"))
+    if alias and not hint:
+        hint = f" (did you mean {alias!r}?)"
+    return f"{_show(word)} is not a key stage; use one of: {', '.join(ALL_KEY_STAGES)}{hint}"
 
 
 def _message(err: Any, loc: KeyPath) -> str:

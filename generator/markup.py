@@ -171,6 +171,27 @@ def to_inline_html(markdown_text: str) -> Markup:
     return Markup(out)
 
 
+# A name after its title ("Ms Harriet Lowe") and a UK postcode ("WX3 7NP") read as one
+# unit: in print they never break across lines.
+_TITLED_NAME = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Revd|Rev|Prof|Sir|Dame)\.?(?: [A-Z][\w'’-]*){1,3}"
+)
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b")
+_TEXT_NODE = re.compile(r">([^<]+)<")
+
+
+def keep_together(html_text: str) -> str:
+    """Print HTML with the spaces inside names and postcodes made non-breaking."""
+
+    def join(match: re.Match[str]) -> str:
+        return match.group().replace(" ", "\u00a0")
+
+    def text_node(match: re.Match[str]) -> str:
+        return ">" + _POSTCODE.sub(join, _TITLED_NAME.sub(join, match.group(1))) + "<"
+
+    return _TEXT_NODE.sub(text_node, html_text)
+
+
 def to_plain_text(markdown_text: str) -> str:
     """Visible text of a Markdown fragment (for reading-level checks and comparisons)."""
     text = re.sub(r"<[^>]+>", "", str(to_html(markdown_text)))

@@ -79,13 +79,15 @@ def print_context(pack: Pack, doc: PrintDoc) -> dict[str, Any]:
         "paper_factor": PAPER_FACTOR[paper],
         "page_margin": "12mm" if paper == "A3" else "9mm",
         "icon_em": 1.0,
+        "draft": pack.draft,  # its mark is in the HTML, so in the cache key too
+        "version": pack.draft["version"] if pack.draft else pack.config.review.version,
         **doc.context,
     }
 
 
 def render_html(env: Environment, doc: PrintDoc, context: dict[str, Any]) -> str:
     try:
-        return env.get_template(doc.template).render(context)
+        return markup.keep_together(env.get_template(doc.template).render(context))
     except TemplateError as exc:
         raise BuildError(f"templates/{doc.template}: {exc}") from None
 

@@ -57,6 +57,7 @@ def policy_snapshot(composer: Composer) -> dict[str, Any]:
         "approved_on": config.review.approved_on.isoformat(),
         "approved_by": config.review.approved_by,
         "next_review": config.next_review.isoformat(),
+        "draft": composer.is_draft,
         "sections": sections,
     }
 
@@ -278,6 +279,10 @@ def compare(previous: dict[str, Any], current: dict[str, Any]) -> Comparison:
 def _review_masks(previous: dict[str, Any], current: dict[str, Any]) -> list[tuple[str, str]]:
     """Pairs of (old text, new text) that are the same fact: the version and its dates."""
     pairs = []
+    if current.get("draft") and not previous.get(
+        "draft"
+    ):  # the wording of content/policy/sections/review.md
+        pairs.append(("approved on", "for approval on"))
     for key in ("version", "approved_on", "next_review"):
         old, new = previous.get(key), current.get(key)
         if old and new and old != new:

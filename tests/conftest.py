@@ -18,7 +18,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHOOLS_DIR = Path(__file__).resolve().parent / "schools"
 DEFAULT_CONFIG = ROOT / "school_config.yaml"
 # The varied schools every document is tested against (the default is a primary).
-SCHOOL_NAMES = ["primary", "secondary", "all_through", "infant_minimal", "welsh_middle"]
+SCHOOL_NAMES = [
+    "primary",
+    "secondary",
+    "all_through",
+    "infant_minimal",
+    "welsh_middle",
+    "academy_sixth_form",
+]
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 # The staff page "Review status" is written as of today. One date for the whole session,

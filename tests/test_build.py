@@ -436,6 +436,7 @@ EXPECTED_SETS = {
     "all_through": ("ks1", "ks2", "ks3"),
     "infant_minimal": ("ks1",),
     "welsh_middle": ("ks2", "ks3"),
+    "academy_sixth_form": ("ks1", "ks2", "ks3"),
 }
 
 

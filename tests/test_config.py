@@ -236,10 +236,40 @@ CASES = {
     "phone rule with a hyphen": one(
         "rule: handed_in ",
         "rule: handed-in ",
-        "rule:",
+        "^    rule:",
         "phones.pupils.rule",
         '"handed-in" is not allowed; use one of: not_allowed, handed_in, locked_away, '
         "off_and_away, allowed (did you mean 'handed_in'?)",
+    ),
+    "phone rule for something that is not a key stage": one(
+        "   # agreed exceptions\n",
+        "   # agreed exceptions\n    by_stage:\n      sixth_form: {rule: allowed}\n",
+        "sixth_form:",
+        "phones.pupils.by_stage.sixth_form",
+        '"sixth_form" is not a key stage; use one of: eyfs, ks1, ks2, ks3, ks4, ks5 '
+        "(did you mean 'ks5'?)",
+    ),
+    "phone rule for a key stage misspelt": one(
+        "   # agreed exceptions\n",
+        "   # agreed exceptions\n    by_stage:\n      ks 2: {rule: allowed}\n",
+        "ks 2:",
+        "phones.pupils.by_stage.ks 2",
+        '"ks 2" is not a key stage; use one of: eyfs, ks1, ks2, ks3, ks4, ks5 '
+        "(did you mean 'ks2'?)",
+    ),
+    "phone rule for a key stage the school does not have": one(
+        "   # agreed exceptions\n",
+        "   # agreed exceptions\n    by_stage:\n      ks5: {rule: allowed}\n",
+        "ks5: {rule: allowed}",
+        "phones.pupils.by_stage.ks5",
+        "this school has no ks5 (its key stages: eyfs, ks1, ks2) (did you mean 'ks2'?)",
+    ),
+    "phone rule for a stage without its rule": one(
+        "   # agreed exceptions\n",
+        '   # agreed exceptions\n    by_stage:\n      ks2: {who_may_bring: "Year 6"}\n',
+        "ks2: {",
+        "phones.pupils.by_stage.ks2.rule",
+        "required, but missing",
     ),
     "key stage in a list": one(
         "[eyfs, ks1, ks2]",

@@ -41,6 +41,7 @@ _LEAF_MODELS = {
     "childrens_services",
     "prevent",
     "extra_resources",
+    "by_stage",  # a mapping of key stages to phone rules: its fields are phones.pupils.*
 }
 
 

@@ -23,7 +23,7 @@ import yaml
 from conftest import SCHOOL_NAMES, school_data, school_path
 
 from generator import markup
-from generator.compose import CONTENT_DIR, compose
+from generator.compose import CONTENT_DIR, Composer, capitalise_first, compose
 from generator.config import load_config
 
 POLICY = yaml.safe_load((CONTENT_DIR / "policy" / "policy.yaml").read_text(encoding="utf-8"))
@@ -161,14 +161,14 @@ def expected_values(config: Any) -> list[str]:
         values.append(fmt(tech.filtering.last_reviewed))
     if tech.generative_ai:
         values.append(tech.generative_ai.rstrip("."))
-    pupils, staff = config.phones.pupils, config.phones.staff
-    values += [
-        v.rstrip(".")
-        for v in (pupils.handed_to, pupils.details, pupils.exceptions, staff.personal_use)
-        if v
-    ]
-    if pupils.who_may_bring:  # may be written mid-sentence with a lower-case first letter
-        values.append(pupils.who_may_bring[1:])
+    staff = config.phones.staff
+    values += [staff.personal_use.rstrip(".")] if staff.personal_use else []
+    for pupils in {config.phone_rule(stage) for stage in config.key_stages}:
+        values += [
+            v.rstrip(".") for v in (pupils.handed_to, pupils.details, pupils.exceptions) if v
+        ]
+        if pupils.who_may_bring:  # may be written with a first letter of another case
+            values.append(pupils.who_may_bring[1:].rstrip("."))
     if config.review.approved_by:
         values.append(config.review.approved_by)
     values += config.linked_policies
@@ -470,7 +470,21 @@ def assert_phone_rule(text: str, rule: str) -> None:
 
 @pytest.mark.parametrize("name", SCHOOL_NAMES)
 def test_built_policy_states_the_schools_phone_rule_and_no_other(built_sites, name):
-    assert_phone_rule(web_text(built_sites(name).site_dir), config_of(name).phones.pupils.rule)
+    """One rule for the whole school; or, where stages differ, each stage under its own
+    heading with its own rule and no other."""
+    config, text = config_of(name), web_text(built_sites(name).site_dir)
+    groups = config.phone_groups()
+    if len(groups) == 1:
+        assert_phone_rule(text, groups[0][1].rule)
+        return
+    composer = Composer(config, school_path(name).parent)
+    start = text.index("The rule for pupils")
+    text = text[start : text.index("Exceptions", start)]
+    labels = [capitalise_first(composer.stage_span(stages)) for stages, _ in groups]
+    bounds = [text.index(label) for label in labels] + [len(text)]
+    assert bounds[:-1] == sorted(bounds[:-1]), labels
+    for (_, rule), begin, end in zip(groups, bounds, bounds[1:], strict=False):
+        assert_phone_rule(text[begin:end], rule.rule)
 
 
 @pytest.mark.parametrize("base", ["primary", "secondary"])

@@ -13,7 +13,7 @@ from conftest import SCHOOL_NAMES, school_path
 from helpers import normalise_space, parse_html, pdf_text, rules_on_page, squash
 
 from generator.compose import Composer, RuleSet, compose
-from generator.config import load_config
+from generator.config import RULE_SETS, load_config
 from generator.markup import to_plain_text
 from generator.pdf import render_pdf
 from generator.readability import GRADE_LIMITS, flesch_kincaid_grade
@@ -137,18 +137,96 @@ def test_allowed_without_details_leaves_no_gap(make_school: Any) -> None:
 
 @pytest.mark.parametrize(("school", "key"), [(s, k) for s, k in SCHOOL_SETS if k != "ks1"])
 def test_phone_rule_on_built_pages(built_sites: Any, school: str, key: str) -> None:
-    pupils = load_config(school_path(school)).phones.pupils
+    """A set whose stages share one rule says that rule; one whose stages differ says each
+    stage's rule in turn, led in by its years, and nothing else."""
+    config = load_config(school_path(school))
+    groups = config.phone_groups(RULE_SETS[key])
     rules = rules_on_page(built_sites(school).site_dir / "rules" / key / "index.html")
-    check_phone_rule(rules, pupils.rule, pupils)
+    if len(groups) == 1:
+        check_phone_rule(rules, groups[0][1].rule, groups[0][1])
+        return
+    composer = composer_for(school_path(school))
+    phone = [r for r in rules if MENTIONS_PHONE.search(r)]
+    assert len(phone) == 1, phone
+    parts = re.split(r"(?=\b(?:In|From) [^,]+, )", phone[0])[1:]
+    assert len(parts) == len(groups), parts
+    for part, (stages, rule) in zip(parts, groups, strict=True):
+        assert composer.stage_span(stages) in part
+        check_phone_rule([part], rule.rule, rule)
 
 
-def test_built_schools_cover_four_phone_rules() -> None:
-    rules = {
-        load_config(school_path(n)).phones.pupils.rule
-        for n in SCHOOL_NAMES
-        if set(SETS_OF[n]) & {"ks2", "ks3"}
+def test_built_schools_cover_every_phone_rule() -> None:
+    configs = [load_config(school_path(n)) for n in SCHOOL_NAMES]
+    rules = {c.phone_rule(stage).rule for c in configs for stage in c.key_stages}
+    assert rules == set(PHONE_RULES)
+
+
+# ------------------------------------------------------------------ rules by key stage
+
+ACADEMY = "academy_sixth_form"  # Nursery to Year 13; phones differ by stage
+SIXTH_FORM = re.compile(r"sixth|post-16|year 1[23]\b|study centre", re.I)
+
+
+def test_academy_has_a_different_rule_for_younger_pupils_and_the_sixth_form() -> None:
+    config = load_config(school_path(ACADEMY))
+    rules = [config.phone_rule(s).rule for s in config.key_stages]
+    assert len(set(rules)) >= 3 and config.phone_rule("ks5").rule == "allowed"
+
+
+@pytest.mark.parametrize("key", ["ks1", "ks2"])
+def test_younger_pupils_documents_never_mention_the_sixth_form(built_sites: Any, key: str) -> None:
+    """The KS1 and KS2 page, poster and agreement give only their own stages' rule."""
+    site = built_sites(ACADEMY).site_dir
+    texts = {
+        f"rules/{key}": article_text(site / "rules" / key / "index.html"),
+        f"forms/aup-pupil-{key}": article_text(site / "forms" / f"aup-pupil-{key}" / "index.html"),
+        f"poster-{key}.pdf": pdf_text(site / "downloads" / f"poster-{key}.pdf"),
+        f"aup-pupil-{key}.pdf": pdf_text(site / "downloads" / f"aup-pupil-{key}.pdf"),
     }
-    assert rules == {"handed_in", "locked_away", "off_and_away", "allowed"}
+    for name, text in texts.items():
+        assert not SIXTH_FORM.search(text), f"{name}: {SIXTH_FORM.search(text)}"
+    if key == "ks2":
+        config = load_config(school_path(ACADEMY))
+        rules = rules_on_page(site / "rules" / "ks2" / "index.html")
+        check_phone_rule(rules, config.phone_rule("ks2").rule, config.phone_rule("ks2"))
+
+
+def article_text(page: Path) -> str:
+    """A page's own words (its <article>), without the site's navigation."""
+    html = page.read_text(encoding="utf-8")
+    found = re.findall(r"<article\b.*?</article>", html, re.S)
+    assert len(found) == 1, page
+    return parse_html(found[0]).text
+
+
+def test_older_pupils_poster_gives_each_stage_its_rule(built_sites: Any) -> None:
+    site = built_sites(ACADEMY).site_dir
+    for text in (
+        squash(pdf_text(site / "downloads" / "poster-ks3.pdf")),
+        squash(pdf_text(site / "downloads" / "aup-pupil-ks3.pdf")),
+    ):
+        for lead_in in (
+            "In Years 7 to 11, if I bring a phone",
+            "In the sixth form, I use my phone",
+        ):
+            assert squash(lead_in) in text
+
+
+def test_policy_and_parents_set_out_every_stage(built_sites: Any) -> None:
+    site = built_sites(ACADEMY).site_dir
+    config = load_config(school_path(ACADEMY))
+    policy = normalise_space(parse_html(site / "policy" / "technology" / "index.html").text)
+    parents = normalise_space(parse_html(site / "parents" / "index.html").text)
+    leaflet = squash(pdf_text(site / "downloads" / "parents-leaflet.pdf"))
+    for label in ("Nursery to Year 2", "Years 3 to 6", "Years 7 to 11", "The sixth form"):
+        assert label in policy and label in parents and squash(label) in leaflet, label
+    for stage in config.key_stages:
+        for value in config.phone_rule(stage).model_dump().values():
+            if isinstance(value, str) and value not in PHONE_RULES:
+                shown = value.rstrip(".")
+                assert shown in policy or shown in parents, value
+                assert squash(shown) in leaflet, value
+    assert "The sixth form" in parents and "study centre" in parents
 
 
 # ------------------------------------------------------------------ posters

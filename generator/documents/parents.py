@@ -136,6 +136,7 @@ def parents_info(composer: Composer) -> dict[str, Any]:
         "contacts": Markup(composer.page("parents/contacts.md")),
         "teaching": teaching(composer),
         "phones": Markup(composer.page("parents/phones.md")),
+        "phones_brief": Markup(composer.page("parents/phones.md", brief=True)),
         "safety": Markup(composer.page("parents/safety.md")),
         "tips": tips(composer),
         "reporting": [link(composer, item, "reporting") for item in data["reporting"]],

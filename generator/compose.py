@@ -29,6 +29,7 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
 )
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from . import markup
@@ -106,10 +107,54 @@ class RuleSet:
 
 
 def search_path(project_dir: Path, kind: str) -> list[Path]:
-    """A school's ``overrides/<kind>`` folder first, then the tool's own folder."""
+    """A school's ``overrides/<kind>`` folder first, then the tool's own folder. An
+    overrides folder that is a link to somewhere outside the school's folder is refused."""
     own = CONTENT_DIR if kind == "content" else TEMPLATES_DIR
     override = project_dir / "overrides" / kind
-    return [override, own] if override.is_dir() else [own]
+    if not override.is_dir():
+        return [own]
+    contained(override, project_dir, f"overrides/{kind}")
+    return [override.resolve(), own]
+
+
+def contained(path: Path, root: Path, shown: str) -> Path:
+    """``path`` with every link followed, if it is still inside ``root``; else a BuildError
+    naming it (a school's input never reads a file outside the school's folder)."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte
+        raise BuildError(f"{shown}: not a usable path") from None
+    if not resolved.is_relative_to(root.resolve()):
+        raise BuildError(f"{shown}: leads outside the school's folder (a link?); refusing it")
+    return resolved
+
+
+class ContainedLoader(FileSystemLoader):
+    """A FileSystemLoader that refuses a template whose real path (links followed) is not
+    inside the search folder it was found in: a link in ``overrides/`` cannot publish
+    a file from elsewhere."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(Path(d).resolve()) for d in self.searchpath):
+            raise TemplateError("leads outside its folder (a link?); refusing it")
+        return source, filename, uptodate
+
+
+def sandboxed_environment(
+    dirs: list[Path] | tuple[Path, ...], kind: str, **options: Any
+) -> Environment:
+    """A Jinja environment for our templates and a school's overrides: Jinja's immutable
+    sandbox (a template reads the values it is given and calls the filters it is given,
+    and can reach nothing else: no attributes starting with _, no Python objects' methods
+    that change anything), templates only from ``dirs``, an unknown name an error."""
+    options.setdefault("loader", ContainedLoader([str(d) for d in dirs]))
+    return ImmutableSandboxedEnvironment(
+        bytecode_cache=bytecode_cache(f"{kind}-sandboxed"),
+        undefined=StrictUndefined,
+        **options,
+    )
 
 
 def content_environment(dirs: list[Path]) -> Environment:
@@ -152,10 +197,10 @@ def bytecode_cache(kind: str) -> FileSystemBytecodeCache | None:
 @cache
 def _content_environment(dirs: tuple[Path, ...]) -> Environment:
     strings = _StringLoader()
-    env = Environment(
-        loader=ChoiceLoader([FileSystemLoader([str(d) for d in dirs]), strings]),
-        bytecode_cache=bytecode_cache("content"),
-        undefined=StrictUndefined,
+    env = sandboxed_environment(
+        dirs,
+        "content",
+        loader=ChoiceLoader([ContainedLoader([str(d) for d in dirs]), strings]),
         autoescape=False,
         finalize=markup.md_escape,
         keep_trailing_newline=True,
@@ -299,6 +344,7 @@ class Composer:
         for folder in self.content_dirs:
             path = folder / name
             if path.is_file():
+                path = contained(path, folder, f"content/{name}")
                 stat = path.stat()
                 return copy.deepcopy(_read_data(path, stat.st_mtime_ns, stat.st_size))
         raise BuildError(f"content/{name}: file not found")

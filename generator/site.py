@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, TemplateError
+from markupsafe import Markup, escape
 
-from .compose import TOOL_ROOT, Pack, bytecode_cache
+from .compose import TOOL_ROOT, Pack, bytecode_cache, sandboxed_environment
 from .errors import BuildError, UsageError
 
 BASE_MKDOCS_YML = TOOL_ROOT / "mkdocs.yml"
@@ -49,12 +50,11 @@ def write_project(pack: Pack, project: Path) -> Path:
 
 
 def _site_css(pack: Pack) -> str:
-    env = Environment(
-        loader=FileSystemLoader([str(d) for d in pack.search_dirs]),
-        undefined=StrictUndefined,
-        autoescape=False,
-    )
-    return env.get_template("site/esafety.css").render(brand=pack.brand)
+    env = sandboxed_environment(pack.search_dirs, "site-css", autoescape=False)
+    try:
+        return env.get_template("site/esafety.css").render(brand=pack.brand)
+    except TemplateError as exc:
+        raise BuildError(f"templates/site/esafety.css: {exc}") from None
 
 
 def mkdocs_settings(pack: Pack) -> dict[str, Any]:
@@ -169,6 +169,9 @@ def _theme_plugin() -> Any:
 
     class ThemeOnce(BasePlugin):  # type: ignore[type-arg]
         def on_config(self, config: Any) -> Any:
+            # Material prints these into HTML as they are: they are text, so escape them.
+            config.site_name = as_text(config.site_name)
+            config.site_description = as_text(config.site_description)
             make_env = config.theme.get_env
             english_only = _searches_english_only(config)
 
@@ -187,7 +190,24 @@ def _theme_plugin() -> Any:
             config.theme.get_env = get_env
             return config
 
+        def on_nav(self, nav: Any, config: Any, files: Any) -> Any:
+            for item in _walk(nav.items):
+                item.title = as_text(item.title)
+            return nav
+
     return ThemeOnce()
+
+
+def as_text(value: Any) -> Any:
+    """Text for a template that prints it as HTML unescaped: escaped, and marked as HTML
+    so a template that escapes it (``| e``) does not escape it twice."""
+    return value if value is None or isinstance(value, Markup) else Markup(escape(value))
+
+
+def _walk(items: list[Any]) -> Iterator[Any]:
+    for item in items:
+        yield item
+        yield from _walk(getattr(item, "children", None) or [])
 
 
 def _installed(folder: str) -> bool:

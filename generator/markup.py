@@ -76,15 +76,18 @@ def to_html(markdown_text: str) -> Markup:
     return Markup(_convert(str(markdown_text)))
 
 
-_converted: dict[str, str] = {}  # fragment -> HTML, in this process
+_converted: dict[str, str] = {}  # fragment -> HTML, converted by this process
 _kept: dict[str, str] | None = None  # what this build converted, to keep for the next
+# What this school's last build converted (read from its cache: used for this school only,
+# never put in ``_converted``, so one school's cache file cannot reach another's pack).
+_saved: dict[str, str] = {}
 MAX_CONVERTED = 20_000
 
 
 def _convert(markdown_text: str) -> str:
     """Most fragments recur: on a school's pages and its PDFs, and across a trust's
     schools (the same words, or the same names), so each is converted once."""
-    converted = _converted.get(markdown_text)
+    converted = _converted.get(markdown_text) or _saved.get(markdown_text)
     if converted is None:
         if len(_converted) >= MAX_CONVERTED:
             _converted.clear()
@@ -99,17 +102,15 @@ def conversions_kept(path: Path) -> Iterator[None]:
     """Fragments converted by the last build are read from ``path`` (in the school's build
     cache), and those this build converts are written back if it succeeds: a rebuild
     converts only the words that changed (Markdown was a third of a rebuild's time)."""
-    global _kept
-    kept = _read_conversions(path)
-    for fragment, converted in kept.items():
-        _converted.setdefault(fragment, converted)
+    global _kept, _saved
+    kept = _saved = _read_conversions(path)
     _kept = {}
     try:
         yield
         if _kept != kept:
             _write_conversions(path, _kept)
     finally:
-        _kept = None
+        _kept, _saved = None, {}
 
 
 @cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import difflib
+import functools
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from pydantic import (  # noqa: E402 (after the plugin setting it must see)
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
 )
 from pydantic_core import PydanticCustomError
@@ -130,8 +132,9 @@ def _colour(value: str) -> str:
     return value.lower()
 
 
-# Dates a policy can use; later ones would overflow the year 9999 in date arithmetic.
-FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+# Dates a policy can use, and every one of them builds: the site's files carry dates as
+# zip (from 1980) and gzip (to 2106) timestamps, a review is at most 36 months on.
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 
 
 def _plausible_day(value: dt.date) -> dt.date:
@@ -145,16 +148,23 @@ def _plausible_day(value: dt.date) -> dt.date:
 
 
 Day = Annotated[dt.date, AfterValidator(_plausible_day)]
-Text = Annotated[str, AfterValidator(_not_blank)]
+# Every text value has a maximum length (a school's longest real value is a few hundred
+# characters; a huge one would take minutes and gigabytes to lay out before failing).
+MAX_TEXT = 1000
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_not_blank)]
 OptText = Annotated[Text | None, BeforeValidator(_empty_to_none)]
 Email = Annotated[
     str | None,
+    StringConstraints(max_length=254),
     BeforeValidator(_empty_to_none),
     AfterValidator(lambda v: None if v is None else _email(v)),
 ]
-Url = Annotated[str, AfterValidator(_url)]
+# A web address also fits in a QR code (level M holds 2,331 bytes) with room to spare.
+MAX_URL = 500
+Url = Annotated[str, StringConstraints(max_length=MAX_URL), AfterValidator(_url)]
 OptUrl = Annotated[
     str | None,
+    StringConstraints(max_length=MAX_URL),
     BeforeValidator(_empty_to_none),
     AfterValidator(lambda v: None if v is None else _url(v)),
 ]
@@ -397,6 +407,7 @@ def validate(doc: YamlDocument, project_dir: Path) -> Config:
     except ValidationError as exc:
         problems += [_problem(doc, err) for err in exc.errors()]
     problems += _check_logo(doc, project_dir)
+    problems += _check_printable(doc, doc.data, ())
     if config is not None:
         problems += _check_consistency(doc, config)
     if problems:
@@ -443,6 +454,40 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
             )
         ]
     return []
+
+
+# The font every PDF is set in (its italic and bold cover the same characters).
+PRINT_FONT = Path(__file__).resolve().parent.parent / "templates" / "fonts" / "Andika-Regular.ttf"
+
+
+@functools.cache
+def _printable() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(PRINT_FONT, lazy=True).getBestCmap())
+
+
+def _check_printable(doc: YamlDocument, value: Any, path: KeyPath) -> list[Problem]:
+    """Every character of every text value can be drawn by the bundled font (a PDF never
+    falls back to whatever fonts the machine has, nor shows an empty box)."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _check_printable(doc, v, (*path, str(k)))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _check_printable(doc, v, (*path, i))]
+    if not isinstance(value, str) or value.isascii():
+        return []
+    missing = sorted({c for c in value if ord(c) not in _printable() and not c.isspace()})
+    if not missing:
+        return []
+    shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5])
+    return [
+        Problem(
+            *doc.locate(path),
+            format_path(path),
+            f"the bundled print font cannot show {shown}; write it without "
+            f"{'them' if len(missing) > 1 else 'it'}",
+        )
+    ]
 
 
 def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
@@ -503,6 +548,12 @@ def _message(err: Any, loc: KeyPath) -> str:
         return f"must be {ctx.get('le')} or less, got {_number(value)}"
     if kind == "too_short":
         return "must not be empty"
+    if kind == "string_too_long":
+        return (
+            f"is {len(value):,} characters long; the most is {ctx.get('max_length'):,}"
+            if isinstance(value, str)
+            else f"too long; the most is {ctx.get('max_length'):,} characters"
+        )
     return str(err["msg"])
 
 

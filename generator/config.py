@@ -34,6 +34,7 @@ from pydantic import (  # noqa: E402 (after the plugin setting it must see)
 )
 from pydantic_core import PydanticCustomError
 
+from .brand import LOGO_SUFFIXES, LogoError, read_logo
 from .defaults import read_with_defaults
 from .errors import ConfigError, Problem
 from .yamlfile import KeyPath, YamlDocument, format_path
@@ -200,7 +201,11 @@ class SchoolInfo(_Section):
     website: OptUrl = None
     local_authority: OptText = None
     trust: OptText = Field(None, description="Multi-academy trust name, if any.")
-    logo: OptText = Field(None, description="SVG or PNG file inside the project folder.")
+    logo: OptText = Field(
+        None,
+        description="SVG, PNG or JPEG file inside the project folder (scripts and links "
+        "are removed from an SVG; a bitmap may have 25 million pixels and 5 MB at most).",
+    )
     colour: Colour = Field(
         None, description="Brand colour #rrggbb; darkened where needed so text on it stays WCAG AA."
     )
@@ -435,16 +440,18 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
         is_file = resolved.is_file()
     except (OSError, ValueError):  # a NUL byte, a name too long for the file system
         return [Problem(*where, f"{json.dumps(logo)} is not a usable file name")]
-    if not resolved.is_relative_to(project_dir.resolve()):
+    # The school's folder, or the folder of a defaults file it extends (a trust's logo).
+    roots = [project_dir.resolve(), *(Path(f).resolve().parent for f in doc.files.values())]
+    if not any(resolved.is_relative_to(root) for root in roots):
         return [
             Problem(
                 *where,
-                f"{json.dumps(logo)} is outside the project folder; "
+                f"{json.dumps(logo)} is outside the project folder (or leads out of it); "
                 "put the logo beside school_config.yaml",
             )
         ]
-    if resolved.suffix.lower() not in (".svg", ".png"):
-        return [Problem(*where, f"{json.dumps(logo)} must be an .svg or .png file")]
+    if resolved.suffix.lower() not in LOGO_SUFFIXES:
+        return [Problem(*where, f"{json.dumps(logo)} must be an .svg, .png or .jpg file")]
     if not is_file:
         return [
             Problem(
@@ -453,6 +460,12 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
                 "folder of school_config.yaml)",
             )
         ]
+    try:
+        read_logo(resolved)
+    except LogoError as exc:
+        return [Problem(*where, f"{json.dumps(logo)} {exc}")]
+    except OSError as exc:
+        return [Problem(*where, f"{json.dumps(logo)} cannot be read ({exc.strerror})")]
     return []
 
 

@@ -102,9 +102,7 @@ class PrintJob:
 
     def task(self, alike_follow: bool = False) -> PdfTask:
         """The PDF for a worker; ``alike_follow``: other schools' copies of it come next."""
-        readable = [str(d.resolve()) for d in self.pack.search_dirs]
-        if self.pack.brand.logo_path:
-            readable.append(str(self.pack.brand.logo_path.parent))
+        readable = [str(d.resolve()) for d in self.pack.search_dirs]  # the logo is data
         return PdfTask(
             filename=self.doc.filename,
             html=self.html(),

@@ -40,8 +40,8 @@ def write_project(pack: Pack, project: Path) -> Path:
     assets = docs / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     (assets / "esafety.css").write_text(_site_css(pack), encoding="utf-8")
-    if pack.brand.logo_path:
-        shutil.copyfile(pack.brand.logo_path, assets / f"logo{pack.brand.logo_path.suffix}")
+    if pack.brand.logo:  # the cleaned logo, never the school's file as it is
+        (assets / f"logo{pack.brand.logo.suffix}").write_bytes(pack.brand.logo.data)
     config_path = project / "mkdocs.yml"
     config_path.write_text(
         yaml.safe_dump(mkdocs_settings(pack), sort_keys=False, allow_unicode=True), encoding="utf-8"
@@ -67,8 +67,8 @@ def mkdocs_settings(pack: Pack) -> dict[str, Any]:
     settings["site_dir"] = "site"
     # Material prints the copyright as HTML, so the school's values are escaped here.
     settings["copyright"] = html.escape(pack.site["footer"])
-    if pack.brand.logo_path:
-        logo = f"assets/logo{pack.brand.logo_path.suffix}"
+    if pack.brand.logo:
+        logo = f"assets/logo{pack.brand.logo.suffix}"
         settings["theme"]["logo"] = logo
         settings["theme"]["favicon"] = logo
     # Page links stay relative, so site/ works wherever it is copied. Only the 404 page,

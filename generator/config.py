@@ -446,7 +446,7 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
         return [
             Problem(
                 *where,
-                f"{json.dumps(logo)} is outside the project folder (or leads out of it); "
+                f"{json.dumps(logo)} is outside the project folder; "
                 "put the logo beside school_config.yaml",
             )
         ]

@@ -146,6 +146,7 @@ def _bitmap(raw: bytes, suffix: str) -> Logo:
             keep = "RGBA" if image.mode in ("RGBA", "LA", "P", "PA") else "RGB"
             image = image.convert(keep)
             image.thumbnail((LOGO_SIDE, LOGO_SIDE))
+            image.info.clear()  # pixels only: no comment, profile or metadata carried over
             out = io.BytesIO()
             if kind == "PNG":
                 image.save(out, "PNG")

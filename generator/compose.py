@@ -29,6 +29,7 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
 )
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -142,6 +143,21 @@ class ContainedLoader(FileSystemLoader):
         return source, filename, uptodate
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, and no arithmetic that makes a huge value ('a' * 10**10)."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
+        numbers = [abs(v) for v in (left, right) if isinstance(v, int | float)]
+        if operator == "**" and numbers and max(numbers) > 1000:
+            raise SecurityError("a power too large for a template")
+        if operator == "*" and sizes and numbers and max(sizes) * max(numbers) > 100_000:
+            raise SecurityError("a repeated value too large for a template")
+        return super().call_binop(context, operator, left, right)
+
+
 def sandboxed_environment(
     dirs: list[Path] | tuple[Path, ...], kind: str, **options: Any
 ) -> Environment:
@@ -150,7 +166,7 @@ def sandboxed_environment(
     and can reach nothing else: no attributes starting with _, no Python objects' methods
     that change anything), templates only from ``dirs``, an unknown name an error."""
     options.setdefault("loader", ContainedLoader([str(d) for d in dirs]))
-    return ImmutableSandboxedEnvironment(
+    return _Sandbox(
         bytecode_cache=bytecode_cache(f"{kind}-sandboxed"),
         undefined=StrictUndefined,
         **options,
@@ -354,8 +370,8 @@ class Composer:
         name = self.env.globals["_strings"].add(source)
         try:
             rendered = self.env.get_template(name).render({**self.context, **extra})
-        except TemplateError as exc:
-            raise BuildError(f"{where}: {exc}") from None
+        except (TemplateError, *TEMPLATE_FAILURES) as exc:
+            raise BuildError(f"{where}: {_one_line(exc)}") from None
         return Markup(rendered.strip())
 
     def names(self, part: str, **extra: Any) -> Names:
@@ -376,10 +392,10 @@ class Composer:
     def page(self, template: str, **extra: Any) -> str:
         try:
             return self.env.get_template(template).render({**self.context, **extra})
-        except TemplateError as exc:
+        except (TemplateError, *TEMPLATE_FAILURES) as exc:
             lineno = getattr(exc, "lineno", None)
             at = f":{lineno}" if lineno else ""
-            raise BuildError(f"content/{template}{at}: {exc}") from None
+            raise BuildError(f"content/{template}{at}: {_one_line(exc)}") from None
 
     # ------------------------------------------------------------ documents
     def rule_set(self, key: str) -> RuleSet:
@@ -414,6 +430,16 @@ class Composer:
             for tip in raw["tips"]
         ]
         return {**raw, "tips": tips, "credit": self.text(raw["credit"], "content/smart.yaml")}
+
+
+# What a template (a school's override) can make fail besides Jinja's own errors: a range
+# too long for the sandbox, a filter given the wrong kind of value, a recursive macro.
+TEMPLATE_FAILURES = (ArithmeticError, ValueError, TypeError, LookupError, RecursionError)
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(getattr(exc, "message", None) or exc or type(exc).__name__)
+    return " ".join(text.split())[:300]
 
 
 class Names(dict[str, str]):

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from markupsafe import Markup
 
 from .compose import Composer
 from .config import Config, load_config
-from .errors import UsageError
+from .errors import BuildError, UsageError
 from .markup import format_date, md_escape, to_plain_text
 from .yamlfile import read_yaml
 
@@ -194,6 +195,7 @@ def start_review(
     original = config_path.read_bytes()
     edited = config_path.with_name(f".{config_path.name}.review-{os.getpid()}")
     staged = folder.with_name(f".{folder.name}.review-{os.getpid()}")
+    made_reviews = not folder.parent.exists()
     try:
         text = _edit_review(original.decode("utf-8-sig"), config, version, approved_on, approved_by)
         edited.write_text(text, encoding="utf-8")
@@ -209,6 +211,15 @@ def start_review(
         except OSError:
             config_path.write_bytes(original)
             raise
+    except OSError as exc:
+        if made_reviews:
+            shutil.rmtree(staged, ignore_errors=True)
+            with suppress(OSError):
+                folder.parent.rmdir()
+        raise BuildError(
+            f"{config_path}: review not recorded ({exc.strerror or exc}); "
+            "the config and reviews/ are as they were"
+        ) from None
     finally:
         edited.unlink(missing_ok=True)
         shutil.rmtree(staged, ignore_errors=True)

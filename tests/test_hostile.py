@@ -21,7 +21,7 @@ import pytest
 import yaml
 from conftest import DEFAULT_CONFIG, deep_merge, school_data, write_school
 from helpers import NEEDS_CHROMIUM, normalise_space, site_paths, visitor
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from generator import markup
@@ -41,6 +41,9 @@ from generator.config import MAX_TEXT, load_config
 from generator.errors import BuildError, ConfigError, UsageError
 from generator.schoolyear import _escape
 
+# No shrinking: on 2 shared cores a failure's shrink took five minutes; the failing
+# example is printed as found.
+FUZZ_PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 EXPLOIT = "{% set os = cycler.__init__.__globals__.os %}{{ os.popen('id').read() }}"
 LINE = re.compile(r"^\S[^\n]*:\d+: \S[^\n]*: \S")  # file:line: key.path: message
 
@@ -175,6 +178,7 @@ _INJECTED = """() => {
     max_examples=2,
     deadline=None,
     derandomize=True,
+    phases=FUZZ_PHASES,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(values=hostile_values())
@@ -636,6 +640,7 @@ def assert_clean(code: int, out: str) -> None:
     max_examples=150,
     deadline=None,
     derandomize=True,
+    phases=FUZZ_PHASES,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
@@ -712,6 +717,7 @@ YAML_PIECES = st.sampled_from(
     max_examples=150,
     deadline=None,
     derandomize=True,
+    phases=FUZZ_PHASES,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
@@ -772,6 +778,7 @@ OVERRIDE_PIECES = st.sampled_from(
     max_examples=100,
     deadline=None,
     derandomize=True,
+    phases=FUZZ_PHASES,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(pieces=st.lists(OVERRIDE_PIECES, max_size=12))

@@ -116,13 +116,17 @@ def build_many(
 
 
 def _as_error(job: SchoolJob, exc: Exception) -> EsafetyError:
-    """A school's failure as one line naming the school (the traceback is logged, so
-    ``-v`` shows it); the tool's own errors are already one line."""
+    """A school's failure as one line naming the school (``-v`` shows the traceback);
+    the tool's own errors are already one line."""
     if isinstance(exc, EsafetyError):
         return exc
-    log.info("%s: traceback", job.config_path, exc_info=exc)
     folder = job.config_path.resolve().parent
-    return BuildError(f"{folder}: {type(exc).__name__}: {str(exc)[:300]}")
+    error = BuildError(
+        f"{folder}: internal error: {type(exc).__name__}: {str(exc)[:300]} "
+        "(run with -v for details)"
+    )
+    error.__cause__ = exc  # -v prints its traceback
+    return error
 
 
 # Written into every site the tool builds: a folder that holds it is the tool's own.

@@ -140,6 +140,10 @@ class ContainedLoader(FileSystemLoader):
         real = Path(filename).resolve()
         if not any(real.is_relative_to(Path(d).resolve()) for d in self.searchpath):
             raise TemplateError("leads outside its folder (a link?); refusing it")
+        if real.suffix == ".md" and not real.is_relative_to(TOOL_ROOT):  # a school's page
+            problem = markup.school_markup_problem(source)
+            if problem:
+                raise TemplateError(problem)
         return source, filename, uptodate
 
 
@@ -362,7 +366,10 @@ class Composer:
             if path.is_file():
                 path = contained(path, folder, f"content/{name}")
                 stat = path.stat()
-                return copy.deepcopy(_read_data(path, stat.st_mtime_ns, stat.st_size))
+                data = copy.deepcopy(_read_data(path, stat.st_mtime_ns, stat.st_size))
+                if folder != CONTENT_DIR:  # a school's override: its words are checked
+                    _check_school_data(data, f"overrides/content/{name}")
+                return data
         raise BuildError(f"content/{name}: file not found")
 
     def text(self, source: str, where: str, **extra: Any) -> Markup:
@@ -372,6 +379,7 @@ class Composer:
             rendered = self.env.get_template(name).render({**self.context, **extra})
         except (TemplateError, *TEMPLATE_FAILURES) as exc:
             raise BuildError(f"{where}: {_one_line(exc)}") from None
+        _check_markup(rendered, where)
         return Markup(rendered.strip())
 
     def names(self, part: str, **extra: Any) -> Names:
@@ -391,11 +399,13 @@ class Composer:
 
     def page(self, template: str, **extra: Any) -> str:
         try:
-            return self.env.get_template(template).render({**self.context, **extra})
+            rendered = self.env.get_template(template).render({**self.context, **extra})
         except (TemplateError, *TEMPLATE_FAILURES) as exc:
             lineno = getattr(exc, "lineno", None)
             at = f":{lineno}" if lineno else ""
             raise BuildError(f"content/{template}{at}: {_one_line(exc)}") from None
+        _check_markup(rendered, f"content/{template}")
+        return rendered
 
     # ------------------------------------------------------------ documents
     def rule_set(self, key: str) -> RuleSet:
@@ -435,6 +445,25 @@ class Composer:
 # What a template (a school's override) can make fail besides Jinja's own errors: a range
 # too long for the sandbox, a filter given the wrong kind of value, a recursive macro.
 TEMPLATE_FAILURES = (ArithmeticError, ValueError, TypeError, LookupError, RecursionError)
+
+
+def _check_school_data(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_school_data(item, f"{where}: {key}" if ": " not in where else f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_school_data(item, f"{where}[{i}]")
+    elif isinstance(value, str) and (problem := markup.school_markup_problem(value)):
+        raise BuildError(f"{where}: {problem}")
+
+
+def _check_markup(rendered: str, where: str) -> None:
+    """Rendered content links only to web pages, email addresses and the pack's pages (an
+    override's source is checked as it is read: see ContainedLoader)."""
+    problem = markup.link_problem(rendered)
+    if problem:
+        raise BuildError(f"{where}: {problem}")
 
 
 def _one_line(exc: Exception) -> str:

@@ -107,6 +107,48 @@ def test_an_overrides_folder_that_leads_elsewhere_is_refused(tmp_path: Path) -> 
         Composer(load_config(config), config.parent)
 
 
+@pytest.mark.parametrize(
+    ("page", "problem"),
+    [
+        ("<script>alert(1)</script>", "<script> is not allowed"),
+        ('<span title=">" onclick=alert(1)>x</span>', "the attribute onclick is not allowed"),
+        ("<svg/onload=alert(1)>", "not a tag that can be read safely"),
+        ("# Hello {: onclick=alert(1) }", "onclick=... } is not allowed"),
+        ("[x](javascript:alert(1))", "a link to 'javascript:alert(1'"),
+        ("[x](java&#115;cript:alert(1))", "a link to 'java&#115;cript:alert(1'"),
+        ('[x]({{ "javascript:alert(1)" }})', "a link to '{{'"),
+        ("[r]: javascript:alert(1)", "a link to 'javascript:alert(1)'"),
+    ],
+)
+def test_an_override_page_holds_no_active_markup(tmp_path: Path, page: str, problem: str) -> None:
+    config = one_school(tmp_path)
+    pages = config.parent / "overrides" / "content" / "pages"
+    pages.mkdir(parents=True)
+    (pages / "index.md").write_text(f"# Home\n\n{page}\n", encoding="utf-8")
+    with pytest.raises(BuildError, match=re.escape(problem)):
+        compose(load_config(config), config.parent)
+
+
+def test_override_words_hold_no_active_markup(tmp_path: Path) -> None:
+    config = one_school(tmp_path)
+    rules = config.parent / "overrides" / "content" / "rules"
+    rules.mkdir(parents=True)
+    source = yaml.safe_load((DEFAULT_CONFIG.parent / "content/rules/ks2.yaml").read_text())
+    source["rules"][0]["text"] = "I tell an adult <img src=x onerror=alert(1)>"
+    (rules / "ks2.yaml").write_text(yaml.safe_dump(source), encoding="utf-8")
+    with pytest.raises(BuildError, match=r"overrides/content/rules/ks2.yaml: rules\[0\]"):
+        compose(load_config(config), config.parent)
+
+
+def test_the_tools_own_content_passes_as_an_override(tmp_path: Path) -> None:
+    """A school that copies content/ into overrides/ to edit it is not refused."""
+    import shutil
+
+    config = one_school(tmp_path)
+    shutil.copytree(DEFAULT_CONFIG.parent / "content", config.parent / "overrides" / "content")
+    assert compose(load_config(config), config.parent).pages
+
+
 # ---------------------------------------------------------------- 2. values are text
 
 # Each would add an element, an attribute, a script or an ICS field if printed as markup.

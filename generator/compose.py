@@ -379,7 +379,6 @@ class Composer:
             rendered = self.env.get_template(name).render({**self.context, **extra})
         except (TemplateError, *TEMPLATE_FAILURES) as exc:
             raise BuildError(f"{where}: {_one_line(exc)}") from None
-        _check_markup(rendered, where)
         return Markup(rendered.strip())
 
     def names(self, part: str, **extra: Any) -> Names:
@@ -399,12 +398,14 @@ class Composer:
 
     def page(self, template: str, **extra: Any) -> str:
         try:
-            rendered = self.env.get_template(template).render({**self.context, **extra})
+            loaded = self.env.get_template(template)
+            rendered = loaded.render({**self.context, **extra})
         except (TemplateError, *TEMPLATE_FAILURES) as exc:
             lineno = getattr(exc, "lineno", None)
             at = f":{lineno}" if lineno else ""
             raise BuildError(f"content/{template}{at}: {_one_line(exc)}") from None
-        _check_markup(rendered, f"content/{template}")
+        if loaded.filename and not Path(loaded.filename).resolve().is_relative_to(TOOL_ROOT):
+            _check_markup(rendered, f"overrides/content/{template}")  # a school's page
         return rendered
 
     # ------------------------------------------------------------ documents
@@ -459,8 +460,9 @@ def _check_school_data(value: Any, where: str) -> None:
 
 
 def _check_markup(rendered: str, where: str) -> None:
-    """Rendered content links only to web pages, email addresses and the pack's pages (an
-    override's source is checked as it is read: see ContainedLoader)."""
+    """A school's rendered page links only to web pages, email addresses and the pack's
+    pages: a placeholder's value cannot make a javascript: link (its source is checked
+    as it is read: see ContainedLoader)."""
     problem = markup.link_problem(rendered)
     if problem:
         raise BuildError(f"{where}: {problem}")

@@ -239,13 +239,16 @@ def school_markup_problem(text: str) -> str | None:
 def link_problem(text: str) -> str | None:
     """A Markdown link in ``text`` (rendered content) to anything but a web address, an
     email address or the pack's own pages (a javascript: link, however encoded)."""
-    for match in _LINK_TARGET.finditer(text):
+    # Our drawings (flowcharts) hold values as SVG text, where Markdown makes no links (an
+    # override's source cannot hold an <svg>: see school_markup_problem).
+    for match in _LINK_TARGET.finditer(_SVG.sub("", text)):
         target = match.group(1) or match.group(2) or ""
         if not _SAFE_TARGET.fullmatch(target):
             return f"a link to {target[:60]!r}: only https://, mailto: and the pack's own pages"
     return None
 
 
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 _PLACEHOLDER_TARGET = re.compile(r"\]\(\s*\{\{\s*[A-Za-z_][\w.]*(?:\s*\|\s*[A-Za-z_]\w*)*\s*\}\}")
 
 

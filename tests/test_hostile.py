@@ -129,6 +129,15 @@ def test_an_override_page_holds_no_active_markup(tmp_path: Path, page: str, prob
         compose(load_config(config), config.parent)
 
 
+def test_a_value_in_an_override_link_cannot_make_a_script_link(tmp_path: Path) -> None:
+    config = one_school(tmp_path, {"school": {"trust": "javascript:alert(1)"}})
+    pages = config.parent / "overrides" / "content" / "pages"
+    pages.mkdir(parents=True)
+    (pages / "index.md").write_text("# Home\n\n[Our trust]({{ school.trust }})\n")
+    with pytest.raises(BuildError, match="overrides/content/pages/index.md: a link to 'java"):
+        compose(load_config(config), config.parent)
+
+
 def test_override_words_hold_no_active_markup(tmp_path: Path) -> None:
     config = one_school(tmp_path)
     rules = config.parent / "overrides" / "content" / "rules"

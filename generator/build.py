@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from contextlib import AbstractContextManager, nullcontext, suppress
@@ -191,11 +192,9 @@ def _staging_owner(name: str) -> int | None:
     """The process id in a staging folder's name (.esafety-build-PID-xxxx, .site.old-PID)."""
     if name.startswith(STAGING_PREFIX):
         pid = name[len(STAGING_PREFIX) :].split("-", 1)[0]
-    elif name.startswith(".") and ".old-" in name:
-        pid = name.rsplit(".old-", 1)[1]
-    else:
-        return None
-    return int(pid) if pid.isdigit() else 0  # 0: an older version's folder, never alive
+        return int(pid) if pid.isdigit() else 0  # 0: an older version's folder, never alive
+    old = re.fullmatch(r"\..+\.old-(\d+)", name)  # publish()'s previous site, mid-swap
+    return int(old.group(1)) if old else None
 
 
 def _alive(pid: int) -> bool:

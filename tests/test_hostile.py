@@ -320,11 +320,14 @@ def test_staging_folders_of_a_killed_build_are_removed(tmp_path: Path) -> None:
     dead = tmp_path / ".esafety-build-999999999-abc"  # no such process
     older = tmp_path / ".esafety-build-x1y2z3"  # an older version's, without a pid
     mine = tmp_path / f".esafety-build-{os.getpid()}-abc"  # a build still running
+    swapped = tmp_path / ".site.old-999999999"  # publish()'s previous site, mid-swap
     stranger = tmp_path / "esafety-build-notes"
-    for folder in (dead, older, mine, stranger):
+    dotfile = tmp_path / ".config.old-backup"  # someone else's
+    for folder in (dead, older, mine, swapped, stranger, dotfile):
         (folder / "site").mkdir(parents=True)
     remove_leftovers(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, stranger.name])
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == sorted([mine.name, stranger.name, dotfile.name])
 
 
 # ---------------------------------------------------------------- 4. schools apart

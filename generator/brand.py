@@ -7,9 +7,11 @@ import io
 import re
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from xml.etree import ElementTree
+
+from .errors import BuildError
 
 DEFAULT_COLOUR = "#1d4f91"
 WHITE = "#ffffff"
@@ -75,11 +77,21 @@ class Brand:
     colour: str  # as the school gave it
     strong: str  # darkened if needed: backgrounds under white text, and text on white
     pale: str  # card backgrounds under dark text
-    logo: Logo | None = None
+    logo_file: Path | None = None  # the school's file: never published as it is
 
     @property
     def adjusted(self) -> bool:
         return self.strong != self.colour
+
+    @cached_property
+    def logo(self) -> Logo | None:
+        """The logo made safe, read when first needed (validation has checked it)."""
+        if self.logo_file is None:
+            return None
+        try:
+            return read_logo(self.logo_file)
+        except (LogoError, OSError) as exc:
+            raise BuildError(f"school.logo: {self.logo_file}: {exc}") from None
 
     def logo_data_uri(self) -> str | None:
         return self.logo.data_uri() if self.logo else None
@@ -88,7 +100,7 @@ class Brand:
 def make_brand(colour: str | None, logo: str | None, project_dir: Path) -> Brand:
     given = colour or DEFAULT_COLOUR
     strong = darken_for_white_text(given)
-    return Brand(given, strong, tint(strong), read_logo(project_dir / logo) if logo else None)
+    return Brand(given, strong, tint(strong), (project_dir / logo) if logo else None)
 
 
 # ---------------------------------------------------------------- logos

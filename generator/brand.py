@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import base64
+import io
+import re
+import warnings
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
+from xml.etree import ElementTree
+
+from .errors import BuildError
 
 DEFAULT_COLOUR = "#1d4f91"
 WHITE = "#ffffff"
@@ -53,25 +60,183 @@ def tint(colour: str, amount: float = 0.9) -> str:
 
 
 @dataclass(frozen=True)
+class Logo:
+    """A school's logo made safe: an SVG cleaned of anything active, a PNG or JPEG decoded
+    within limits and written again by Pillow. Only these bytes are published or printed."""
+
+    data: bytes
+    suffix: str  # .svg, .png or .jpg
+    mime: str
+
+    def data_uri(self) -> str:
+        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True)
 class Brand:
     colour: str  # as the school gave it
     strong: str  # darkened if needed: backgrounds under white text, and text on white
     pale: str  # card backgrounds under dark text
-    logo_path: Path | None
+    logo_file: Path | None = None  # the school's file: never published as it is
 
     @property
     def adjusted(self) -> bool:
         return self.strong != self.colour
 
-    def logo_data_uri(self) -> str | None:
-        if not self.logo_path:
+    @cached_property
+    def logo(self) -> Logo | None:
+        """The logo made safe, read when first needed (validation has checked it)."""
+        if self.logo_file is None:
             return None
-        mime = "image/svg+xml" if self.logo_path.suffix.lower() == ".svg" else "image/png"
-        data = base64.b64encode(self.logo_path.read_bytes()).decode("ascii")
-        return f"data:{mime};base64,{data}"
+        try:
+            return read_logo(self.logo_file)
+        except (LogoError, OSError) as exc:
+            raise BuildError(f"school.logo: {self.logo_file}: {exc}") from None
+
+    def logo_data_uri(self) -> str | None:
+        return self.logo.data_uri() if self.logo else None
 
 
 def make_brand(colour: str | None, logo: str | None, project_dir: Path) -> Brand:
     given = colour or DEFAULT_COLOUR
     strong = darken_for_white_text(given)
-    return Brand(given, strong, tint(strong), (project_dir / logo).resolve() if logo else None)
+    return Brand(given, strong, tint(strong), (project_dir / logo) if logo else None)
+
+
+# ---------------------------------------------------------------- logos
+
+LOGO_SUFFIXES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+MAX_LOGO_BYTES = 5_000_000
+MAX_LOGO_PIXELS = 25_000_000  # 5000 x 5000: a crest scanned at print resolution fits
+LOGO_SIDE = 1200  # larger bitmaps are scaled down: a logo prints at 30 mm at most
+
+
+class LogoError(ValueError):
+    """Why a logo cannot be used, in one line (never the file's contents)."""
+
+
+def read_logo(path: Path) -> Logo:
+    """The logo at ``path``, made safe; LogoError says why it cannot be."""
+    stat = path.stat()
+    return _read_logo(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _read_logo(path: Path, mtime_ns: int, size: int) -> Logo:
+    suffix = path.suffix.lower()
+    if suffix not in LOGO_SUFFIXES:
+        raise LogoError("must be an .svg, .png or .jpg file")
+    if size > MAX_LOGO_BYTES:
+        raise LogoError(f"is {size:,} bytes; a logo may be {MAX_LOGO_BYTES:,} at most")
+    raw = path.read_bytes()
+    if suffix == ".svg":
+        return Logo(clean_svg(raw), ".svg", LOGO_SUFFIXES[".svg"])
+    return _bitmap(raw, suffix)
+
+
+def _bitmap(raw: bytes, suffix: str) -> Logo:
+    from PIL import Image, UnidentifiedImageError
+
+    kind = "PNG" if suffix == ".png" else "JPEG"
+    try:
+        with warnings.catch_warnings():  # a bomb's size is checked just below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw), formats=[kind])
+        with image:
+            width, height = image.size  # from the header: nothing decoded yet
+            if width * height > MAX_LOGO_PIXELS:
+                raise LogoError(
+                    f"is {width} x {height} pixels; a logo may have "
+                    f"{MAX_LOGO_PIXELS:,} pixels at most (e.g. 2000 x 2000)"
+                )
+            image.load()
+            keep = "RGBA" if image.mode in ("RGBA", "LA", "P", "PA") else "RGB"
+            image = image.convert(keep)
+            image.thumbnail((LOGO_SIDE, LOGO_SIDE))
+            image.info.clear()  # pixels only: no comment, profile or metadata carried over
+            out = io.BytesIO()
+            if kind == "PNG":
+                image.save(out, "PNG")
+            else:
+                image.save(out, "JPEG", quality=90)
+    except LogoError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise LogoError(f"is not a readable {kind} image") from None
+    return Logo(out.getvalue(), ".png" if kind == "PNG" else ".jpg", LOGO_SUFFIXES[suffix])
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+_KEPT_NAMESPACES = (SVG_NS, XLINK_NS, "http://www.w3.org/XML/1998/namespace")
+# Elements that run, embed or change things: removed with everything inside them.
+_ACTIVE = {
+    "script",
+    "foreignObject",
+    "iframe",
+    "embed",
+    "object",
+    "handler",
+    "listener",
+    "set",
+    "animate",
+    "animateMotion",
+    "animateTransform",
+    "animateColor",
+    "discard",
+}
+# Elements that only show what they refer to: without a reference inside the SVG, none.
+_REFERENCING = {"image", "use", "feImage"}
+_EXTERNAL_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)|@import|expression\(", re.IGNORECASE)
+
+
+def _href(element: ElementTree.Element) -> str:
+    return (element.get("href") or element.get(f"{{{XLINK_NS}}}href") or "").strip()
+
+
+def clean_svg(raw: bytes) -> bytes:
+    """The SVG with nothing that runs or fetches: no scripts or event handlers, no
+    ``foreignObject`` or animation, no link or reference but to its own parts (``#id``),
+    no other namespaces (editors' metadata). LogoError if it is not an SVG."""
+    if b"<!ENTITY" in raw:
+        raise LogoError("declares XML entities; save it again as a plain SVG")
+    try:
+        root = ElementTree.fromstring(raw)
+    except ElementTree.ParseError as exc:
+        raise LogoError(f"is not readable SVG ({exc})") from None
+    if root.tag != f"{{{SVG_NS}}}svg":
+        raise LogoError("is not an SVG image (its first element is not <svg>)")
+    _clean(root)
+    ElementTree.register_namespace("", SVG_NS)
+    ElementTree.register_namespace("xlink", XLINK_NS)
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=False)
+
+
+def _clean(element: ElementTree.Element) -> None:
+    for child in list(element):
+        tag = child.tag if isinstance(child.tag, str) else ""
+        namespace, _, name = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+        text = "".join(child.itertext())
+        if (
+            namespace != SVG_NS
+            or name in _ACTIVE
+            or (name == "style" and _EXTERNAL_URL.search(text))
+            or (name in _REFERENCING and not _href(child).startswith("#"))
+        ):
+            element.remove(child)
+            continue
+        _clean(child)
+    for attr, value in list(element.attrib.items()):
+        namespace, _, name = attr[1:].partition("}") if attr.startswith("{") else ("", "", attr)
+        if (
+            (namespace and namespace not in _KEPT_NAMESPACES)
+            or name.lower().startswith("on")
+            or (name == "href" and not value.strip().startswith("#"))
+            or _EXTERNAL_URL.search(value)
+        ):
+            del element.attrib[attr]

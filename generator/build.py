@@ -12,23 +12,24 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from .cache import CACHE_DIR, BuildCache, tree_digest
+from .cache import CACHE_DIR, BuildCache, school_cache_dir, tree_digest
 from .compose import Pack, PrintDoc, compose
 from .config import Config, load_config
+from .defaults import is_school_config
 from .errors import BuildError, EsafetyError, UsageError
 from .markup import conversions_kept
 from .pool import PdfRenderer, SchoolPdfs, reproducible_dates, start_workers
 from .render import RenderedPdf
 from .site import engine_versions, run_engine, write_project
 from .word import word_copy
+from .yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ def build_many(
     """Build several schools with one pool of PDF workers. Each school's PDFs start
     rendering as soon as it is composed; a school that fails is reported in its outcome
     and does not stop the others."""
+    check_site_dirs(jobs)
     renderer = PdfRenderer(workers)
     if renderer.workers > 1:
         start_workers(renderer.workers)  # WeasyPrint loads while the schools are composed
@@ -103,15 +105,111 @@ def build_many(
         try:
             with _conversions_kept(job, use_cache):
                 started[i] = prepare(job, use_cache, renderer)
-        except EsafetyError as exc:
-            outcomes[i] = SchoolOutcome(job, error=exc)
+        except Exception as exc:  # noqa: BLE001 (one school's failure never stops the rest)
+            outcomes[i] = SchoolOutcome(job, error=_as_error(job, exc))
     for i, (site_dir, pdfs) in started.items():
         try:
             result = render_and_publish(pdfs.pack, site_dir, pdfs, pdfs.cache, engine, pages_first)
             outcomes[i] = SchoolOutcome(jobs[i], result=result)
-        except EsafetyError as exc:
-            outcomes[i] = SchoolOutcome(jobs[i], error=exc)
+        except Exception as exc:  # noqa: BLE001
+            outcomes[i] = SchoolOutcome(jobs[i], error=_as_error(jobs[i], exc))
     return [outcomes[i] for i in range(len(jobs))]
+
+
+def _as_error(job: SchoolJob, exc: Exception) -> EsafetyError:
+    """A school's failure as one line naming the school (``-v`` shows the traceback);
+    the tool's own errors are already one line."""
+    if isinstance(exc, EsafetyError):
+        return exc
+    folder = job.config_path.resolve().parent
+    error = BuildError(
+        f"{folder}: internal error: {type(exc).__name__}: {str(exc)[:300]} "
+        "(run with -v for details)"
+    )
+    error.__cause__ = exc  # -v prints its traceback
+    return error
+
+
+# Written into every site the tool builds: a folder that holds it is the tool's own.
+SITE_MARKER = ".esafety-site"
+# Folders of a school's project that a site may never be, or be inside of.
+_PROJECT_FOLDERS = ("overrides", "reviews", "assets", CACHE_DIR)
+
+
+def check_site_dirs(jobs: list[SchoolJob]) -> None:
+    """Before anything is built: every school has its own site folder, and each one is a
+    folder the tool may replace (new, empty or made by it, and no school's input)."""
+    projects = [job.config_path.resolve().parent for job in jobs]
+    seen: dict[Path, Path] = {}
+    for job in jobs:
+        site = site_dir_of(job)
+        if site in seen:
+            raise UsageError(
+                f"{site}: two schools would be built into this one folder "
+                f"({seen[site]} and {job.config_path}); give each its own --site-dir"
+            )
+        seen[site] = job.config_path
+        _check_replaceable(site, projects)
+
+
+def site_dir_of(job: SchoolJob) -> Path:
+    project = job.config_path.resolve().parent
+    return (Path(job.site_dir) if job.site_dir else project / "site").resolve()
+
+
+def _check_replaceable(site: Path, projects: list[Path]) -> None:
+    for project in projects:
+        if project.is_relative_to(site):
+            raise UsageError(
+                f"{site}: holds a school's config ({project}); the site folder must be "
+                "a folder of its own, e.g. site/"
+            )
+        for name in _PROJECT_FOLDERS:
+            if site.is_relative_to(project / name):
+                raise UsageError(f"{site}: is inside the school's {name}/ folder; choose another")
+    if site.is_symlink() or (site.exists() and not site.is_dir()):
+        raise UsageError(f"{site}: exists and is not a folder; choose another --site-dir")
+    if site.is_dir() and not (site / SITE_MARKER).is_file() and any(site.iterdir()):
+        raise UsageError(
+            f"{site}: not empty and not a site esafety built (it has no {SITE_MARKER}); "
+            "choose a new or empty folder"
+        )
+
+
+def remove_leftovers(parent: Path) -> None:
+    """Staging folders of a build that was killed (its process is gone) are removed."""
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        owner = _staging_owner(entry.name)
+        if owner is not None and not _alive(owner) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _staging_owner(name: str) -> int | None:
+    """The process id in a staging folder's name (.esafety-build-PID-xxxx, .site.old-PID)."""
+    if name.startswith(STAGING_PREFIX):
+        pid = name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        return int(pid) if pid.isdigit() else 0  # 0: an older version's folder, never alive
+    old = re.fullmatch(r"\..+\.old-(\d+)", name)  # publish()'s previous site, mid-swap
+    return int(old.group(1)) if old else None
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+STAGING_PREFIX = ".esafety-build-"
 
 
 def find_jobs(sources: list[Path], site_dir: Path | None = None) -> list[SchoolJob]:
@@ -135,15 +233,24 @@ def _configs_in(folder: Path) -> list[Path]:
     candidates = sorted(
         [*folder.glob("*/school_config.yaml"), *folder.glob("*.yaml"), *folder.glob("*.yml")]
     )
-    extended = set()
+    extended, schools = set(), set()
     for path in candidates:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, yaml.YAMLError):
-            continue  # reported properly when the school is loaded
+        data = _peek(path)
+        if is_school_config(path, data) or data is None:
+            schools.add(path)  # built (or reported) even if another wrongly extends it
         if isinstance(data, dict) and isinstance(data.get("extends"), str):
-            extended.add((path.parent / data["extends"]).resolve())
-    return [p for p in candidates if p.resolve() not in extended]
+            with suppress(OSError, ValueError):
+                extended.add((path.parent / data["extends"]).resolve())
+    return [p for p in candidates if p in schools or p.resolve() not in extended]
+
+
+def _peek(path: Path) -> object:
+    """A file's data read with every limit of a config (None: unreadable, reported
+    properly when the school is loaded)."""
+    try:
+        return read_yaml(path).data
+    except (EsafetyError, OSError, ValueError):
+        return None
 
 
 def _slug(config_path: Path) -> str:
@@ -163,8 +270,8 @@ def prepare(job: SchoolJob, use_cache: bool, renderer: PdfRenderer) -> tuple[Pat
         raise UsageError(f"{job.config_path}: no such config file")
     project_dir = job.config_path.resolve().parent
     config = load_config(job.config_path, project_dir)
-    site_dir = (Path(job.site_dir) if job.site_dir else project_dir / "site").resolve()
-    cache = BuildCache(project_dir / CACHE_DIR) if use_cache else None
+    site_dir = site_dir_of(job)
+    cache = BuildCache(school_cache_dir(job.config_path)) if use_cache else None
     started: list[SchoolPdfs] = []
 
     def render(pack: Pack, docs: list[PrintDoc]) -> None:
@@ -187,8 +294,7 @@ def _conversions_kept(job: SchoolJob, use_cache: bool) -> AbstractContextManager
     next (composing and the print HTML convert every fragment of content)."""
     if not use_cache:
         return nullcontext()
-    folder = job.config_path.resolve().parent / CACHE_DIR
-    return conversions_kept(folder / "markdown.json")
+    return conversions_kept(school_cache_dir(job.config_path) / "markdown.json")
 
 
 def render_and_publish(
@@ -204,7 +310,9 @@ def render_and_publish(
     site already there. With ``pages_first`` the pages are built at once and published
     before the PDFs are done (see ``build``)."""
     site_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".esafety-build-", dir=site_dir.parent) as tmp:
+    remove_leftovers(site_dir.parent)
+    prefix = f"{STAGING_PREFIX}{os.getpid()}-"
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=site_dir.parent) as tmp:
         project = Path(tmp) / "project"
         config_path = write_project(pack, project)
         downloads = project / "docs" / "downloads"
@@ -239,6 +347,7 @@ def render_and_publish(
                 with reproducible_dates(pack.config):
                     staged = run_engine(engine, config_path)
             write_downloads(pack, rendered, staged / "downloads")
+            mark_as_ours(staged)
             publish(staged, site_dir)
             if cache:
                 cache.remember_site(site_dir, site_key)
@@ -274,6 +383,7 @@ def publish_pages_first(
             pdf = RenderedPdf(pdf.filename, old.read_bytes(), pages.get(pdf.filename, 0), ())
         meanwhile.append(pdf)
     write_downloads(pack, meanwhile, scratch / "downloads")
+    mark_as_ours(scratch)
     if _swap(scratch, site_dir):
         return scratch  # now holds the previous site
     shutil.rmtree(scratch)
@@ -320,6 +430,12 @@ def write_downloads(pack: Pack, pdfs: list[RenderedPdf], folder: Path) -> None:
     }
     (folder / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def mark_as_ours(site: Path) -> None:
+    (site / SITE_MARKER).write_text(
+        "Built by esafety-pack: each build replaces this whole folder.\n", encoding="utf-8"
     )
 
 

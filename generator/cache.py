@@ -26,6 +26,19 @@ def user_cache_dir() -> Path:
     return Path(base) / "esafety-pack"
 
 
+def school_cache_dir(config_path: Path) -> Path:
+    """Where a school's build cache lives: ``CACHE_DIR`` beside its config, or, when that
+    folder cannot be written (a read-only checkout), a folder of the user's cache named
+    after the config's absolute path (never shared with another school)."""
+    config = config_path.resolve()
+    beside = config.parent / CACHE_DIR
+    writable = beside if beside.is_dir() else config.parent
+    if os.access(writable, os.W_OK):
+        return beside
+    key = hashlib.sha256(str(config).encode("utf-8")).hexdigest()[:32]
+    return user_cache_dir() / "schools" / key
+
+
 class BuildCache:
     def __init__(self, folder: Path):
         self.folder = folder
@@ -39,13 +52,21 @@ class BuildCache:
             data = data_path.read_bytes()
         except (OSError, ValueError):
             return None
-        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+        if (  # an entry of the wrong shape is a miss, never an error
+            not isinstance(meta, dict)
+            or hashlib.sha256(data).hexdigest() != meta.get("sha256")
+            or type(meta.get("pages")) is not int
+            or not isinstance(meta.get("html", ""), str)
+        ):
             return None
         return RenderedPdf(filename, data, meta["pages"], ())
 
     def store_pdf(self, pdf: RenderedPdf, key: str) -> None:
         folder = self.folder / "pdf"
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return  # a cache: the next build renders it again
         write_atomic(folder / f"{key}.pdf", pdf.data)
         meta = {
             "file": pdf.filename,
@@ -74,23 +95,27 @@ class BuildCache:
 
     # ------------------------------------------------------------ the site
     def site_key(self, site_dir: Path) -> str | None:
+        entry = self._sites().get(str(site_dir))
+        if not isinstance(entry, dict) or entry.get("tree") != tree_digest(site_dir):
+            return None  # the site folder was changed by hand since: rebuild it
+        key = entry.get("input")
+        return key if isinstance(key, str) else None
+
+    def _sites(self) -> dict[str, object]:
         try:
             sites = json.loads((self.folder / "sites.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return None
-        entry = sites.get(str(site_dir))
-        if not entry or entry.get("tree") != tree_digest(site_dir):
-            return None  # the site folder was changed by hand since: rebuild it
-        return entry.get("input")
+            return {}
+        return sites if isinstance(sites, dict) else {}
 
     def remember_site(self, site_dir: Path, input_key: str) -> None:
         path = self.folder / "sites.json"
-        try:
-            sites = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            sites = {}
+        sites = self._sites()
         sites[str(site_dir)] = {"input": input_key, "tree": tree_digest(site_dir)}
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return
         write_atomic(path, json.dumps(sites, indent=1, sort_keys=True).encode("utf-8"))
 
 
@@ -105,7 +130,11 @@ def tree_digest(folder: Path) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``path`` so that a reader sees the old bytes or the new, never half."""
+    """Write ``path`` so that a reader sees the old bytes or the new, never half (a cache
+    that cannot be written is no error: the next build makes it again)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)

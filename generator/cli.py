@@ -154,9 +154,13 @@ def build(
 
 
 def raise_or_report(error: EsafetyError, last: bool) -> None:
-    """One school's error: raised when it is the only school, else printed and counted."""
+    """One school's error: raised when it is the only school, else printed and counted
+    (with -v, a bug's traceback too)."""
     if last:
         raise error
+    context = click.get_current_context(silent=True)
+    if error.__cause__ is not None and context and context.find_root().obj.get("verbose"):
+        traceback.print_exception(error.__cause__)
     click.echo(str(error), err=True)
 
 

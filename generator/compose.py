@@ -31,6 +31,8 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
 )
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from . import markup
@@ -122,10 +124,82 @@ class RuleSet:
 def search_path(project_dir: Path, kind: str, shared: tuple[Path, ...] = ()) -> list[Path]:
     """A school's ``overrides/<kind>`` folder first, then the ``overrides/<kind>`` beside
     each shared defaults file it extends (``shared``: their folders, nearest first), then
-    the tool's own folder."""
+    the tool's own folder. An overrides folder that is a link leading outside the folder
+    it sits in is refused."""
     own = CONTENT_DIR if kind == "content" else TEMPLATES_DIR
-    folders = dict.fromkeys(folder / "overrides" / kind for folder in (project_dir, *shared))
-    return [*(folder for folder in folders if folder.is_dir()), own]
+    found = []
+    for folder in dict.fromkeys((project_dir, *shared)):
+        override = folder / "overrides" / kind
+        if override.is_dir():
+            shown = f"overrides/{kind}" if folder == project_dir else str(override)
+            found.append(contained(override, folder, shown))
+    return [*dict.fromkeys(found), own]
+
+
+def contained(path: Path, root: Path, shown: str) -> Path:
+    """``path`` with every link followed, if it is still inside ``root``; else a BuildError
+    naming it (a school's input never reads a file outside the school's folder)."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte
+        raise BuildError(f"{shown}: not a usable path") from None
+    if not resolved.is_relative_to(root.resolve()):
+        raise BuildError(f"{shown}: leads outside the school's folder (a link?); refusing it")
+    return resolved
+
+
+def _ours(path: Path) -> bool:
+    """A file of the tool's own content or templates (not a school's override)."""
+    return path.is_relative_to(CONTENT_DIR.resolve()) or path.is_relative_to(
+        TEMPLATES_DIR.resolve()
+    )
+
+
+class ContainedLoader(FileSystemLoader):
+    """A FileSystemLoader that refuses a template whose real path (links followed) is not
+    inside the search folder it was found in: a link in ``overrides/`` cannot publish
+    a file from elsewhere."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(Path(d).resolve()) for d in self.searchpath):
+            raise TemplateError("leads outside its folder (a link?); refusing it")
+        if real.suffix == ".md" and not _ours(real):  # a school's page
+            problem = markup.school_markup_problem(source)
+            if problem:
+                raise TemplateError(problem)
+        return source, filename, uptodate
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, and no arithmetic that makes a huge value ('a' * 10**10)."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
+        numbers = [abs(v) for v in (left, right) if isinstance(v, int | float)]
+        if operator == "**" and numbers and max(numbers) > 1000:
+            raise SecurityError("a power too large for a template")
+        if operator == "*" and sizes and numbers and max(sizes) * max(numbers) > 100_000:
+            raise SecurityError("a repeated value too large for a template")
+        return super().call_binop(context, operator, left, right)
+
+
+def sandboxed_environment(
+    dirs: list[Path] | tuple[Path, ...], kind: str, **options: Any
+) -> Environment:
+    """A Jinja environment for our templates and a school's overrides: Jinja's immutable
+    sandbox (a template reads the values it is given and calls the filters it is given,
+    and can reach nothing else: no attributes starting with _, no Python objects' methods
+    that change anything), templates only from ``dirs``, an unknown name an error."""
+    options.setdefault("loader", ContainedLoader([str(d) for d in dirs]))
+    return _Sandbox(
+        bytecode_cache=bytecode_cache(f"{kind}-sandboxed"),
+        undefined=StrictUndefined,
+        **options,
+    )
 
 
 def content_environment(dirs: list[Path]) -> Environment:
@@ -168,10 +242,10 @@ def bytecode_cache(kind: str) -> FileSystemBytecodeCache | None:
 @cache
 def _content_environment(dirs: tuple[Path, ...]) -> Environment:
     strings = _StringLoader()
-    env = Environment(
-        loader=ChoiceLoader([FileSystemLoader([str(d) for d in dirs]), strings]),
-        bytecode_cache=bytecode_cache("content"),
-        undefined=StrictUndefined,
+    env = sandboxed_environment(
+        dirs,
+        "content",
+        loader=ChoiceLoader([ContainedLoader([str(d) for d in dirs]), strings]),
         autoescape=False,
         finalize=markup.md_escape,
         keep_trailing_newline=True,
@@ -393,8 +467,12 @@ class Composer:
         for folder in self.content_dirs:
             path = folder / name
             if path.is_file():
+                path = contained(path, folder, f"content/{name}")
                 stat = path.stat()
-                return copy.deepcopy(_read_data(path, stat.st_mtime_ns, stat.st_size))
+                data = copy.deepcopy(_read_data(path, stat.st_mtime_ns, stat.st_size))
+                if folder != CONTENT_DIR:  # a school's override: its words are checked
+                    _check_school_data(data, f"overrides/content/{name}")
+                return data
         raise BuildError(f"content/{name}: file not found")
 
     def text(self, source: str, where: str, **extra: Any) -> Markup:
@@ -402,8 +480,8 @@ class Composer:
         name = self.env.globals["_strings"].add(source)
         try:
             rendered = self.env.get_template(name).render({**self.context, **extra})
-        except TemplateError as exc:
-            raise BuildError(f"{where}: {exc}") from None
+        except (TemplateError, *TEMPLATE_FAILURES) as exc:
+            raise BuildError(f"{where}: {_one_line(exc)}") from None
         return Markup(rendered.strip())
 
     def names(self, part: str, **extra: Any) -> Names:
@@ -423,11 +501,15 @@ class Composer:
 
     def page(self, template: str, **extra: Any) -> str:
         try:
-            return self.env.get_template(template).render({**self.context, **extra})
-        except TemplateError as exc:
+            loaded = self.env.get_template(template)
+            rendered = loaded.render({**self.context, **extra})
+        except (TemplateError, *TEMPLATE_FAILURES) as exc:
             lineno = getattr(exc, "lineno", None)
             at = f":{lineno}" if lineno else ""
-            raise BuildError(f"content/{template}{at}: {exc}") from None
+            raise BuildError(f"content/{template}{at}: {_one_line(exc)}") from None
+        if loaded.filename and not _ours(Path(loaded.filename).resolve()):
+            _check_markup(rendered, f"overrides/content/{template}")  # a school's page
+        return rendered
 
     # ------------------------------------------------------------ documents
     def rule_set(self, key: str) -> RuleSet:
@@ -487,6 +569,36 @@ class Composer:
             for tip in raw["tips"]
         ]
         return {**raw, "tips": tips, "credit": self.text(raw["credit"], "content/smart.yaml")}
+
+
+# What a template (a school's override) can make fail besides Jinja's own errors: a range
+# too long for the sandbox, a filter given the wrong kind of value, a recursive macro.
+TEMPLATE_FAILURES = (ArithmeticError, ValueError, TypeError, LookupError, RecursionError)
+
+
+def _check_school_data(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_school_data(item, f"{where}: {key}" if ": " not in where else f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_school_data(item, f"{where}[{i}]")
+    elif isinstance(value, str) and (problem := markup.school_markup_problem(value)):
+        raise BuildError(f"{where}: {problem}")
+
+
+def _check_markup(rendered: str, where: str) -> None:
+    """A school's rendered page links only to web pages, email addresses and the pack's
+    pages: a placeholder's value cannot make a javascript: link (its source is checked
+    as it is read: see ContainedLoader)."""
+    problem = markup.link_problem(rendered)
+    if problem:
+        raise BuildError(f"{where}: {problem}")
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(getattr(exc, "message", None) or exc or type(exc).__name__)
+    return " ".join(text.split())[:300]
 
 
 class Names(dict[str, str]):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import difflib
+import functools
 import json
 import os
 import re
@@ -29,12 +30,15 @@ from pydantic import (  # noqa: E402 (after the plugin setting it must see)
     ConfigDict,
     Field,
     PrivateAttr,
+    StringConstraints,
     ValidationError,
 )
 from pydantic_core import PydanticCustomError
 
+from .brand import LOGO_SUFFIXES, LogoError, read_logo
 from .defaults import read_with_defaults
 from .errors import ConfigError, Problem
+from .resources import TEMPLATES_DIR
 from .yamlfile import KeyPath, YamlDocument, format_path
 
 Phase = Literal[
@@ -133,8 +137,9 @@ def _colour(value: str) -> str:
     return value.lower()
 
 
-# Dates a policy can use; later ones would overflow the year 9999 in date arithmetic.
-FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+# Dates a policy can use, and every one of them builds: the site's files carry dates as
+# zip (from 1980) and gzip (to 2106) timestamps, a review is at most 36 months on.
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 
 
 def _plausible_day(value: dt.date) -> dt.date:
@@ -148,16 +153,23 @@ def _plausible_day(value: dt.date) -> dt.date:
 
 
 Day = Annotated[dt.date, AfterValidator(_plausible_day)]
-Text = Annotated[str, AfterValidator(_not_blank)]
+# Every text value has a maximum length (a school's longest real value is a few hundred
+# characters; a huge one would take minutes and gigabytes to lay out before failing).
+MAX_TEXT = 1000
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_not_blank)]
 OptText = Annotated[Text | None, BeforeValidator(_empty_to_none)]
 Email = Annotated[
     str | None,
+    StringConstraints(max_length=254),
     BeforeValidator(_empty_to_none),
     AfterValidator(lambda v: None if v is None else _email(v)),
 ]
-Url = Annotated[str, AfterValidator(_url)]
+# A web address also fits in a QR code (level M holds 2,331 bytes) with room to spare.
+MAX_URL = 500
+Url = Annotated[str, StringConstraints(max_length=MAX_URL), AfterValidator(_url)]
 OptUrl = Annotated[
     str | None,
+    StringConstraints(max_length=MAX_URL),
     BeforeValidator(_empty_to_none),
     AfterValidator(lambda v: None if v is None else _url(v)),
 ]
@@ -199,7 +211,11 @@ class SchoolInfo(_Section):
         "decides the law the policy cites and who approves it. Default: academy if a trust "
         "is given, else maintained.",
     )
-    logo: OptText = Field(None, description="SVG or PNG file inside the project folder.")
+    logo: OptText = Field(
+        None,
+        description="SVG, PNG or JPEG file inside the project folder (scripts and links "
+        "are removed from an SVG; a bitmap may have 25 million pixels and 5 MB at most).",
+    )
     colour: Colour = Field(
         None, description="Brand colour #rrggbb; darkened where needed so text on it stays WCAG AA."
     )
@@ -523,6 +539,7 @@ def validate(doc: YamlDocument, project_dir: Path) -> Config:
     except ValidationError as exc:
         problems += [_problem(doc, err) for err in exc.errors()]
     problems += _check_logo(doc, project_dir)
+    problems += _check_printable(doc, doc.data, ())
     if config is not None:
         problems += _check_consistency(doc, config)
     if problems:
@@ -551,7 +568,9 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
         is_file = resolved.is_file()
     except (OSError, ValueError):  # a NUL byte, a name too long for the file system
         return [Problem(*where, f"{json.dumps(logo)} is not a usable file name")]
-    if not resolved.is_relative_to(project_dir.resolve()):
+    # The school's folder, or the folder of a defaults file it extends (a trust's logo).
+    roots = [project_dir.resolve(), *(Path(f).resolve().parent for f in doc.files.values())]
+    if not any(resolved.is_relative_to(root) for root in roots):
         return [
             Problem(
                 *where,
@@ -559,8 +578,8 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
                 "put the logo beside school_config.yaml",
             )
         ]
-    if resolved.suffix.lower() not in (".svg", ".png"):
-        return [Problem(*where, f"{json.dumps(logo)} must be an .svg or .png file")]
+    if resolved.suffix.lower() not in LOGO_SUFFIXES:
+        return [Problem(*where, f"{json.dumps(logo)} must be an .svg, .png or .jpg file")]
     if not is_file:
         return [
             Problem(
@@ -569,7 +588,47 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
                 "folder of school_config.yaml)",
             )
         ]
+    try:
+        read_logo(resolved)
+    except LogoError as exc:
+        return [Problem(*where, f"{json.dumps(logo)} {exc}")]
+    except OSError as exc:
+        return [Problem(*where, f"{json.dumps(logo)} cannot be read ({exc.strerror})")]
     return []
+
+
+# The font every PDF is set in (its italic and bold cover the same characters).
+PRINT_FONT = TEMPLATES_DIR / "fonts" / "Andika-Regular.ttf"
+
+
+@functools.cache
+def _printable() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(PRINT_FONT, lazy=True).getBestCmap())
+
+
+def _check_printable(doc: YamlDocument, value: Any, path: KeyPath) -> list[Problem]:
+    """Every character of every text value can be drawn by the bundled font (a PDF never
+    falls back to whatever fonts the machine has, nor shows an empty box)."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _check_printable(doc, v, (*path, str(k)))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _check_printable(doc, v, (*path, i))]
+    if not isinstance(value, str) or value.isascii():
+        return []
+    missing = sorted({c for c in value if ord(c) not in _printable() and not c.isspace()})
+    if not missing:
+        return []
+    shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5])
+    return [
+        Problem(
+            *doc.locate(path),
+            format_path(path),
+            f"the bundled print font cannot show {shown}; write it without "
+            f"{'them' if len(missing) > 1 else 'it'}",
+        )
+    ]
 
 
 def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
@@ -668,6 +727,12 @@ def _message(err: Any, loc: KeyPath) -> str:
         return f"must be {ctx.get('le')} or less, got {_number(value)}"
     if kind == "too_short":
         return "must not be empty"
+    if kind == "string_too_long":
+        return (
+            f"is {len(value):,} characters long; the most is {ctx.get('max_length'):,}"
+            if isinstance(value, str)
+            else f"too long; the most is {ctx.get('max_length'):,} characters"
+        )
     return str(err["msg"])
 
 

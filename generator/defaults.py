@@ -18,7 +18,8 @@ MAX_DEPTH = 5
 
 
 def read_with_defaults(path: Path, display_name: str, chain: tuple[Path, ...] = ()) -> YamlDocument:
-    """Read ``path``; if it says ``extends:``, lay it over the file it names."""
+    """Read ``path``; if it says ``extends:``, lay it over the file it names: a shared
+    defaults file in the school's folder or the (trust's) folder that holds it."""
     doc = read_yaml(path, display_name=display_name)
     if not isinstance(doc.data, dict) or "extends" not in doc.data:
         return doc
@@ -39,6 +40,18 @@ def read_with_defaults(path: Path, display_name: str, chain: tuple[Path, ...] = 
             [*doc.problems, Problem(*where, f"{json.dumps(target)} is not a usable file name")]
         ) from None
     chain = (*chain, path.resolve())
+    root = chain[0].parent.parent
+    if not base_path.is_relative_to(root):
+        raise ConfigError(
+            [
+                *doc.problems,
+                Problem(
+                    *where,
+                    f"{json.dumps(target)} is outside {root}; a defaults file must be in "
+                    "the school's folder or the folder that holds it",
+                ),
+            ]
+        )
     if base_path in chain:
         raise ConfigError(
             [Problem(*where, f"{json.dumps(target)} extends this file again (a loop of extends)")]
@@ -56,6 +69,16 @@ def read_with_defaults(path: Path, display_name: str, chain: tuple[Path, ...] = 
         )
     base_name = _relative_name(base_path, Path(display_name))
     base = read_with_defaults(base_path, base_name, chain)
+    if is_school_config(base_path, base.data):
+        raise ConfigError(
+            [
+                Problem(
+                    *where,
+                    f"{json.dumps(target)} is a school's config (it gives school.name); "
+                    "extends must name a shared defaults file, e.g. ../trust.yaml",
+                )
+            ]
+        )
     if not isinstance(base.data, dict):
         raise ConfigError(
             [Problem(base.file, 1, "(top level)", "expected a mapping of keys to use as defaults")]
@@ -63,6 +86,13 @@ def read_with_defaults(path: Path, display_name: str, chain: tuple[Path, ...] = 
     merged = overlay(base, doc)
     merged.bases = (base_path, *base.bases)
     return merged
+
+
+def is_school_config(path: Path, data: object) -> bool:
+    """A school's own config (named school_config.yaml, or giving the school's name), as
+    opposed to a trust's shared defaults."""
+    school = data.get("school") if isinstance(data, dict) else None
+    return path.name == "school_config.yaml" or (isinstance(school, dict) and "name" in school)
 
 
 def overlay(base: YamlDocument, school: YamlDocument) -> YamlDocument:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -15,7 +16,17 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+        return one_line(f"{self.file}:{self.line}: {self.path}: {self.message}")
+
+
+# Characters that end a line somewhere (a terminal, str.splitlines, a log reader).
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every line-ending or control character written as an escape, so a
+    problem about a hostile key or value is still one line."""
+    return _BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class EsafetyError(Exception):

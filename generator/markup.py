@@ -94,15 +94,18 @@ def to_html(markdown_text: str) -> Markup:
     return Markup(_convert(str(markdown_text)))
 
 
-_converted: dict[str, str] = {}  # fragment -> HTML, in this process
+_converted: dict[str, str] = {}  # fragment -> HTML, converted by this process
 _kept: dict[str, str] | None = None  # what this build converted, to keep for the next
+# What this school's last build converted (read from its cache: used for this school only,
+# never put in ``_converted``, so one school's cache file cannot reach another's pack).
+_saved: dict[str, str] = {}
 MAX_CONVERTED = 20_000
 
 
 def _convert(markdown_text: str) -> str:
     """Most fragments recur: on a school's pages and its PDFs, and across a trust's
     schools (the same words, or the same names), so each is converted once."""
-    converted = _converted.get(markdown_text)
+    converted = _converted.get(markdown_text) or _saved.get(markdown_text)
     if converted is None:
         if len(_converted) >= MAX_CONVERTED:
             _converted.clear()
@@ -117,17 +120,15 @@ def conversions_kept(path: Path) -> Iterator[None]:
     """Fragments converted by the last build are read from ``path`` (in the school's build
     cache), and those this build converts are written back if it succeeds: a rebuild
     converts only the words that changed (Markdown was a third of a rebuild's time)."""
-    global _kept
-    kept = _read_conversions(path)
-    for fragment, converted in kept.items():
-        _converted.setdefault(fragment, converted)
+    global _kept, _saved
+    kept = _saved = _read_conversions(path)
     _kept = {}
     try:
         yield
         if _kept != kept:
             _write_conversions(path, _kept)
     finally:
-        _kept = None
+        _kept, _saved = None, {}
 
 
 @cache
@@ -219,3 +220,88 @@ def inline_icon(name: str, css_class: str = "esafety-icon") -> Markup:
         "<svg ", f'<svg class="{css_class}" aria-hidden="true" focusable="false" ', 1
     )
     return Markup(svg)
+
+
+# ---------------------------------------------------------------- a school's own Markdown
+
+# What an override's Markdown may hold of HTML: the tags and attributes the tool's own
+# content uses, and links to web pages, email addresses and the pack's own pages. Python-
+# Markdown passes raw HTML and attribute lists ({: key=value }) through as they are, so
+# anything else (a script, an event handler, a javascript: link) would reach the page.
+SCHOOL_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
+    "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "id", "ins",
+    "li", "mark", "name", "ol", "p", "section", "small", "span", "strong", "sub", "summary",
+    "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+SCHOOL_ATTRIBUTES = {
+    "aria-hidden", "aria-label", "class", "colspan", "id", "lang", "markdown", "role",
+    "rowspan", "start", "title",
+}  # fmt: skip
+_TAG_START = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+_TAG = re.compile(
+    r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s+[^\s=>/\"']+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"'`=]+))?)*)\s*/?>"
+)
+_ATTRIBUTE = re.compile(r"([^\s=>/\"']+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>\"'`=]+)))?")
+_ATTR_LIST = re.compile(r"\{:?\s*([#.][^}\n]*|:[^}\n]*)\}|\{:([^}\n]*)\}")
+_LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)|^ {0,3}\[[^\]\n]+\]:\s*<?([^\s>]+)", re.M)
+# A config value in a link is escaped (":" as "&#58;"): https&#58;// is a web address too.
+_SAFE_TARGET = re.compile(
+    r"(?:https?(?::|&#58;)//\S*|mailto(?::|&#58;)[^\s]*|[#./A-Za-z0-9_][^\s:&]*)?", re.I
+)
+
+
+def school_markup_problem(text: str) -> str | None:
+    """What in a school's Markdown (an override's source) could act on a page (None:
+    nothing). A link may be to a placeholder ``{{ name }}``, never to an expression."""
+    for start in _TAG_START.finditer(text):
+        name = start.group(2).lower()
+        if name in ("http", "https", "mailto") and text[start.end() :].startswith(":"):
+            continue  # an autolink, <https://...>
+        tag = _TAG.match(text, start.start())
+        if tag is None:
+            return f"<{start.group(2)}: not a tag that can be read safely"
+        if name not in SCHOOL_TAGS:
+            return f"<{name}> is not allowed (HTML tags allowed: {', '.join(sorted(SCHOOL_TAGS))})"
+        for attribute in _ATTRIBUTE.finditer(tag.group(3)):
+            problem = _attribute_problem(name, attribute)
+            if problem:
+                return problem
+    for match in _ATTR_LIST.finditer(text):
+        for attribute in _ATTRIBUTE.finditer(match.group(1) or match.group(2) or ""):
+            key = attribute.group(1)
+            if "=" in attribute.group(0) and key.lower() not in SCHOOL_ATTRIBUTES:
+                return f"{{: {key}=... }} is not allowed (attributes allowed: {_allowed()})"
+    return link_problem(_PLACEHOLDER_TARGET.sub("](placeholder", text))
+
+
+def link_problem(text: str) -> str | None:
+    """A Markdown link in ``text`` (rendered content) to anything but a web address, an
+    email address or the pack's own pages (a javascript: link, however encoded)."""
+    # Our drawings (flowcharts) hold values as SVG text, where Markdown makes no links (an
+    # override's source cannot hold an <svg>: see school_markup_problem).
+    for match in _LINK_TARGET.finditer(_SVG.sub("", text)):
+        target = match.group(1) or match.group(2) or ""
+        if not _SAFE_TARGET.fullmatch(target):
+            return f"a link to {target[:60]!r}: only https://, mailto: and the pack's own pages"
+    return None
+
+
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+_PLACEHOLDER_TARGET = re.compile(r"\]\(\s*\{\{\s*[A-Za-z_][\w.]*(?:\s*\|\s*[A-Za-z_]\w*)*\s*\}\}")
+
+
+def _attribute_problem(tag: str, attribute: re.Match[str]) -> str | None:
+    key = attribute.group(1).lower()
+    value = next((g for g in attribute.groups()[1:] if g is not None), "")
+    if key == "href" and tag == "a":
+        if not _SAFE_TARGET.fullmatch(value):
+            return f"a link to {value[:60]!r}: only https://, mailto: and the pack's own pages"
+        return None
+    if key not in SCHOOL_ATTRIBUTES:
+        return f"the attribute {key} is not allowed (attributes allowed: {_allowed()}, a href)"
+    return None
+
+
+def _allowed() -> str:
+    return ", ".join(sorted(SCHOOL_ATTRIBUTES))

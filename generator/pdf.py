@@ -15,11 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, TemplateError
 from markupsafe import Markup
 
 from . import markup, render
-from .compose import TEMPLATES_DIR, Pack, PrintDoc, bytecode_cache
+from .compose import TEMPLATES_DIR, Pack, PrintDoc, sandboxed_environment
 from .config import Config
 from .errors import BuildError
 from .render import PDF_VARIANT, PdfTask, RenderedPdf, render_task
@@ -33,12 +33,7 @@ PAPER_FACTOR = {"A3": 1.0, "A4": 0.70}
 @cache
 def print_environment(template_dirs: tuple[Path, ...]) -> Environment:
     """One environment per set of template folders (templates compile once per run)."""
-    env = Environment(
-        loader=FileSystemLoader([str(d) for d in template_dirs]),
-        bytecode_cache=bytecode_cache("print"),
-        undefined=StrictUndefined,
-        autoescape=True,
-    )
+    env = sandboxed_environment(template_dirs, "print", autoescape=True)
     env.filters.update(
         markdown=markup.to_html,
         inline_markdown=markup.to_inline_html,
@@ -109,9 +104,7 @@ class PrintJob:
 
     def task(self) -> PdfTask:
         """The PDF for a worker."""
-        readable = [str(d.resolve()) for d in self.pack.search_dirs]
-        if self.pack.brand.logo_path:
-            readable.append(str(self.pack.brand.logo_path.parent))
+        readable = [str(d.resolve()) for d in self.pack.search_dirs]  # the logo is data
         return PdfTask(
             filename=self.doc.filename,
             html=self.html(),

@@ -11,16 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import os
 import re
+import shutil
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from markupsafe import Markup
 
 from .compose import Composer
 from .config import Config, load_config
-from .errors import UsageError
+from .errors import BuildError, UsageError
 from .markup import format_date, md_escape, to_plain_text
 from .yamlfile import read_yaml
 
@@ -91,15 +95,32 @@ def paragraphs(markdown_text: str) -> list[str]:
 
 
 def snapshots(project_dir: Path) -> list[dict[str, Any]]:
-    """Every saved snapshot, oldest approval first."""
+    """Every saved snapshot, oldest approval first; one that is not what ``esafety review``
+    wrote is a one-line error naming it."""
     folder = project_dir / REVIEWS_DIR
     found = []
     for path in sorted(folder.glob(f"*/{SNAPSHOT}")) if folder.is_dir() else []:
         try:
-            found.append(json.loads(path.read_text(encoding="utf-8")))
-        except ValueError:
+            snapshot = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
             raise UsageError(f"{path}: not a valid snapshot (JSON)") from None
+        if not _is_snapshot(snapshot):
+            raise UsageError(f"{path}: not a snapshot esafety review wrote; move it away")
+        found.append(snapshot)
     return sorted(found, key=lambda s: (s["approved_on"], s["version"]))
+
+
+def _is_snapshot(data: Any) -> bool:
+    if not isinstance(data, dict) or not isinstance(data.get("sections"), list):
+        return False
+    texts = ("school", "version", "approved_on")
+    return all(isinstance(data.get(key), str) for key in texts) and all(
+        isinstance(s, dict)
+        and isinstance(s.get("title"), str)
+        and isinstance(s.get("paragraphs"), list)
+        and all(isinstance(p, str) for p in s["paragraphs"])
+        for s in data["sections"]
+    )
 
 
 def previous_snapshot(project_dir: Path, config: Config) -> dict[str, Any] | None:
@@ -112,18 +133,16 @@ def previous_snapshot(project_dir: Path, config: Config) -> dict[str, Any] | Non
     return older[-1] if older else None
 
 
-def save_snapshot(project_dir: Path, snapshot: dict[str, Any]) -> Path:
-    folder = project_dir / REVIEWS_DIR / _safe_folder_name(snapshot["version"])
-    if (folder / SNAPSHOT).exists():
-        raise UsageError(
-            f"{folder / SNAPSHOT}: a snapshot of version {snapshot['version']} already exists"
-        )
+def snapshot_folder(project_dir: Path, version: str) -> Path:
+    return project_dir / REVIEWS_DIR / _safe_folder_name(version)
+
+
+def write_snapshot(folder: Path, snapshot: dict[str, Any]) -> None:
     folder.mkdir(parents=True)
     (folder / SNAPSHOT).write_text(
         json.dumps(snapshot, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     (folder / "policy.md").write_text(_as_text(snapshot), encoding="utf-8")
-    return folder
 
 
 def _safe_folder_name(version: str) -> str:
@@ -152,7 +171,12 @@ def _as_text(snapshot: dict[str, Any]) -> str:
 def start_review(
     config_path: Path, version: str, approved_on: dt.date, approved_by: str | None = None
 ) -> Path:
-    """Snapshot the current policy, then record the new version in the config file."""
+    """Snapshot the current policy, then record the new version in the config file.
+
+    Everything is checked and made first (the snapshot in memory, the edited config in a
+    file beside it, read back and validated); then the config is replaced in one move,
+    its previous text kept as ``<config>.<old version>.bak``, and the snapshot put in
+    place last. A failure at any step leaves the config and ``reviews/`` as they were."""
     project_dir = config_path.resolve().parent
     config = load_config(config_path, project_dir)
     if version == config.review.version:
@@ -162,43 +186,133 @@ def start_review(
             f"--approved-on {approved_on.isoformat()}: must be after the current "
             f"approval date, {config.review.approved_on.isoformat()}"
         )
-    folder = save_snapshot(project_dir, policy_snapshot(Composer(config, project_dir)))
-    updated = _edit_review(config_path, config, version, approved_on, approved_by)
-    config_path.write_text(updated, encoding="utf-8")
-    load_config(config_path, project_dir)  # the edited file must still be valid
+    snapshots(project_dir)  # a broken snapshot is reported now, not after the edit
+    folder = snapshot_folder(project_dir, config.review.version)
+    if folder.exists():
+        raise UsageError(
+            f"{folder / SNAPSHOT}: a snapshot of version {config.review.version} already exists"
+        )
+    snapshot = policy_snapshot(Composer(config, project_dir))
+    original = config_path.read_bytes()
+    edited = config_path.with_name(f".{config_path.name}.review-{os.getpid()}")
+    staged = folder.with_name(f".{folder.name}.review-{os.getpid()}")
+    made_reviews = not folder.parent.exists()
+    try:
+        text = _edit_review(original.decode("utf-8-sig"), config, version, approved_on, approved_by)
+        edited.write_text(text, encoding="utf-8")
+        _check_edit(config_path, edited, version, approved_on, approved_by)
+        write_snapshot(staged, snapshot)
+        backup = config_path.with_name(
+            f"{config_path.name}.{_safe_folder_name(config.review.version)}.bak"
+        )
+        backup.write_bytes(original)
+        edited.replace(config_path)
+        try:
+            staged.rename(folder)
+        except OSError:
+            config_path.write_bytes(original)
+            raise
+    except OSError as exc:
+        if made_reviews:
+            shutil.rmtree(staged, ignore_errors=True)
+            with suppress(OSError):
+                folder.parent.rmdir()
+        raise BuildError(
+            f"{config_path}: review not recorded ({exc.strerror or exc}); "
+            "the config and reviews/ are as they were"
+        ) from None
+    finally:
+        edited.unlink(missing_ok=True)
+        shutil.rmtree(staged, ignore_errors=True)
     return folder
 
 
 def _edit_review(
-    config_path: Path, config: Config, version: str, approved_on: dt.date, approved_by: str | None
+    text: str, config: Config, version: str, approved_on: dt.date, approved_by: str | None
 ) -> str:
-    """The config text with review.* changed on their own lines; comments are kept."""
-    doc = read_yaml(config_path)
-    lines = config_path.read_text(encoding="utf-8").splitlines(keepends=True)
-    changes = {
-        ("review", "version"): json.dumps(version, ensure_ascii=False),
-        ("review", "approved_on"): approved_on.isoformat(),
+    """The config text with review.* replaced where they are written, every other
+    character as it was (comments, quotes, flow style, wrapped lines)."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    review = _value_node(root, "review")
+    if not isinstance(review, yaml.MappingNode):
+        raise UsageError(
+            "review: not written in this file (it comes from extends:); edit it by hand"
+        )
+    edits: list[tuple[int, int, str]] = []
+    values = {
+        "version": json.dumps(version, ensure_ascii=False),
+        "approved_on": approved_on.isoformat(),
     }
     if approved_by:
-        changes[("review", "approved_by")] = json.dumps(approved_by, ensure_ascii=False)
-    for path, value in changes.items():
-        if path not in doc.lines:
-            raise UsageError(
-                f"{config_path}: review.{path[1]} must be on a line of its own "
-                "to be updated; edit it by hand"
-            )
-        index = doc.lines[path] - 1
-        lines[index] = re.sub(
-            rf"^(\s*{path[1]}\s*:\s*)([^#\n]*?)(\s*(#.*)?)$",
-            lambda m, v=value: m.group(1) + v + m.group(3),
-            lines[index],
-            count=1,
-        )
+        values["approved_by"] = json.dumps(approved_by, ensure_ascii=False)
+    for key, value in values.items():
+        node = _value_node(review, key)
+        if node is None and key == "approved_by":
+            edits.append(_insertion(text, review, f"approved_by: {value}"))
+        elif not isinstance(node, yaml.ScalarNode):
+            raise UsageError(f"review.{key}: not a single value in this file; edit it by hand")
+        else:
+            written = text[node.start_mark.index : node.end_mark.index]
+            tail = written[len(written.rstrip()) :]  # a block scalar's line breaks
+            space = " " if not written else ""  # "key:" with no value written
+            edits.append((node.start_mark.index, node.end_mark.index, space + value + tail))
     explicit = config.review.next_review
     if explicit and explicit <= approved_on:
-        index = doc.lines[("review", "next_review")] - 1
-        lines[index] = re.sub(r"^(\s*)", r"\1# ", lines[index], count=1)
-    return "".join(lines)
+        node = _value_node(review, "next_review")
+        if node is None or review.flow_style or node.start_mark.line != node.end_mark.line:
+            raise UsageError(
+                f"review.next_review: {explicit.isoformat()} is not after the new approval "
+                "date; change or remove it first"
+            )
+        line_start = text.rfind("\n", 0, node.start_mark.index) + 1
+        indent = len(text[line_start:]) - len(text[line_start:].lstrip(" "))
+        edits.append((line_start + indent, line_start + indent, "# "))
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def _value_node(mapping: Any, key: str) -> Any:
+    """The node of ``key``'s value in a mapping node (the last given wins, as in loading)."""
+    found = None
+    for key_node, value_node in (
+        getattr(mapping, "value", []) if isinstance(mapping, yaml.MappingNode) else []
+    ):
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            found = value_node
+    return found
+
+
+def _insertion(text: str, review: yaml.MappingNode, entry: str) -> tuple[int, int, str]:
+    """Where to add a key to review: after its last value (flow style), or on a line of its
+    own after its last key's line, indented like it (block style)."""
+    last_key, last_value = review.value[-1]
+    if review.flow_style:
+        at = last_value.end_mark.index
+        return at, at, f", {entry}"
+    line_end = text.find("\n", last_value.end_mark.index - 1)
+    line_end = len(text) if line_end < 0 else line_end
+    indent = " " * last_key.start_mark.column
+    return line_end, line_end, f"\n{indent}{entry}"
+
+
+def _check_edit(
+    config_path: Path, edited: Path, version: str, approved_on: dt.date, approved_by: str | None
+) -> None:
+    """The edited file holds exactly the old data with the new review values, and is valid."""
+    before, after = read_yaml(config_path).data, read_yaml(edited).data
+    expected = {**before["review"], "version": version, "approved_on": approved_on}
+    if approved_by:
+        expected["approved_by"] = approved_by
+    expected.pop("next_review", None)
+    got = dict(after.get("review") or {}) if isinstance(after, dict) else {}
+    got.pop("next_review", None)
+    others_same = isinstance(after, dict) and {k: v for k, v in after.items() if k != "review"} == {
+        k: v for k, v in before.items() if k != "review"
+    }
+    if got != expected or not others_same:
+        raise UsageError(f"{config_path}: review could not be updated safely; edit it by hand")
+    load_config(edited, config_path.resolve().parent)
 
 
 # ---------------------------------------------------------------- comparing

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, TemplateError
+from markupsafe import Markup, escape
 
-from .compose import Pack, bytecode_cache
+from .compose import Pack, bytecode_cache, sandboxed_environment
 from .errors import BuildError, UsageError
 from .resources import TEMPLATES_DIR, TOOL_ROOT
 
@@ -45,8 +46,8 @@ def write_project(pack: Pack, project: Path) -> Path:
     assets.mkdir(parents=True, exist_ok=True)
     (assets / "esafety.css").write_text(_site_css(pack), encoding="utf-8")
     _copy_fonts(assets / "fonts")
-    if pack.brand.logo_path:
-        shutil.copyfile(pack.brand.logo_path, assets / f"logo{pack.brand.logo_path.suffix}")
+    if pack.brand.logo:  # the cleaned logo, never the school's file as it is
+        (assets / f"logo{pack.brand.logo.suffix}").write_bytes(pack.brand.logo.data)
     config_path = project / "mkdocs.yml"
     config_path.write_text(
         yaml.safe_dump(mkdocs_settings(pack), sort_keys=False, allow_unicode=True), encoding="utf-8"
@@ -66,12 +67,11 @@ def _copy_fonts(folder: Path) -> None:
 
 
 def _site_css(pack: Pack) -> str:
-    env = Environment(
-        loader=FileSystemLoader([str(d) for d in pack.search_dirs]),
-        undefined=StrictUndefined,
-        autoescape=False,
-    )
-    return env.get_template("site/esafety.css").render(brand=pack.brand)
+    env = sandboxed_environment(pack.search_dirs, "site-css", autoescape=False)
+    try:
+        return env.get_template("site/esafety.css").render(brand=pack.brand)
+    except TemplateError as exc:
+        raise BuildError(f"templates/site/esafety.css: {exc}") from None
 
 
 def mkdocs_settings(pack: Pack) -> dict[str, Any]:
@@ -84,8 +84,8 @@ def mkdocs_settings(pack: Pack) -> dict[str, Any]:
     settings["site_dir"] = "site"
     # Material prints the copyright as HTML, so the school's values are escaped here.
     settings["copyright"] = html.escape(pack.site["footer"])
-    if pack.brand.logo_path:
-        logo = f"assets/logo{pack.brand.logo_path.suffix}"
+    if pack.brand.logo:
+        logo = f"assets/logo{pack.brand.logo.suffix}"
         settings["theme"]["logo"] = logo
         settings["theme"]["favicon"] = logo
     # Page links stay relative, so site/ works wherever it is copied. Only the 404 page,
@@ -198,6 +198,9 @@ def _theme_plugin() -> Any:
 
     class ThemeOnce(BasePlugin):  # type: ignore[type-arg]
         def on_config(self, config: Any) -> Any:
+            # Material prints these into HTML as they are: they are text, so escape them.
+            config.site_name = as_text(config.site_name)
+            config.site_description = as_text(config.site_description)
             make_env = config.theme.get_env
             english_only = _searches_english_only(config)
 
@@ -216,7 +219,24 @@ def _theme_plugin() -> Any:
             config.theme.get_env = get_env
             return config
 
+        def on_nav(self, nav: Any, config: Any, files: Any) -> Any:
+            for item in _walk(nav.items):
+                item.title = as_text(item.title)
+            return nav
+
     return ThemeOnce()
+
+
+def as_text(value: Any) -> Any:
+    """Text for a template that prints it as HTML unescaped: escaped, and marked as HTML
+    so a template that escapes it (``| e``) does not escape it twice."""
+    return value if value is None or isinstance(value, Markup) else Markup(escape(value))
+
+
+def _walk(items: list[Any]) -> Iterator[Any]:
+    for item in items:
+        yield item
+        yield from _walk(getattr(item, "children", None) or [])
 
 
 def _installed(folder: str) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,12 +121,14 @@ def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
     """Parse ``path`` or raise ConfigError describing what is wrong and where."""
     name = display_name or str(path)
     try:
-        raw = path.read_bytes()
+        raw = _read_small(path)
     except FileNotFoundError:
         raise ConfigError([Problem(name, 1, "(file)", "file not found")]) from None
     except OSError as exc:
         raise ConfigError([Problem(name, 1, "(file)", f"cannot read: {exc.strerror}")]) from None
-    if len(raw) > MAX_BYTES:
+    except ValueError as exc:
+        raise ConfigError([Problem(name, 1, "(file)", str(exc))]) from None
+    if raw is None:
         raise ConfigError([Problem(name, 1, "(file)", "file is larger than 1 MB; is it a config?")])
     try:
         text = raw.decode("utf-8-sig")
@@ -164,6 +168,18 @@ def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
         if loader is not None:
             loader.dispose()
     return YamlDocument(name, data, lines, problems)
+
+
+def _read_small(path: Path) -> bytes | None:
+    """The bytes of a regular file of at most MAX_BYTES (None if larger), its size checked
+    before reading (and a device or pipe that never ends refused)."""
+    if not stat.S_ISREG(path.stat().st_mode):  # before opening: a pipe would block
+        raise ValueError("not a regular file")
+    with path.open("rb") as file:
+        if os.fstat(file.fileno()).st_size > MAX_BYTES:
+            return None
+        raw = file.read(MAX_BYTES + 1)
+    return None if len(raw) > MAX_BYTES else raw
 
 
 def _check_depth(text: str, name: str) -> None:

@@ -215,7 +215,10 @@ def test_unexpected_error_is_one_line_without_v(
     assert run(capsys, "build", "--config", config) == (
         1,
         [],
-        ["internal error: RuntimeError: the printer is on fire (run with -v for details)"],
+        [
+            f"{config.parent}: internal error: RuntimeError: the printer is on fire "
+            "(run with -v for details)"
+        ],
     )
     code, _, err = run(capsys, "--verbose", "build", "--config", config)
     assert code == 1

@@ -424,7 +424,7 @@ CASES = {
         '"assets/logo.gif"',
         "logo:",
         "school.logo",
-        '"assets/logo.gif" must be an .svg or .png file',
+        '"assets/logo.gif" must be an .svg, .png or .jpg file',
     ),
     "logo with a NUL byte": one(
         '"assets/logo.svg"',

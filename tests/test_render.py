@@ -134,3 +134,15 @@ def test_a_stylesheet_warning_fails_the_pdf() -> None:
     )
     pdf = render.render_task(PdfTask("a.pdf", html, "file:///", (), "0"))
     assert any("colr" in warning for warning in pdf.warnings), pdf.warnings
+
+
+def test_a_schools_pdfs_read_only_the_templates(make_school: Any) -> None:
+    """The logo is in the print HTML as data (cleaned first): no PDF reads a school's folder."""
+    from generator.compose import compose
+    from generator.config import load_config
+    from generator.pdf import PrintJob
+
+    path = make_school({"school": {"name": "Alder Grove School"}})
+    pack = compose(load_config(path), path.parent)
+    tasks = [PrintJob(pack, doc).task() for doc in pack.prints]
+    assert all(folder.endswith("templates") for task in tasks for folder in task.readable)

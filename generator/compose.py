@@ -92,6 +92,8 @@ class Rule:
     text: Markup  # composed Markdown, config values already escaped
     icon: str
     icon_label: str
+    headline: Markup = Markup("")  # the poster's two to four words, shown large
+    line: Markup = Markup("")  # the poster's one short line beneath the headline
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ class RuleSet:
     rules: tuple[Rule, ...]
     tell: Markup
     help: Markup
+    poster_title: str = ""
+    poster_help: Markup = Markup("")  # who to tell and one number, on the poster
 
 
 def search_path(project_dir: Path, kind: str) -> list[Path]:
@@ -176,9 +180,15 @@ def _content_environment(dirs: tuple[Path, ...]) -> Environment:
         capfirst=capitalise_first,
         isodate=lambda text: markup.format_date(dt.date.fromisoformat(str(text))),
         names=join_names,
+        nobreak=no_break,
     )
     env.globals["_strings"] = strings  # content strings (see Composer.text)
     return env
+
+
+def no_break(value: Any) -> Markup:
+    """A name or postcode kept on one line: its spaces made non-breaking."""
+    return Markup(markup.md_escape(value).replace(" ", "\u00a0"))
 
 
 def with_article(value: str) -> str:
@@ -344,11 +354,17 @@ class Composer:
         for i, item in enumerate(raw["rules"]):
             if item.get("phone"):
                 item = phone_rules[key][self.config.phones.pupils.rule]
+            at = f"{where}: rules[{i}]"
+            for needed in ("text", "icon", "headline", "line"):
+                if not item.get(needed):
+                    raise BuildError(f"{at}: no {needed}")
             rules.append(
                 Rule(
-                    text=self.text(item["text"], f"{where}: rules[{i}]"),
+                    text=self.text(item["text"], at),
                     icon=item["icon"],
                     icon_label=item.get("icon_label", item["icon"].replace("-", " ")),
+                    headline=self.text(item["headline"], f"{at}.headline"),
+                    line=self.text(item["line"], f"{at}.line"),
                 )
             )
         return RuleSet(
@@ -359,12 +375,19 @@ class Composer:
             rules=tuple(rules),
             tell=self.text(raw["tell"], f"{where}: tell"),
             help=self.text(raw["help"], f"{where}: help"),
+            poster_title=str(raw.get("poster_title") or raw["title"]),
+            poster_help=self.text(raw.get("poster_help", ""), f"{where}: poster_help"),
         )
 
     def smart_tips(self) -> dict[str, Any]:
         raw = self.data("smart.yaml")
+        where = "content/smart.yaml"
         tips = [
-            {**tip, "text": self.text(tip["text"], f"content/smart.yaml: {tip['word']}")}
+            {
+                **tip,
+                "text": self.text(tip["text"], f"{where}: {tip['word']}"),
+                "line": self.text(tip.get("line", ""), f"{where}: {tip['word']}.line"),
+            }
             for tip in raw["tips"]
         ]
         return {**raw, "tips": tips, "credit": self.text(raw["credit"], "content/smart.yaml")}

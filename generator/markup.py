@@ -17,7 +17,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -164,14 +163,27 @@ def _renderer() -> md.Markdown:
     return md.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
 
 
+ICONS_DIR = Path(__file__).resolve().parent.parent / "templates" / "icons"
+_ICON_BODY = re.compile(r"<svg[^>]*>(.*)</svg>", re.S)
+_ICON_FRAME = re.compile(r'<path stroke="none" d="M0 0h24v24H0z" fill="none"\s*/>')
+
+
 @cache
 def icon_svg(name: str) -> str:
-    """The SVG source of a Material Design icon shipped inside mkdocs-material."""
-    icons = resources.files("material") / "templates" / ".icons" / "material"
-    path = icons / f"{name}.svg"
-    if not path.is_file():
-        raise KeyError(f"no Material icon called {name!r}")
-    return path.read_text(encoding="utf-8")
+    """A Tabler icon (``templates/icons``, MIT) as one line of SVG: its strokes in a group
+    that sets their look, so a page's CSS ``fill`` on the <svg> cannot fill them in."""
+    path = ICONS_DIR / f"{name}.svg"
+    if "/" in name or not path.is_file():
+        raise KeyError(f"no icon called {name!r} in templates/icons")
+    found = _ICON_BODY.search(path.read_text(encoding="utf-8"))
+    if not found:
+        raise KeyError(f"templates/icons/{name}.svg: not an SVG")
+    body = _SPACE.sub(" ", _ICON_FRAME.sub("", found.group(1))).strip()
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">'
+        '<g fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"'
+        f' stroke-linejoin="round">{body}</g></svg>'
+    )
 
 
 def inline_icon(name: str, css_class: str = "esafety-icon") -> Markup:

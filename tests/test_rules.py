@@ -33,6 +33,11 @@ def plain_rules(rule_set: RuleSet) -> list[str]:
     return [to_plain_text(rule.text) for rule in rule_set.rules]
 
 
+def poster_lines(rule_set: RuleSet) -> list[str]:
+    """What a poster shows of each rule: its headline and its short line."""
+    return [to_plain_text(t) for rule in rule_set.rules for t in (rule.headline, rule.line)]
+
+
 # ------------------------------------------------------------------ how many rules
 
 
@@ -183,13 +188,13 @@ def test_rules_poster_is_one_page_of_the_right_paper_with_every_rule(
 ) -> None:
     site = built_sites(school).site_dir
     config = load_config(school_path(school))
-    rules = rules_on_page(site / "rules" / key / "index.html")
-    assert rules
+    rule_set = composer_for(school_path(school)).rule_set(key)
+    assert rules_on_page(site / "rules" / key / "index.html") == plain_rules(rule_set)
     assert_poster(
         site / "downloads" / f"poster-{key}.pdf",
         config.posters.paper,
         config.posters.orientation,
-        rules,
+        poster_lines(rule_set),
     )
 
 
@@ -215,7 +220,7 @@ def test_poster_paper_settings(make_school: Any, paper: str, orientation: str) -
     assert rendered.warnings == ()
     pdf = config_path.parent / doc.filename
     pdf.write_bytes(rendered.data)
-    assert_poster(pdf, paper, orientation, plain_rules(ruleset))
+    assert_poster(pdf, paper, orientation, poster_lines(ruleset))
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
@@ -227,9 +232,10 @@ def test_smart_poster(built_sites: Any, school: str) -> None:
     assert words == ["Safe", "Meet", "Accepted", "Reliable", "Tell"]
     assert [tip["letter"] for tip in smart["tips"]] == ["S", "M", "A", "R", "T"]
     tips = [to_plain_text(tip["text"]) for tip in smart["tips"]]
+    lines = [to_plain_text(tip["line"]) for tip in smart["tips"]]
     pdf = site / "downloads" / "poster-smart.pdf"
     assert_poster(
-        pdf, config.posters.paper, config.posters.orientation, words + tips + ["Childnet"]
+        pdf, config.posters.paper, config.posters.orientation, words + lines + ["Childnet"]
     )
     page = parse_html(site / "smart" / "index.html")
     for text in words + tips + ["Childnet"]:

@@ -3,7 +3,6 @@ big pictures, one page, and no date that goes stale on the wall."""
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pypdf
 import pytest
 from conftest import SCHOOL_NAMES, school_path
-from helpers import pdf_text, squash
+from helpers import _matrix, pdf_text, squash, text_pieces
 from pypdf.generic import ContentStream
 
 from generator.brand import POSTER_COLOURS, POSTER_TINT, contrast, tint
@@ -32,24 +31,9 @@ LANDSCAPE = [
 SETS = [(n, key) for n in LANDSCAPE for key in load_config(school_path(n)).rule_sets]
 
 
-def matrix(m: list[float], n: list[float]) -> list[float]:
-    a, b, c, d, e, f = m
-    A, B, C, D, E, F = n
-    return [a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D,
-            e * A + f * C + E, e * B + f * D + F]  # fmt: skip
-
-
 def text_sizes(pdf: Path) -> list[tuple[str, float]]:
     """Each piece of text on page 1 with its size on paper in points."""
-    pieces: list[tuple[str, float]] = []
-
-    def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
-        if text.strip():
-            m = matrix(list(tm), list(cm))
-            pieces.append((text, size * math.hypot(m[2], m[3])))
-
-    pypdf.PdfReader(pdf).pages[0].extract_text(visitor_text=visit)
-    return pieces
+    return [(text, size) for text, size, _ in text_pieces(pdf)]
 
 
 def figure_boxes_mm(pdf: Path) -> list[tuple[float, float]]:
@@ -65,7 +49,7 @@ def figure_boxes_mm(pdf: Path) -> list[tuple[float, float]]:
         elif op == b"Q":
             ctm = stack.pop()
         elif op == b"cm":
-            ctm = matrix([float(a) for a in args], ctm)
+            ctm = _matrix([float(a) for a in args], ctm)
         elif op == b"BDC":
             depth += 1
             if args[0] == "/Figure" and points is None:

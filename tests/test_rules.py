@@ -10,7 +10,7 @@ from typing import Any
 import pypdf
 import pytest
 from conftest import SCHOOL_NAMES, school_path
-from helpers import normalise_space, parse_html, pdf_text, rules_on_page, squash
+from helpers import normalise_space, parse_html, pdf_text_in_order, rules_on_page, squash
 
 from generator.compose import Composer, RuleSet, compose
 from generator.config import load_config
@@ -177,7 +177,7 @@ def assert_poster(pdf: Path, paper: str, orientation: str, texts: list[str]) -> 
     assert abs(width - want[0]) < 0.5 and abs(height - want[1]) < 0.5, (
         f"{pdf.name}: {width:.1f} x {height:.1f} mm, expected {paper} {orientation}"
     )
-    found = squash(pdf_text(pdf))
+    found = squash(pdf_text_in_order(pdf))
     missing = [t for t in texts if squash(t) not in found]
     assert missing == [], f"{pdf.name} lacks: {missing}"
 

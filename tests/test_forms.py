@@ -215,7 +215,8 @@ def test_nothing_is_cut_off_at_the_edges(built_sites: Any, school: str) -> None:
     ]:
         for number, image in enumerate(page_images(path), start=1):
             width, height = image.size
-            edge, foot = (round(mm * MM * width / 595.28) for mm in (8, 4))
+            paper_width = 595.28 if width < height else 841.89  # A4 portrait or landscape
+            edge, foot = (round(mm * MM * width / paper_width) for mm in (8, 4))
             grey = image.convert("L")
             strips = {
                 "left": (0, 0, edge, height),

@@ -27,6 +27,7 @@ from markupsafe import Markup
 _MD_ACTIVE = re.compile(r"[&<>\\`*_\[\]{}#|~^:]")
 _LINE_START = re.compile(r"^([-+=>]|\d+[.)])(?=\s|$)")
 _SPACE = re.compile(r"\s+")
+_PLAIN_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 # No "toc": print needs no made-up heading ids (every link is to an id the content sets
 # with attr_list), and fragments converted one by one must not number repeated headings.
@@ -155,12 +156,50 @@ def to_inline_html(markdown_text: str) -> Markup:
 def to_plain_text(markdown_text: str) -> str:
     """Visible text of a Markdown fragment (for reading-level checks and comparisons)."""
     text = re.sub(r"<[^>]+>", "", str(to_html(markdown_text)))
-    return html.unescape(_SPACE.sub(" ", text)).strip()
+    # Plain spaces only: a no-break space keeps a name whole (in a flowchart's box too).
+    return _PLAIN_SPACE.sub(" ", html.unescape(text)).strip()
 
 
 @cache
 def _renderer() -> md.Markdown:
     return md.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+
+
+# A UK postcode's two halves ("LE18 0AA"), kept on one line.
+_POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?) ([0-9][A-Z]{2})\b")
+# How a character of a name may be written in print HTML (Jinja escapes ' and &).
+_ESCAPED = {"'": "(?:'|&#39;|&#x27;)", "&": "(?:&|&amp;)", "’": "(?:’|&#8217;)"}
+
+
+def unbreakable_names(config: Any) -> re.Pattern[str] | None:
+    """Every person's name in the config, as a pattern that matches it however it was
+    escaped and wherever the text was broken between its words."""
+    people = config.people
+    persons = [people.headteacher, people.dsl, *people.deputy_dsls, people.online_safety_lead,
+               people.online_safety_governor, people.chair_of_governors,
+               people.computing_lead, people.lado]  # fmt: skip
+    names = sorted({p.name for p in persons if p and " " in p.name.strip()}, key=len)
+    if not names:
+        return None
+    words = [
+        r"(?:\s|&nbsp;)+".join(
+            "".join(_ESCAPED.get(ch, re.escape(ch)) for ch in word) for word in name.split()
+        )
+        for name in reversed(names)  # the longest first
+    ]
+    return re.compile("|".join(f"(?<![\\w])(?:{w})(?![\\w])" for w in words))
+
+
+def keep_together(html: str, names: re.Pattern[str] | None) -> str:
+    """Names and postcodes never split across lines: their spaces made non-breaking in the
+    text of the print HTML (not inside tags, whose attributes stay as they were)."""
+    parts = re.split(r"(<[^>]*>)", html)
+    for i in range(0, len(parts), 2):  # the text between tags
+        text = _POSTCODE.sub("\\1\u00a0\\2", parts[i])
+        if names:
+            text = names.sub(lambda m: re.sub(r"\s+", "\u00a0", m.group()), text)
+        parts[i] = text
+    return "".join(parts)
 
 
 ICONS_DIR = Path(__file__).resolve().parent.parent / "templates" / "icons"

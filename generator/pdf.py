@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import calendar
 import hashlib
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -116,7 +115,7 @@ class PrintJob:
             }
             env = print_environment(tuple(self.pack.search_dirs))
             html = render_html(env, self.doc, {**context, **sizes})
-            self._html = keep_together(html, _unbreakable(self.pack.config))
+            self._html = markup.keep_together(html, markup.unbreakable_names(self.pack.config))
         return self._html
 
     def task(self, alike_follow: bool = False) -> PdfTask:
@@ -150,43 +149,6 @@ class PrintJob:
             digest.update(part.encode("utf-8"))
             digest.update(b"\0")
         return digest.hexdigest()
-
-
-# A UK postcode's two halves ("LE18 0AA"), kept on one line.
-_POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?) ([0-9][A-Z]{2})\b")
-# How a character of a name may be written in print HTML (Jinja escapes ' and &).
-_ESCAPED = {"'": "(?:'|&#39;|&#x27;)", "&": "(?:&|&amp;)", "’": "(?:’|&#8217;)"}
-
-
-def _unbreakable(config: Config) -> re.Pattern[str] | None:
-    """Every person's name in the config, as a pattern that matches it however it was
-    escaped and wherever the text was broken between its words."""
-    people = config.people
-    persons = [people.headteacher, people.dsl, *people.deputy_dsls, people.online_safety_lead,
-               people.online_safety_governor, people.chair_of_governors,
-               people.computing_lead, people.lado]  # fmt: skip
-    names = sorted({p.name for p in persons if p and " " in p.name.strip()}, key=len)
-    if not names:
-        return None
-    words = [
-        r"(?:\s|&nbsp;)+".join(
-            "".join(_ESCAPED.get(ch, re.escape(ch)) for ch in word) for word in name.split()
-        )
-        for name in reversed(names)  # the longest first
-    ]
-    return re.compile("|".join(f"(?<![\\w])(?:{w})(?![\\w])" for w in words))
-
-
-def keep_together(html: str, names: re.Pattern[str] | None) -> str:
-    """Names and postcodes never split across lines: their spaces made non-breaking in the
-    text of the print HTML (not inside tags, whose attributes stay as they were)."""
-    parts = re.split(r"(<[^>]*>)", html)
-    for i in range(0, len(parts), 2):  # the text between tags
-        text = _POSTCODE.sub("\\1\u00a0\\2", parts[i])
-        if names:
-            text = names.sub(lambda m: re.sub(r"\s+", "\u00a0", m.group()), text)
-        parts[i] = text
-    return "".join(parts)
 
 
 def source_date_epoch(config: Config) -> str:

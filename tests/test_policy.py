@@ -414,7 +414,8 @@ def test_flowcharts_are_inline_accessible_svg_with_a_text_version(built_sites):
     ):
         assert title in text
     assert text.count("The same steps in words") == len(svgs)
-    assert "Mr Daniel O'Connor" in " ".join(svgs)  # drawn from the school's people
+    # drawn from the school's people, the name kept whole (no-break spaces)
+    assert "Mr\u00a0Daniel\u00a0O'Connor" in " ".join(svgs)
 
 
 # ------------------------------------------------------------------ what varies with the config

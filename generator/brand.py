@@ -59,6 +59,31 @@ def tint(colour: str, amount: float = 0.9) -> str:
     return _hex(tuple(c + (255 - c) * amount for c in _channels(colour)))
 
 
+# Posters give each rule a colour of its own, in this order: strong enough for white
+# text (and as text on its own pale tint) at WCAG AA, and unlike their neighbours.
+POSTER_COLOURS = (
+    "#1d4f91",  # blue
+    "#b3261e",  # red
+    "#1b6e3a",  # green
+    "#6a3fa0",  # purple
+    "#a34700",  # orange
+    "#00607a",  # teal
+    "#8a1c7c",  # plum
+    "#4a5a0f",  # olive
+)
+POSTER_TINT = 0.88
+
+
+@dataclass(frozen=True)
+class Colour:
+    strong: str
+    pale: str
+
+
+def poster_colours() -> tuple[Colour, ...]:
+    return tuple(Colour(c, tint(c, POSTER_TINT)) for c in POSTER_COLOURS)
+
+
 @dataclass(frozen=True)
 class Logo:
     """A school's logo made safe: an SVG cleaned of anything active, a PNG or JPEG decoded

@@ -99,6 +99,8 @@ class Rule:
     text: Markup  # composed Markdown, config values already escaped
     icon: str
     icon_label: str
+    headline: Markup = Markup("")  # the poster's two to four words, shown large
+    line: Markup = Markup("")  # the poster's one short line beneath the headline
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,8 @@ class RuleSet:
     rules: tuple[Rule, ...]
     tell: Markup
     help: Markup
+    poster_title: str = ""
+    poster_help: Markup = Markup("")  # who to tell and one number, on the poster
 
 
 def search_path(project_dir: Path, kind: str, shared: tuple[Path, ...] = ()) -> list[Path]:
@@ -273,9 +277,15 @@ def _content_environment(dirs: tuple[Path, ...]) -> Environment:
         definite=with_definite_article,
         isodate=lambda text: markup.format_date(dt.date.fromisoformat(str(text))),
         names=join_names,
+        nobreak=no_break,
     )
     env.globals["_strings"] = strings  # content strings (see Composer.text)
     return env
+
+
+def no_break(value: Any) -> Markup:
+    """A name or postcode kept on one line: its spaces made non-breaking."""
+    return Markup(markup.md_escape(value).replace(" ", "\u00a0"))
 
 
 def with_article(value: str) -> str:
@@ -521,11 +531,17 @@ class Composer:
             if item.get("phone"):
                 rules.append(self._phone_rule(key, phone_rules))
                 continue
+            at = f"{where}: rules[{i}]"
+            for needed in ("text", "icon", "headline", "line"):
+                if not item.get(needed):
+                    raise BuildError(f"{at}: no {needed}")
             rules.append(
                 Rule(
-                    text=self.text(item["text"], f"{where}: rules[{i}]"),
+                    text=self.text(item["text"], at),
                     icon=item["icon"],
                     icon_label=item.get("icon_label", item["icon"].replace("-", " ")),
+                    headline=self.text(item["headline"], f"{at}.headline"),
+                    line=self.text(item["line"], f"{at}.line"),
                 )
             )
         return RuleSet(
@@ -536,6 +552,8 @@ class Composer:
             rules=tuple(rules),
             tell=self.text(raw["tell"], f"{where}: tell"),
             help=self.text(raw["help"], f"{where}: help"),
+            poster_title=str(raw.get("poster_title") or raw["title"]),
+            poster_help=self.text(raw.get("poster_help", ""), f"{where}: poster_help"),
         )
 
     def _phone_rule(self, key: str, wordings: dict[str, Any]) -> Rule:
@@ -556,16 +574,24 @@ class Composer:
                 )
             texts.append(text)
         first = wordings[key][groups[0].phone.rule] if len(groups) == 1 else wordings["mixed"]
+        at = f"{where}: {key}.{groups[0].phone.rule}" if len(groups) == 1 else f"{where}: mixed"
         return Rule(
             text=Markup(" ").join(texts),
             icon=first["icon"],
             icon_label=first.get("icon_label", first["icon"].replace("-", " ")),
+            headline=self.text(first["headline"], f"{at}.headline", phone=groups[0].phone),
+            line=self.text(first["line"], f"{at}.line", phone=groups[0].phone),
         )
 
     def smart_tips(self) -> dict[str, Any]:
         raw = self.data("smart.yaml")
+        where = "content/smart.yaml"
         tips = [
-            {**tip, "text": self.text(tip["text"], f"content/smart.yaml: {tip['word']}")}
+            {
+                **tip,
+                "text": self.text(tip["text"], f"{where}: {tip['word']}"),
+                "line": self.text(tip.get("line", ""), f"{where}: {tip['word']}.line"),
+            }
             for tip in raw["tips"]
         ]
         return {**raw, "tips": tips, "credit": self.text(raw["credit"], "content/smart.yaml")}

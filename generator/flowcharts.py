@@ -142,10 +142,13 @@ def text_width(text: str, size: float = FONT_SIZE, bold: bool = False) -> float:
 
 
 def wrap(text: str, width: float, size: float = FONT_SIZE, bold: bool = False) -> list[str]:
-    """Greedy word wrap to ``width`` user units; a word longer than a line is split."""
+    """Greedy word wrap to ``width`` user units; a word longer than a line is split.
+    Words are split at plain spaces only: a no-break space (in a name) holds."""
     lines: list[str] = []
     line = ""
-    for word in text.split():
+    for word in text.replace("\n", " ").split(" "):
+        if not word:
+            continue
         candidate = f"{line} {word}" if line else word
         if text_width(candidate, size, bold) <= width:
             line = candidate

@@ -17,17 +17,19 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import markdown as md
 from markupsafe import Markup
 
+from .resources import TEMPLATES_DIR
+
 # Characters that start Markdown or HTML syntax inline: & < > and the Markdown markers.
 _MD_ACTIVE = re.compile(r"[&<>\\`*_\[\]{}#|~^:]")
 _LINE_START = re.compile(r"^([-+=>]|\d+[.)])(?=\s|$)")
 _SPACE = re.compile(r"\s+")
+_PLAIN_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 # No "toc": print needs no made-up heading ids (every link is to an id the content sets
 # with attr_list), and fragments converted one by one must not number repeated headings.
@@ -177,26 +179,13 @@ def to_inline_html(markdown_text: str) -> Markup:
 _TITLED_NAME = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Revd|Rev|Prof|Sir|Dame)\.?(?: [A-Z][\w'’-]*){1,3}"
 )
-_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b")
-_TEXT_NODE = re.compile(r">([^<]+)<")
-
-
-def keep_together(html_text: str) -> str:
-    """Print HTML with the spaces inside names and postcodes made non-breaking."""
-
-    def join(match: re.Match[str]) -> str:
-        return match.group().replace(" ", "\u00a0")
-
-    def text_node(match: re.Match[str]) -> str:
-        return ">" + _POSTCODE.sub(join, _TITLED_NAME.sub(join, match.group(1))) + "<"
-
-    return _TEXT_NODE.sub(text_node, html_text)
 
 
 def to_plain_text(markdown_text: str) -> str:
     """Visible text of a Markdown fragment (for reading-level checks and comparisons)."""
     text = re.sub(r"<[^>]+>", "", str(to_html(markdown_text)))
-    return html.unescape(_SPACE.sub(" ", text)).strip()
+    # Plain spaces only: a no-break space keeps a name whole (in a flowchart's box too).
+    return _PLAIN_SPACE.sub(" ", html.unescape(text)).strip()
 
 
 @cache
@@ -204,14 +193,66 @@ def _renderer() -> md.Markdown:
     return md.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
 
 
+# A UK postcode's two halves ("LE18 0AA"), kept on one line.
+_POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?) ([0-9][A-Z]{2})\b")
+# How a character of a name may be written in print HTML (Jinja escapes ' and &).
+_ESCAPED = {"'": "(?:'|&#39;|&#x27;)", "&": "(?:&|&amp;)", "’": "(?:’|&#8217;)"}
+
+
+def unbreakable_names(config: Any) -> re.Pattern[str] | None:
+    """Every person's name in the config, as a pattern that matches it however it was
+    escaped and wherever the text was broken between its words."""
+    people = config.people
+    persons = [people.headteacher, people.dsl, *people.deputy_dsls, people.online_safety_lead,
+               people.online_safety_governor, people.chair_of_governors,
+               people.computing_lead, people.lado]  # fmt: skip
+    names = sorted({p.name for p in persons if p and " " in p.name.strip()}, key=len)
+    if not names:
+        return None
+    words = [
+        r"(?:\s|&nbsp;)+".join(
+            "".join(_ESCAPED.get(ch, re.escape(ch)) for ch in word) for word in name.split()
+        )
+        for name in reversed(names)  # the longest first
+    ]
+    return re.compile("|".join(f"(?<![\\w])(?:{w})(?![\\w])" for w in words))
+
+
+def keep_together(html: str, names: re.Pattern[str] | None = None) -> str:
+    """Names (the config's people, and any name after its title) and postcodes never split
+    across lines: their spaces made non-breaking in the text of the print HTML (not inside
+    tags, whose attributes stay as they were)."""
+    parts = re.split(r"(<[^>]*>)", html)
+    for i in range(0, len(parts), 2):  # the text between tags
+        text = _POSTCODE.sub("\\1\u00a0\\2", parts[i])
+        text = _TITLED_NAME.sub(lambda m: m.group().replace(" ", "\u00a0"), text)
+        if names:
+            text = names.sub(lambda m: re.sub(r"\s+", "\u00a0", m.group()), text)
+        parts[i] = text
+    return "".join(parts)
+
+
+ICONS_DIR = TEMPLATES_DIR / "icons"
+_ICON_BODY = re.compile(r"<svg[^>]*>(.*)</svg>", re.S)
+_ICON_FRAME = re.compile(r'<path stroke="none" d="M0 0h24v24H0z" fill="none"\s*/>')
+
+
 @cache
 def icon_svg(name: str) -> str:
-    """The SVG source of a Material Design icon shipped inside mkdocs-material."""
-    icons = resources.files("material") / "templates" / ".icons" / "material"
-    path = icons / f"{name}.svg"
-    if not path.is_file():
-        raise KeyError(f"no Material icon called {name!r}")
-    return path.read_text(encoding="utf-8")
+    """A Tabler icon (``templates/icons``, MIT) as one line of SVG: its strokes in a group
+    that sets their look, so a page's CSS ``fill`` on the <svg> cannot fill them in."""
+    path = ICONS_DIR / f"{name}.svg"
+    if "/" in name or not path.is_file():
+        raise KeyError(f"no icon called {name!r} in templates/icons")
+    found = _ICON_BODY.search(path.read_text(encoding="utf-8"))
+    if not found:
+        raise KeyError(f"templates/icons/{name}.svg: not an SVG")
+    body = _SPACE.sub(" ", _ICON_FRAME.sub("", found.group(1))).strip()
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">'
+        '<g fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"'
+        f' stroke-linejoin="round">{body}</g></svg>'
+    )
 
 
 def inline_icon(name: str, css_class: str = "esafety-icon") -> Markup:

@@ -19,15 +19,21 @@ from jinja2 import Environment, TemplateError
 from markupsafe import Markup
 
 from . import markup, render
+from .brand import poster_colours
 from .compose import TEMPLATES_DIR, Pack, PrintDoc, sandboxed_environment
 from .config import Config
 from .errors import BuildError
 from .render import PDF_VARIANT, PdfTask, RenderedPdf, render_task
 
 BASE_URL = (TEMPLATES_DIR / "print").as_uri() + "/"
-# Poster type sizes (points, at scale 1) on A3; A4 posters are scaled by PAPER_FACTOR.
-POSTER_BASE_PT = {"ks1": 32.5, "ks2": 23.0, "ks3": 20.5, "smart": 29.7}
-PAPER_FACTOR = {"A3": 1.0, "A4": 0.70}
+# Posters' smallest body text (points on A3, readable at five metres): their type is laid
+# out at this size and only ever scaled up to fill the page. A4 is scaled by PAPER_FACTOR.
+POSTER_BASE_PT = {"ks1": 48.0, "ks2": 36.0, "ks3": 30.0, "smart": 36.0}
+# Pictograms' size in em of the body text: 2.7 x 48 pt is 45.7 mm on an A3 KS1 poster.
+POSTER_ICON_EM = {"ks1": 2.7, "ks2": 2.4, "ks3": 2.4}
+# Headlines' size in em of the body text (KS1's body is already as large as fits).
+POSTER_HEADLINE_EM = {"ks1": 1.0, "ks2": 1.05, "ks3": 1.05, "smart": 1.0}
+PAPER_FACTOR = {"A3": 1.0, "A4": 0.707}
 
 
 @cache
@@ -57,8 +63,8 @@ def css_string(value: object) -> Markup:
 
 @cache
 def icon_data_uri(name: str, colour: str) -> str:
-    """A Material icon as an SVG data URI, filled with ``colour``."""
-    svg = markup.icon_svg(name).replace("<svg ", f'<svg fill="{colour}" ', 1)
+    """An icon (templates/icons) as an SVG data URI, drawn in ``colour``."""
+    svg = markup.icon_svg(name).replace('stroke="currentColor"', f'stroke="{colour}"')
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
@@ -72,8 +78,8 @@ def print_context(pack: Pack, doc: PrintDoc) -> dict[str, Any]:
         "doc_audience": doc.audience,
         "fonts_url": (TEMPLATES_DIR / "fonts").as_uri(),
         "paper_factor": PAPER_FACTOR[paper],
-        "page_margin": "12mm" if paper == "A3" else "9mm",
-        "icon_em": 1.0,
+        "page_margin": "10mm" if paper == "A3" else "7mm",
+        "colours": poster_colours(),
         "draft": pack.draft,  # its mark is in the HTML, so in the cache key too
         "version": pack.draft["version"] if pack.draft else pack.config.review.version,
         **doc.context,
@@ -82,7 +88,7 @@ def print_context(pack: Pack, doc: PrintDoc) -> dict[str, Any]:
 
 def render_html(env: Environment, doc: PrintDoc, context: dict[str, Any]) -> str:
     try:
-        return markup.keep_together(env.get_template(doc.template).render(context))
+        return env.get_template(doc.template).render(context)
     except TemplateError as exc:
         raise BuildError(f"templates/{doc.template}: {exc}") from None
 
@@ -97,9 +103,16 @@ class PrintJob:
     def html(self) -> str:
         if self._html is None:
             context = print_context(self.pack, self.doc)
-            base_pt = POSTER_BASE_PT.get(_poster_key(self.doc), 11.0) * context["paper_factor"]
+            key = _poster_key(self.doc)
+            base_pt = POSTER_BASE_PT.get(key, 11.0) * context["paper_factor"]
+            sizes = {
+                "base_pt": base_pt,
+                "headline_em": POSTER_HEADLINE_EM.get(key, 1.0),
+                "icon_em": POSTER_ICON_EM.get(key, 1.0),
+            }
             env = print_environment(tuple(self.pack.search_dirs))
-            self._html = render_html(env, self.doc, {**context, "base_pt": base_pt})
+            html = render_html(env, self.doc, {**context, **sizes})
+            self._html = markup.keep_together(html, markup.unbreakable_names(self.pack.config))
         return self._html
 
     def task(self) -> PdfTask:

@@ -91,6 +91,9 @@ def render_task(task: PdfTask) -> RenderedPdf:
 def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
     """Lay a poster out as large as fits on one page, in as few layouts as possible.
 
+    Scale 1 is the smallest readable type (the templates' sizes), laid out first: a poster
+    that fits there is only ever scaled up. One that does not (more or longer rules than
+    the page holds at that size) is scaled down rather than cut off.
     Each layout tells how much of the page the poster used (from its #poster-end mark,
     counting any overflow onto later pages). The height used is modelled as a fixed part
     plus a part growing with the square of the type size (lines get longer and wrap more):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import math
 import os
 import re
 import shutil
@@ -518,3 +519,40 @@ def axe_summary(violations: list[dict[str, Any]]) -> list[str]:
         for v in violations
         for node in v["nodes"]
     ]
+
+
+def _matrix(m: list[float], n: list[float]) -> list[float]:
+    a, b, c, d, e, f = m
+    A, B, C, D, E, F = n
+    return [a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D,
+            e * A + f * C + E, e * B + f * D + F]  # fmt: skip
+
+
+def text_pieces(pdf: Path, page: int = 0) -> list[tuple[str, float, float]]:
+    """Each piece of text on a page: its text, its size on paper in points and the height
+    of its baseline above the page's foot (points), read with pypdf's text matrices."""
+    pieces: list[tuple[str, float, float]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
+        if text.strip():
+            m = _matrix([float(v) for v in tm], [float(v) for v in cm])
+            pieces.append((text, size * math.hypot(m[2], m[3]), m[5]))
+
+    pypdf.PdfReader(pdf).pages[page].extract_text(visitor_text=visit)
+    return pieces
+
+
+def page_fill(pdf: Path, page: int, margins_mm: tuple[float, float]) -> float:
+    """How much of a page's height between its top and bottom margins its text reaches
+    down to (a running footer, in the bottom margin, does not count)."""
+    box = pypdf.PdfReader(pdf).pages[page].mediabox
+    top, bottom = (m * 72 / 25.4 for m in margins_mm)
+    usable = float(box.height) - top - bottom
+    lowest = min(y for _, _, y in text_pieces(pdf, page) if y > bottom)
+    return (float(box.height) - top - lowest) / usable
+
+
+def pdf_text_in_order(path: Path) -> str:
+    """The text of a PDF in the order it was drawn (pypdf): a poster's cards stay whole,
+    where pdftotext reads across the cards of a row line by line."""
+    return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(path).pages)

@@ -1,6 +1,7 @@
 """The agreements and forms, read back from built sites: which exist, their paper and
 length, what they say, that they print in black and white with nothing cut off, and that
-pupil agreements carry the very same rules as the rules pages and posters."""
+pupil agreements carry the very same rules as the rules pages (and the posters their
+headlines)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import pypdf
 import pytest
 from conftest import ROOT, SCHOOL_NAMES, school_data, school_path
-from helpers import parse_html, pdf_text, squash
+from helpers import page_fill, parse_html, pdf_text, pdf_text_in_order, squash, text_pieces
 
 from generator.compose import Composer
 from generator.config import Config, load_config
@@ -167,15 +168,19 @@ def test_pupil_agreements_carry_the_same_rules(built_sites: Any, school: str) ->
     config, site = config_of(school), built_sites(school).site_dir
     composer = Composer(config, school_path(school).parent)
     for key in config.rule_sets:
-        rules = [to_plain_text(rule.text) for rule in composer.rule_set(key).rules]
+        rule_set = composer.rule_set(key)
+        rules = [to_plain_text(rule.text) for rule in rule_set.rules]
         form_pdf = squash(pdf_text(site / "downloads" / f"aup-pupil-{key}.pdf"))
-        poster = squash(pdf_text(site / "downloads" / f"poster-{key}.pdf"))
+        poster = squash(pdf_text_in_order(site / "downloads" / f"poster-{key}.pdf"))
         form_page = article_text(site / "forms" / f"aup-pupil-{key}" / "index.html")
         rules_page = article_text(site / "rules" / key / "index.html")
         for rule in rules:
             assert squash(rule) in form_pdf, rule
-            assert squash(rule) in poster, rule
             assert rule in form_page and rule in rules_page, rule
+        # The poster shows each rule's headline and short line (the sentence is above).
+        for rule in rule_set.rules:
+            for words in (rule.headline, rule.line):
+                assert squash(to_plain_text(words)) in poster, words
 
 
 def test_pupil_forms_use_the_composers_rule_set() -> None:
@@ -217,7 +222,8 @@ def test_nothing_is_cut_off_at_the_edges(built_sites: Any, school: str) -> None:
     ]:
         for number, image in enumerate(page_images(path), start=1):
             width, height = image.size
-            edge, foot = (round(mm * MM * width / 595.28) for mm in (8, 4))
+            paper_width = 595.28 if width < height else 841.89  # A4 portrait or landscape
+            edge, foot = (round(mm * MM * width / paper_width) for mm in (8, 4))
             grey = image.convert("L")
             strips = {
                 "left": (0, 0, edge, height),
@@ -276,3 +282,49 @@ def test_a_form_with_an_unknown_style_is_refused() -> None:
             None,
             "content/forms/x.yaml: parts[0]",
         )
+
+
+# ------------------------------------------------------------------ sizes and fill
+
+
+@pytest.mark.parametrize("school", ["primary", "all_through", "infant_minimal"])
+def test_ks1_agreement_is_big_enough_for_a_five_year_old(built_sites: Any, school: str) -> None:
+    """The child's side (page 1, and page 2 down to the grown-up's part) is at least 16 pt,
+    with a picture and a face to colour in for every rule and a large box for the name."""
+    config = config_of(school)
+    pdf = built_sites(school).site_dir / "downloads" / "aup-pupil-ks1.pdf"
+    rules = Composer(config, school_path(school).parent).rule_set("ks1").rules
+    reader = pypdf.PdfReader(pdf)
+    assert len(reader.pages) == 2
+    small = [(t, round(s, 1)) for t, s, _ in text_pieces(pdf, 0) if s < 15.95]
+    assert small == []
+    second = text_pieces(pdf, 1)
+    grown_up = next(y for t, _, y in second if "My grown-up" in t)
+    assert [t for t, s, y in second if y > grown_up and s < 15.95] == []
+    assert min(s for _, s, _ in second) >= 11 - 0.05  # the grown-up's part: no small print
+    figures = sum(
+        1 for page in reader.pages for args, op in
+        pypdf.generic.ContentStream(page.get_contents(), reader).operations
+        if op == b"BDC" and args[0] == "/Figure"
+    )  # fmt: skip
+    logo = 1 if config.school.logo else 0
+    assert figures == 2 * len(rules) + 1 + logo  # a picture and a face a rule, "worried"
+    text = pdf_text(pdf)
+    assert "staff member" not in text  # no adult small print about staff records
+
+
+@pytest.mark.parametrize("school", SCHOOL_NAMES)
+def test_ks2_and_ks3_agreements_are_11_pt_and_fill_their_pages(
+    built_sites: Any, school: str
+) -> None:
+    config = config_of(school)
+    for key in ("ks2", "ks3"):
+        if key not in config.rule_sets:
+            continue
+        pdf = built_sites(school).site_dir / "downloads" / f"aup-pupil-{key}.pdf"
+        pages = len(pypdf.PdfReader(pdf).pages)
+        for page in range(pages):
+            small = [(t, round(s, 1)) for t, s, _ in text_pieces(pdf, page) if s < 10.95]
+            assert small == [], (key, page)
+            if pages > 1:
+                assert page_fill(pdf, page, (13, 15)) >= 0.5, (key, page)

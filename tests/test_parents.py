@@ -14,7 +14,7 @@ import pypdf
 import pytest
 import yaml
 from conftest import ROOT, SCHOOL_NAMES, school_data, school_path
-from helpers import parse_html, pdf_text, squash
+from helpers import parse_html, pdf_text, squash, text_pieces
 
 from generator.config import Config, load_config
 from generator.documents import parents
@@ -257,13 +257,29 @@ def decode_qr(pdf: Path, folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
-def test_leaflet_is_one_or_two_a4_pages_with_the_essentials(built_sites: Any, school: str) -> None:
+def test_leaflet_is_a_two_sided_a4_tri_fold_with_the_essentials(
+    built_sites: Any, school: str
+) -> None:
+    """One A4 sheet, both sides, landscape (folded in three): help numbers, the school's
+    safeguarding lead and the QR code on the outside, so they show when it is folded."""
     config, path = config_of(school), leaflet(built_sites, school)
     reader = pypdf.PdfReader(path)
-    assert 1 <= len(reader.pages) <= 2
+    assert len(reader.pages) == 2
     for page in reader.pages:
         box = page.mediabox
-        assert (round(float(box.width), 1), round(float(box.height), 1)) == (595.3, 841.9)
+        assert (round(float(box.width), 1), round(float(box.height), 1)) == (841.9, 595.3)
+    outside = squash(reader.pages[0].extract_text())
+    for value in ("999", "0800 1111", "0808 800 5000", config.people.dsl.name):
+        assert squash(value) in outside, value
+    if config.school.website:
+        figures = [
+            args for args, op in
+            pypdf.generic.ContentStream(reader.pages[0].get_contents(), reader).operations
+            if op == b"BDC" and args[0] == "/Figure"
+        ]  # fmt: skip
+        assert figures, "the QR code is on the outside"
+    smallest = min(size for _, size, _ in text_pieces(path, 1))
+    assert smallest >= 9.5, f"inside text at {smallest:.1f} pt"
     text = squash(pdf_text(path))
     for value in (
         config.school.name,

@@ -10,7 +10,7 @@ from typing import Any
 import pypdf
 import pytest
 from conftest import SCHOOL_NAMES, school_path
-from helpers import normalise_space, parse_html, pdf_text, rules_on_page, squash
+from helpers import normalise_space, parse_html, pdf_text, pdf_text_in_order, rules_on_page, squash
 
 from generator.compose import Composer, RuleSet, compose
 from generator.config import RULE_SETS, load_config
@@ -31,6 +31,11 @@ def composer_for(config_path: Path) -> Composer:
 
 def plain_rules(rule_set: RuleSet) -> list[str]:
     return [to_plain_text(rule.text) for rule in rule_set.rules]
+
+
+def poster_lines(rule_set: RuleSet) -> list[str]:
+    """What a poster shows of each rule: its headline and its short line."""
+    return [to_plain_text(t) for rule in rule_set.rules for t in (rule.headline, rule.line)]
 
 
 # ------------------------------------------------------------------ how many rules
@@ -250,7 +255,7 @@ def assert_poster(pdf: Path, paper: str, orientation: str, texts: list[str]) -> 
     assert abs(width - want[0]) < 0.5 and abs(height - want[1]) < 0.5, (
         f"{pdf.name}: {width:.1f} x {height:.1f} mm, expected {paper} {orientation}"
     )
-    found = squash(pdf_text(pdf))
+    found = squash(pdf_text_in_order(pdf))
     missing = [t for t in texts if squash(t) not in found]
     assert missing == [], f"{pdf.name} lacks: {missing}"
 
@@ -261,13 +266,13 @@ def test_rules_poster_is_one_page_of_the_right_paper_with_every_rule(
 ) -> None:
     site = built_sites(school).site_dir
     config = load_config(school_path(school))
-    rules = rules_on_page(site / "rules" / key / "index.html")
-    assert rules
+    rule_set = composer_for(school_path(school)).rule_set(key)
+    assert rules_on_page(site / "rules" / key / "index.html") == plain_rules(rule_set)
     assert_poster(
         site / "downloads" / f"poster-{key}.pdf",
         config.posters.paper,
         config.posters.orientation,
-        rules,
+        poster_lines(rule_set),
     )
 
 
@@ -293,7 +298,7 @@ def test_poster_paper_settings(make_school: Any, paper: str, orientation: str) -
     assert rendered.warnings == ()
     pdf = config_path.parent / doc.filename
     pdf.write_bytes(rendered.data)
-    assert_poster(pdf, paper, orientation, plain_rules(ruleset))
+    assert_poster(pdf, paper, orientation, poster_lines(ruleset))
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
@@ -305,9 +310,10 @@ def test_smart_poster(built_sites: Any, school: str) -> None:
     assert words == ["Safe", "Meet", "Accepted", "Reliable", "Tell"]
     assert [tip["letter"] for tip in smart["tips"]] == ["S", "M", "A", "R", "T"]
     tips = [to_plain_text(tip["text"]) for tip in smart["tips"]]
+    lines = [to_plain_text(tip["line"]) for tip in smart["tips"]]
     pdf = site / "downloads" / "poster-smart.pdf"
     assert_poster(
-        pdf, config.posters.paper, config.posters.orientation, words + tips + ["Childnet"]
+        pdf, config.posters.paper, config.posters.orientation, words + lines + ["Childnet"]
     )
     page = parse_html(site / "smart" / "index.html")
     for text in words + tips + ["Childnet"]:

@@ -33,7 +33,7 @@ def compose(composer: Composer) -> Section:
                 title=names["pdf"],
                 audience=names["pdf_for"],
                 template="print/changes.html",
-                context={"changes": composer.page("pages/changes.md", for_print=True, **context)},
+                context={"changes": composer.page("policy/changes-report.md", **context)},
             )
         ],
         home_links=[{"title": names["home"], "path": "changes.md", "about": names["about"]}],

@@ -9,7 +9,7 @@ school has.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
@@ -63,6 +63,13 @@ class Form:
     version: Markup
     keeping: Markup
     rule_set: RuleSet | None = None
+    print_words: dict[str, Markup] = field(default_factory=dict)  # words only the PDF uses
+
+    @property
+    def template(self) -> str:
+        """The youngest children's agreement has a print layout of its own."""
+        key = self.rule_set.key if self.rule_set else ""
+        return "print/form-ks1.html" if key == "ks1" else "print/form.html"
 
     @property
     def filename(self) -> str:
@@ -108,7 +115,7 @@ def compose(composer: Composer) -> Section:
                 filename=form.filename,
                 title=str(form.list_title),
                 audience=str(form.audience),
-                template="print/form.html",
+                template=form.template,
                 context={"form": form},
                 max_pages=2,
             )
@@ -122,7 +129,7 @@ def all_forms(composer: Composer) -> list[Form]:
     listing = composer.data("forms/forms.yaml")
     common = {
         key: composer.text(listing[key], f"content/forms/forms.yaml: {key}")
-        for key in ("ask", "version", "keeping")
+        for key in ("ask", "version", "keeping", "keeping_pupil")
     }
     forms = []
     for entry in listing["forms"]:
@@ -130,7 +137,9 @@ def all_forms(composer: Composer) -> list[Form]:
         if key and key not in composer.config.rule_sets:
             continue
         rule_set = composer.rule_set(key) if key else None
-        forms.append(load_form(composer, entry["name"], rule_set, common))
+        keeping = common["keeping_pupil" if key else "keeping"]
+        shared = {"ask": common["ask"], "version": common["version"], "keeping": keeping}
+        forms.append(load_form(composer, entry["name"], rule_set, shared))
     return forms
 
 
@@ -166,6 +175,10 @@ def load_form(
         parts=parts,
         signing=signing,
         rule_set=rule_set,
+        print_words={
+            key: text(value, f"print_words.{key}")
+            for key, value in raw.get("print_words", {}).items()
+        },
         **common,
     )
 

@@ -153,12 +153,14 @@ class PolicyComposer:
         raw = self.composer.data(f"{CONTENT}/flowcharts.yaml")
         brand = self.composer.brand
         colours = flowcharts.Colours(stroke=brand.strong, fill=brand.pale)
+        names = markup.unbreakable_names(self.composer.config)
         charts = []
         for item in raw["charts"]:
             where = f"content/{CONTENT}/flowcharts.yaml: {item['key']}"
 
             def text(source: str, field: str, where: str = where) -> Markup:
-                return self.composer.text(source, f"{where}: {field}", **self.context)
+                composed = self.composer.text(source, f"{where}: {field}", **self.context)
+                return Markup(markup.keep_together(composed, names))  # never split in a box
 
             steps = []
             for i, step in enumerate(item["steps"], start=1):

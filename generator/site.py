@@ -22,6 +22,7 @@ import yaml
 from jinja2 import FileSystemLoader, TemplateError
 from markupsafe import Markup, escape
 
+from .brand import poster_colours
 from .compose import Pack, bytecode_cache, sandboxed_environment
 from .errors import BuildError, UsageError
 from .resources import TEMPLATES_DIR, TOOL_ROOT
@@ -69,7 +70,9 @@ def _copy_fonts(folder: Path) -> None:
 def _site_css(pack: Pack) -> str:
     env = sandboxed_environment(pack.search_dirs, "site-css", autoescape=False)
     try:
-        return env.get_template("site/esafety.css").render(brand=pack.brand)
+        return env.get_template("site/esafety.css").render(
+            brand=pack.brand, colours=poster_colours()
+        )
     except TemplateError as exc:
         raise BuildError(f"templates/site/esafety.css: {exc}") from None
 

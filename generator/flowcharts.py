@@ -22,9 +22,10 @@ import io
 import json
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from .cache import user_cache_dir, write_atomic
+from .markup import md_escape
 from .resources import TEMPLATES_DIR
 
 FONT_DIR = TEMPLATES_DIR / "fonts"
@@ -360,8 +361,8 @@ def _svg(chart: Chart, parts: list[str], height: float, width: int = WIDTH) -> s
         f'font-family={quoteattr(FONT_FAMILY)} font-size="{_n(FONT_SIZE)}">'
     )
     meta = (
-        f'<title id="{title_id}">{escape(chart.title)}</title>'
-        f'<desc id="{desc_id}">{escape(chart.description)}</desc>'
+        f'<title id="{title_id}">{_text(chart.title)}</title>'
+        f'<desc id="{desc_id}">{_text(chart.description)}</desc>'
     )
     return head + meta + "".join(parts) + "</svg>"
 
@@ -399,7 +400,7 @@ def _svg_text(item: _Text, colours: Colours) -> str:
     weight = ' font-weight="bold"' if item.bold else ""
     return "".join(
         f'<text x="{_n(item.x)}" y="{_n(item.y + item.line_height * i)}" '
-        f'text-anchor="{item.anchor}"{weight}{size} fill="{colours.ink}">{escape(line)}</text>'
+        f'text-anchor="{item.anchor}"{weight}{size} fill="{colours.ink}">{_text(line)}</text>'
         for i, line in enumerate(item.lines)
     )
 
@@ -420,7 +421,7 @@ def _html_text(item: _Text) -> str:
     return (
         f'<span style="left: {_n(left)}px; top: {_n(top)}px; width: {_n(box_w)}px; '
         f"text-align: {align}; font-size: {_n(item.size)}px; line-height: {_n(line_h)}px"
-        f'{weight}">{"<br/>".join(escape(line) for line in item.lines)}</span>'
+        f'{weight}">{"<br/>".join(_text(line) for line in item.lines)}</span>'
     )
 
 
@@ -446,3 +447,9 @@ def _n(value: float) -> str:
     """A coordinate with at most one decimal place (same input, same bytes)."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
+
+
+def _text(value: str) -> str:
+    """Words for the SVG or print HTML, escaped for XML and with Markdown's characters as
+    numeric references: a page's Markdown can never make a link of a school's words."""
+    return md_escape(value)

@@ -270,14 +270,14 @@ def inline_icon(name: str, css_class: str = "esafety-icon") -> Markup:
 # Markdown passes raw HTML and attribute lists ({: key=value }) through as they are, so
 # anything else (a script, an event handler, a javascript: link) would reach the page.
 SCHOOL_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
-    "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "id", "ins",
-    "li", "mark", "name", "ol", "p", "section", "small", "span", "strong", "sub", "summary",
+    "a", "abbr", "aside", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl",
+    "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins",
+    "li", "mark", "ol", "p", "section", "small", "span", "strong", "sub", "summary",
     "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
 }  # fmt: skip
 SCHOOL_ATTRIBUTES = {
-    "aria-hidden", "aria-label", "class", "colspan", "id", "lang", "markdown", "role",
-    "rowspan", "start", "title",
+    "aria-hidden", "aria-label", "aria-labelledby", "class", "colspan", "id", "lang",
+    "markdown", "role", "rowspan", "start", "title",
 }  # fmt: skip
 _TAG_START = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
 _TAG = re.compile(

@@ -59,7 +59,7 @@ class BuildCache:
             or not isinstance(meta.get("html", ""), str)
         ):
             return None
-        return RenderedPdf(filename, data, meta["pages"], ())
+        return RenderedPdf(filename, data, meta["pages"], (), str(meta.get("html", "")))
 
     def store_pdf(self, pdf: RenderedPdf, key: str) -> None:
         folder = self.folder / "pdf"
@@ -72,6 +72,7 @@ class BuildCache:
             "file": pdf.filename,
             "pages": pdf.pages,
             "sha256": hashlib.sha256(pdf.data).hexdigest(),
+            "html": pdf.html,
         }
         write_atomic(folder / f"{key}.json", json.dumps(meta).encode("utf-8"))
 

@@ -40,6 +40,7 @@ class RenderedPdf:
     data: bytes
     pages: int
     warnings: tuple[str, ...]
+    html: str = ""  # the print HTML as finally laid out (read back by the tests)
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,14 @@ def render_task(task: PdfTask) -> RenderedPdf:
 
     fetcher = _local_fetcher(task.readable)
 
+    sources: dict[int, str] = {}
+
     def layout(scale: float) -> Any:
-        html = HTML(string=task.html_at(scale), base_url=task.base_url, url_fetcher=fetcher)
-        return html.render(pdf_variant=PDF_VARIANT, font_config=_fonts(), cache=_images)
+        source = task.html_at(scale)
+        html = HTML(string=source, base_url=task.base_url, url_fetcher=fetcher)
+        document = html.render(pdf_variant=PDF_VARIANT, font_config=_fonts(), cache=_images)
+        sources[id(document)] = source
+        return document
 
     with source_date(task.source_date_epoch), _captured_warnings() as warnings:
         document = fit_one_page(layout, task.filename) if task.one_page else layout(1.0)
@@ -82,7 +88,8 @@ def render_task(task: PdfTask) -> RenderedPdf:
                 "config)"
             )
         data = document.write_pdf(pdf_variant=PDF_VARIANT)
-    return RenderedPdf(task.filename, data, len(document.pages), tuple(warnings))
+    html = sources[id(document)]
+    return RenderedPdf(task.filename, data, len(document.pages), tuple(warnings), html)
 
 
 # ------------------------------------------------------------------ fitting posters

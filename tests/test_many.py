@@ -19,10 +19,18 @@ school:
   local_authority: "Northam City Council"
 technology:
   filtering: {provider: "Lightspeed Filter", last_reviewed: 2026-07-01}
-  monitoring: {provider: "Impero", method: both, alerts_to: ["DSL"]}
+  monitoring:
+    provider: "Impero"
+    method: both
+    alerts_to: ["DSL"]
+    out_of_hours: "urgent alerts are phoned to the school's DSL, in the holidays too"
   incident_log: "MyConcern"
 people:
   technical_support: {name: "Ridgeway Trust IT Services", kind: in-house}
+  lado: {name: "Northam LADO service", phone: "01632 960555"}
+  dpo: {name: "Ridgeway Trust Data Protection Officer", email: "dpo@ridgeway.example.org"}
+contacts:
+  childrens_services: {name: "Northam Children's Front Door", phone: "01632 960444"}
 review:
   approved_by: "Trust Board"
   cycle_months: 12
@@ -36,6 +44,7 @@ people:
   dsl: {name: "Mr Ben Acorn", role: "Deputy Head"}
   deputy_dsls: [{name: "Ms Cara Leaf"}]
   online_safety_governor: {name: "Dr Dev Bark"}
+  chair_of_governors: {name: "Mrs Fay Root"}
 phones: {pupils: {rule: not_allowed}}
 review: {version: "1", approved_on: 2026-09-01}
 """
@@ -48,6 +57,7 @@ people:
   dsl: {name: "Ms Fay Root"}
   deputy_dsls: [{name: "Mr Gil Twig"}]
   online_safety_governor: {name: "Dr Hal Sap"}
+  chair_of_governors: {name: "Mr Ian Bough"}
 technology:
   monitoring: {provider: "Smoothwall Monitor"}
 phones: {pupils: {rule: locked_away}}

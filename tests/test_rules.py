@@ -204,10 +204,14 @@ def article_text(page: Path) -> str:
     return parse_html(found[0]).text
 
 
-def test_older_pupils_poster_gives_each_stage_its_rule(built_sites: Any) -> None:
+def test_older_pupils_rules_give_each_stage_its_rule(built_sites: Any) -> None:
+    """The KS3 page and agreement give each stage's rule in turn; the poster, with room for
+    one headline, sends pupils to them."""
     site = built_sites(ACADEMY).site_dir
+    poster = squash(pdf_text_in_order(site / "downloads" / "poster-ks3.pdf"))
+    assert squash("is on our rules page") in poster
     for text in (
-        squash(pdf_text(site / "downloads" / "poster-ks3.pdf")),
+        squash(parse_html(site / "rules" / "ks3" / "index.html").text),
         squash(pdf_text(site / "downloads" / "aup-pupil-ks3.pdf")),
     ):
         for lead_in in (

@@ -201,7 +201,7 @@ def test_staff_page_findings_are_in_the_readers_words(
 ) -> None:
     """A review that is overdue, a draft and a stale link: each said without the tool."""
     monkeypatch.setenv("ESAFETY_TODAY", "2028-01-10")
-    config = make_school({"review": {"status": "draft"}})
+    config = make_school({"review": {"status": "draft"}, "publish": {"staff_pages": True}})
     page = build(config, config.parent / "site").site_dir / "staff" / "review-status"
     text = " ".join(parse_html(page / "index.html").text.split())
     assert "The policy review was due on" in text and "Draft for approval" in text

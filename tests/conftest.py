@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
 import yaml
+from hypothesis import settings
 
 from generator.build import BuildResult, build
 

@@ -29,6 +29,7 @@ from .resources import TEMPLATES_DIR
 _MD_ACTIVE = re.compile(r"[&<>\\`*_\[\]{}#|~^:]")
 _LINE_START = re.compile(r"^([-+=>]|\d+[.)])(?=\s|$)")
 _SPACE = re.compile(r"\s+")
+_SPACE_BUT_NO_BREAK = re.compile(r"[^\S\u00a0]+")  # a no-break space keeps a name whole
 _PLAIN_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 # No "toc": print needs no made-up heading ids (every link is to an id the content sets
@@ -40,7 +41,7 @@ def md_escape(value: Any) -> str:
     """A config value as inert Markdown text (one line, every active character encoded)."""
     if isinstance(value, Markup):
         return str(value)
-    text = _SPACE.sub(" ", format_value(value))
+    text = _SPACE_BUT_NO_BREAK.sub(" ", format_value(value))
     text = _MD_ACTIVE.sub(lambda m: f"&#{ord(m.group())};", text)
     # A value that starts a line must not start a list, heading or quote.
     return _LINE_START.sub(lambda m: f"&#{ord(m.group()[0])};{m.group()[1:]}", text)

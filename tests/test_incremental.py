@@ -112,7 +112,7 @@ def test_a_content_override_re_renders_only_its_documents(school: Any) -> None:
     override.mkdir(parents=True)
     smart = Path(generator.build.__file__).parent.parent / "content" / "smart.yaml"
     shutil.copy(smart, override / "smart.yaml")
-    edit(override / "smart.yaml", "It is never too late to tell.", "It is never too late.")
+    edit(override / "smart.yaml", "Tell a trusted adult if you are worried.", "Tell an adult.")
     build(config, config.parent / "site")
     assert recorder.rendered == ["poster-smart.pdf"]
 
@@ -152,16 +152,17 @@ def test_a_rebuild_keeps_only_the_markdown_this_build_converted(school: Any) -> 
     converts only what changed), and forgets the ones an edit replaced."""
     config, _ = school
     before = kept_fragments(config)
-    said = [fragment for fragment in before if "It is never too late to tell." in fragment]
-    assert said and all("It is never too late to tell." in before[f] for f in said)
+    credit = "These tips are written in our own words."
+    said = [fragment for fragment in before if credit in fragment]
+    assert said and all(credit in before[f] for f in said)
     override = config.parent / "overrides" / "content"
     override.mkdir(parents=True)
     shutil.copy(Path(generator.build.__file__).parent.parent / "content" / "smart.yaml", override)
-    edit(override / "smart.yaml", "It is never too late to tell.", "It is never too late.")
+    edit(override / "smart.yaml", credit, "These tips are in our words.")
     build(config, config.parent / "site")
     after = kept_fragments(config)
-    assert not any("It is never too late to tell." in fragment for fragment in after)
-    assert any("It is never too late." in fragment for fragment in after)
+    assert not any(credit in fragment for fragment in after)
+    assert any("These tips are in our words." in fragment for fragment in after)
 
 
 def test_a_rebuild_from_kept_markdown_is_the_same_as_a_fresh_build(

@@ -95,7 +95,7 @@ def test_problems_name_the_file_that_holds_them(trust: Path) -> None:
     lines = [str(p) for p in caught.value.problems]
     assert any(
         line.endswith(
-            'trust.yaml:7: technology.monitoring.method: "bath" is not '
+            'trust.yaml:9: technology.monitoring.method: "bath" is not '
             "allowed; use one of: software, physical, both (did you mean "
             "'both'?)"
         )

@@ -692,7 +692,8 @@ def test_config_values_print_as_text(make_school):
     assert hostile in text  # printed exactly, {{ 7*7 }} included (never evaluated)
     parts = composed_policy_print(path).context["policy"]["parts"]
     body = "".join(str(section) for part in parts for section in part["markdown"])
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<script" not in body
+    assert "&#60;script&#62;alert(1)&#60;/script&#62;" in body
 
 
 def test_a_second_school_converts_only_the_policy_sections_that_name_it(make_school):

@@ -116,10 +116,6 @@ def broken(text: str) -> list[str]:
     return out
 
 
-@pytest.mark.skip(
-    reason="finds a school's words in nested brackets in sections merged in December 2026; "
-    "fix them with the aside filter, then remove this skip (NOTES.md)"
-)
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     values=st.lists(phrases, min_size=len(FIELDS), max_size=len(FIELDS)),

@@ -575,12 +575,16 @@ class Composer:
             texts.append(text)
         first = wordings[key][groups[0].phone.rule] if len(groups) == 1 else wordings["mixed"]
         at = f"{where}: {key}.{groups[0].phone.rule}" if len(groups) == 1 else f"{where}: mixed"
+        shorts = [  # each stage's rule in a few words, for a poster of several stages
+            {"label": group.label, "short": wordings[key][group.phone.rule].get("short", "")}
+            for group in groups
+        ]
         return Rule(
             text=Markup(" ").join(texts),
             icon=first["icon"],
             icon_label=first.get("icon_label", first["icon"].replace("-", " ")),
             headline=self.text(first["headline"], f"{at}.headline", phone=groups[0].phone),
-            line=self.text(first["line"], f"{at}.line", phone=groups[0].phone),
+            line=self.text(first["line"], f"{at}.line", phone=groups[0].phone, groups=shorts),
         )
 
     def smart_tips(self) -> dict[str, Any]:

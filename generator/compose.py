@@ -283,6 +283,11 @@ def _content_environment(dirs: tuple[Path, ...]) -> Environment:
     return env
 
 
+def _compact_span(label: str) -> str:
+    """"Years 7 to 11" -> "Years 7–11", "the sixth form" -> "sixth form" (a poster's words)."""
+    return label.replace(" to ", "\u2013").removeprefix("the ")
+
+
 def no_break(value: Any) -> Markup:
     """A name or postcode kept on one line: its spaces made non-breaking."""
     return Markup(markup.md_escape(value).replace(" ", "\u00a0"))
@@ -576,7 +581,10 @@ class Composer:
         first = wordings[key][groups[0].phone.rule] if len(groups) == 1 else wordings["mixed"]
         at = f"{where}: {key}.{groups[0].phone.rule}" if len(groups) == 1 else f"{where}: mixed"
         shorts = [  # each stage's rule in a few words, for a poster of several stages
-            {"label": group.label, "short": wordings[key][group.phone.rule].get("short", "")}
+            {
+                "label": _compact_span(group.label),
+                "short": wordings[key][group.phone.rule].get("short", ""),
+            }
             for group in groups
         ]
         return Rule(

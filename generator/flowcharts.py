@@ -49,6 +49,9 @@ ARROW = 7.0
 # question, indented, with the other way on down the gutter to its left.
 V_WIDTH = 340
 INDENT = 40
+# In print, charts are drawn smaller (words at 8.4 pt) so each shares a page with its
+# steps in words (in 9.5 pt) instead of leaving a few lines of them alone on the next page.
+PRINT_SCALE = 0.8
 
 
 @dataclass(frozen=True)
@@ -259,10 +262,12 @@ def draw_for_print(chart: Chart, colours: Colours) -> str:
     """
     items, height = _layout(chart, colours)
     shapes = [item for item in items if isinstance(item, str)]
-    words = [_html_text(item) for item in items if isinstance(item, _Text)]
+    words = [_html_text(item, PRINT_SCALE) for item in items if isinstance(item, _Text)]
+    width, height = WIDTH * PRINT_SCALE, height * PRINT_SCALE
+    svg = _svg(chart, shapes, height / PRINT_SCALE, size=(width, height))
     return (
-        f'<div class="esafety-flowchart-print" style="width: {WIDTH}px; '
-        f'height: {_n(height)}px">' + _svg(chart, shapes, height) + "".join(words) + "</div>"
+        f'<div class="esafety-flowchart-print" style="width: {_n(width)}px; '
+        f'height: {_n(height)}px">' + svg + "".join(words) + "</div>"
     )
 
 
@@ -352,11 +357,18 @@ def _label(text: str, x: float, top: float) -> _Text:
     return _Text((text,), x + 8, top + ROW_GAP / 2 + 4, anchor="start", size=LABEL_SIZE, bold=True)
 
 
-def _svg(chart: Chart, parts: list[str], height: float, width: int = WIDTH) -> str:
+def _svg(
+    chart: Chart,
+    parts: list[str],
+    height: float,
+    width: int = WIDTH,
+    size: tuple[float, float] | None = None,  # as drawn, if not the viewBox's own size
+) -> str:
     title_id, desc_id = f"fc-{chart.key}-title", f"fc-{chart.key}-desc"
+    drawn_w, drawn_h = size or (width, height)
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="esafety-flowchart" '
-        f'viewBox="0 0 {width} {_n(height)}" width="{width}" height="{_n(height)}" '
+        f'viewBox="0 0 {width} {_n(height)}" width="{_n(drawn_w)}" height="{_n(drawn_h)}" '
         f'role="img" aria-labelledby="{title_id}" aria-describedby="{desc_id}" '
         f'font-family={quoteattr(FONT_FAMILY)} font-size="{_n(FONT_SIZE)}">'
     )
@@ -405,9 +417,10 @@ def _svg_text(item: _Text, colours: Colours) -> str:
     )
 
 
-def _html_text(item: _Text) -> str:
+def _html_text(item: _Text, scale: float = 1.0) -> str:
     """The lines as one absolutely placed span (WeasyPrint lays each such box out on its
-    own, so one per box, not per line), its first baseline where the SVG's would be."""
+    own, so one per box, not per line), its first baseline where the SVG's would be when
+    the SVG is drawn at ``scale``."""
     ascent, descent = _vertical_metrics(item.bold)
     line_h = item.line_height
     top = item.y - (line_h - (ascent + descent) * item.size) / 2 - ascent * item.size
@@ -418,9 +431,10 @@ def _html_text(item: _Text) -> str:
         left, box_w = item.x, WIDTH - item.x
     align = "center" if item.anchor == "middle" else "left"
     weight = "; font-weight: 700" if item.bold else ""
+    left, top, box_w, size, line_h = (v * scale for v in (left, top, box_w, item.size, line_h))
     return (
         f'<span style="left: {_n(left)}px; top: {_n(top)}px; width: {_n(box_w)}px; '
-        f"text-align: {align}; font-size: {_n(item.size)}px; line-height: {_n(line_h)}px"
+        f"text-align: {align}; font-size: {_n(size)}px; line-height: {_n(line_h)}px"
         f'{weight}">{"<br/>".join(_text(line) for line in item.lines)}</span>'
     )
 

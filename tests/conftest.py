@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import yaml
 from hypothesis import settings
 
 from generator.build import BuildResult, build
+from generator.cache import CACHE_DIR
 
 # The suite's property tests draw the same examples every run (CI must not turn red on a
 # new random draw); explore with fresh ones by hand: pytest --hypothesis-seed=random.
@@ -73,16 +75,30 @@ def write_school(folder: Path, data: dict[str, Any] | str, with_logo: bool = Tru
 
 
 @pytest.fixture
-def make_school(tmp_path: Path):
-    """make_school(changes=None, base='primary') -> path of a config in a fresh folder."""
+def make_school(tmp_path: Path, built_sites: Any):
+    """make_school(changes=None, base='primary') -> path of a config in a fresh folder.
+
+    The folder starts with a copy of the base school's build cache, as if the school had
+    edited its config since its last build: a build renders for real only the PDFs whose
+    print HTML the changes reach. ``cached=False`` starts with no cache."""
     counter = [0]
 
-    def make(changes: dict[str, Any] | None = None, base: str = "primary") -> Path:
+    def make(
+        changes: dict[str, Any] | None = None, base: str = "primary", cached: bool = True
+    ) -> Path:
         counter[0] += 1
         data = deep_merge(school_data(base), changes or {})
-        return write_school(tmp_path / f"school{counter[0]}", data)
+        path = write_school(tmp_path / f"school{counter[0]}", data)
+        if cached:
+            built = built_sites(base).site_dir.parent / CACHE_DIR
+            shutil.copytree(built, path.parent / CACHE_DIR, ignore=_SITE_STATE)
+        return path
 
     return make
+
+
+# What a cache knows about the site it last published (not the copy's site).
+_SITE_STATE = shutil.ignore_patterns("sites.json")
 
 
 @pytest.fixture(scope="session")

@@ -528,9 +528,19 @@ def _matrix(m: list[float], n: list[float]) -> list[float]:
             e * A + f * C + E, e * B + f * D + F]  # fmt: skip
 
 
-def text_pieces(pdf: Path, page: int = 0) -> list[tuple[str, float, float]]:
-    """Each piece of text on a page: its text, its size on paper in points and the height
-    of its baseline above the page's foot (points), read with pypdf's text matrices."""
+def pdf_reader(pdf: Path) -> pypdf.PdfReader:
+    """A PDF opened once per version of the file (a 46-page policy read page by page)."""
+    stat = Path(pdf).stat()
+    return _reader(str(pdf), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _reader(path: str, mtime_ns: int, size: int) -> pypdf.PdfReader:
+    return pypdf.PdfReader(path)
+
+
+@functools.lru_cache(maxsize=256)
+def _text_pieces(path: str, mtime_ns: int, size: int, page: int) -> tuple:
     pieces: list[tuple[str, float, float]] = []
 
     def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
@@ -538,14 +548,21 @@ def text_pieces(pdf: Path, page: int = 0) -> list[tuple[str, float, float]]:
             m = _matrix([float(v) for v in tm], [float(v) for v in cm])
             pieces.append((text, size * math.hypot(m[2], m[3]), m[5]))
 
-    pypdf.PdfReader(pdf).pages[page].extract_text(visitor_text=visit)
-    return pieces
+    _reader(path, mtime_ns, size).pages[page].extract_text(visitor_text=visit)
+    return tuple(pieces)
+
+
+def text_pieces(pdf: Path, page: int = 0) -> list[tuple[str, float, float]]:
+    """Each piece of text on a page: its text, its size on paper in points and the height
+    of its baseline above the page's foot (points), read with pypdf's text matrices."""
+    stat = Path(pdf).stat()
+    return list(_text_pieces(str(pdf), stat.st_mtime_ns, stat.st_size, page))
 
 
 def page_fill(pdf: Path, page: int, margins_mm: tuple[float, float]) -> float:
     """How much of a page's height between its top and bottom margins its text reaches
     down to (a running footer, in the bottom margin, does not count)."""
-    box = pypdf.PdfReader(pdf).pages[page].mediabox
+    box = pdf_reader(pdf).pages[page].mediabox
     top, bottom = (m * 72 / 25.4 for m in margins_mm)
     usable = float(box.height) - top - bottom
     lowest = min(y for _, _, y in text_pieces(pdf, page) if y > bottom)

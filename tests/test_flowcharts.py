@@ -140,7 +140,7 @@ def test_print_version_has_the_same_picture_and_words_as_positioned_html():
     for span in spans:
         style = dict(part.split(": ") for part in span.get("style").split("; "))
         left, width = float(style["left"][:-2]), float(style["width"][:-2])
-        assert left >= 0 and left + width <= flowcharts.WIDTH + 0.1
+        assert left >= 0 and left + width <= flowcharts.WIDTH * flowcharts.PRINT_SCALE + 0.1
 
 
 def test_print_version_escapes_values():

@@ -284,7 +284,7 @@ def _content_environment(dirs: tuple[Path, ...]) -> Environment:
 
 
 def _compact_span(label: str) -> str:
-    """"Years 7 to 11" -> "Years 7–11", "the sixth form" -> "sixth form" (a poster's words)."""
+    """'Years 7 to 11' -> 'Years 7–11', 'the sixth form' -> 'sixth form' (on a poster)."""
     return label.replace(" to ", "\u2013").removeprefix("the ")
 
 

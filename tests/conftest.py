@@ -42,6 +42,21 @@ os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 os.environ.setdefault("ESAFETY_TODAY", dt.date.today().isoformat())
 
 
+# Modules that tour every page of a sample site in Chromium (helpers.tour keeps each tour
+# for the session): under pytest-xdist, a school's tests from all of them run in the same
+# worker, so each site is built and toured once, and different schools in parallel.
+TOUR_MODULES = {"test_accessibility", "test_browser", "test_privacy"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module.__name__ in TOUR_MODULES:
+            params = getattr(item, "callspec", None)
+            school = params.params.get("school", "primary") if params else "primary"
+            item.add_marker(pytest.mark.xdist_group(f"tours-{school}"))
+
+
 def school_path(name: str) -> Path:
     return DEFAULT_CONFIG if name == "primary" else SCHOOLS_DIR / f"{name}.yaml"
 

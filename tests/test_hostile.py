@@ -226,7 +226,7 @@ _INJECTED = """() => {
 
 @NEEDS_CHROMIUM
 @settings(
-    max_examples=2,
+    max_examples=1,
     deadline=None,
     derandomize=True,
     phases=FUZZ_PHASES,

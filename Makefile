@@ -14,7 +14,7 @@ build: $(STAMP) system-deps
 
 test: $(TEST_STAMP) system-deps test-system-deps zensical
 	$(BIN)/ruff check generator tests bench
-	$(BIN)/pytest -q -n auto --dist loadgroup
+	$(BIN)/pytest -q -n 3 --dist loadgroup
 
 # Modules compiled first, as an installed copy has them: with PYTHONDONTWRITEBYTECODE set,
 # every timed build would otherwise compile them again.

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,10 @@ SCHOOL_NAMES = [
     "welsh_middle",
     "academy_sixth_form",
 ]
+# The schools whose every page is toured in Chromium (about 40 s each): the sample primary,
+# the smallest config, a Welsh school in bright red and the all-through academy with a
+# sixth form and phone rules by stage.
+TOURED_SCHOOLS = ["primary", "infant_minimal", "welsh_middle", "academy_sixth_form"]
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 # The staff page "Review status" is written as of today. One date for the whole session,
@@ -51,10 +57,10 @@ TOUR_MODULES = {"test_accessibility", "test_browser", "test_privacy"}
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.module.__name__ in TOUR_MODULES:
-            params = getattr(item, "callspec", None)
-            school = params.params.get("school", "primary") if params else "primary"
-            item.add_marker(pytest.mark.xdist_group(f"tours-{school}"))
+        params = getattr(item, "callspec", None)
+        school = params.params.get("school") if params else None
+        if item.module.__name__ in TOUR_MODULES and (school or "tours" in item.fixturenames):
+            item.add_marker(pytest.mark.xdist_group(f"tours-{school or 'primary'}"))
 
 
 def school_path(name: str) -> Path:
@@ -105,8 +111,9 @@ def make_school(tmp_path: Path, built_sites: Any):
         data = deep_merge(school_data(base), changes or {})
         path = write_school(tmp_path / f"school{counter[0]}", data)
         if cached:
-            built = built_sites(base).site_dir.parent / CACHE_DIR
-            shutil.copytree(built, path.parent / CACHE_DIR, ignore=_SITE_STATE)
+            built = built_sites(base).site_dir.parent
+            with built_site_lock(built):
+                shutil.copytree(built / CACHE_DIR, path.parent / CACHE_DIR, ignore=_SITE_STATE)
         return path
 
     return make
@@ -118,17 +125,34 @@ _SITE_STATE = shutil.ignore_patterns("sites.json")
 
 @pytest.fixture(scope="session")
 def built_sites(tmp_path_factory: pytest.TempPathFactory):
-    """build once per school per test session: built_sites('secondary') -> BuildResult."""
+    """build once per school per test session: built_sites('secondary') -> BuildResult.
+
+    Under pytest-xdist the workers share one folder per school: the first builds it, the
+    others wait, then rebuild it from its cache (nothing changed: the site is left as it
+    is, and each worker gets its own BuildResult). Tests must not change these sites."""
     cache: dict[str, BuildResult] = {}
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # .../pytest-N/, above each worker's popen-gwN/
 
     def get(name: str = "primary") -> BuildResult:
         if name not in cache:
-            folder = tmp_path_factory.mktemp(f"site-{name}")
-            config = write_school(folder, school_path(name).read_text(encoding="utf-8"))
-            cache[name] = build(config, folder / "site")
+            folder = shared / f"site-{name}"
+            with built_site_lock(folder):
+                if not folder.is_dir():
+                    write_school(folder, school_path(name).read_text(encoding="utf-8"))
+                cache[name] = build(folder / "school_config.yaml", folder / "site")
         return cache[name]
 
     return get
+
+
+@contextmanager
+def built_site_lock(folder: Path) -> Iterator[None]:
+    """Held while a shared sample site is built, or its cache copied."""
+    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 # A config whose values look like markup and templates: they must print as plain text.

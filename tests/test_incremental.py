@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import built_site_lock
 from helpers import pdf_text, squash
 
 import generator.build
@@ -48,7 +49,8 @@ def school(tmp_path: Path, built_sites: Any, monkeypatch: pytest.MonkeyPatch) ->
     """A copy of the sample school with its build cache, built once in its new place."""
     source = built_sites("primary").site_dir.parent
     folder = tmp_path / "school"
-    shutil.copytree(source, folder)
+    with built_site_lock(source):
+        shutil.copytree(source, folder)
     config = folder / "school_config.yaml"
     recorder = Recorder(monkeypatch)
     build(config, folder / "site")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCHOOL_NAMES, school_data
+from conftest import TOURED_SCHOOLS, school_data
 from helpers import (
     NEEDS_CHROMIUM,
     normalise_space,
@@ -27,7 +27,7 @@ from generator.markup import format_date
 pytestmark = NEEDS_CHROMIUM
 
 
-@pytest.mark.parametrize("school", SCHOOL_NAMES)
+@pytest.mark.parametrize("school", TOURED_SCHOOLS)
 def test_no_page_asks_any_other_host_for_anything(
     browser: Any, built_sites: Any, school: str
 ) -> None:
@@ -40,7 +40,7 @@ def test_no_page_asks_any_other_host_for_anything(
     assert elsewhere == []
 
 
-@pytest.mark.parametrize("school", SCHOOL_NAMES)
+@pytest.mark.parametrize("school", TOURED_SCHOOLS)
 def test_no_cookies_and_nothing_stored_in_the_browser(
     browser: Any, built_sites: Any, school: str
 ) -> None:
@@ -67,7 +67,7 @@ def test_the_recorder_sees_other_hosts_cookies_and_storage(browser: Any, tmp_pat
     assert page.page["storage"] == 1
 
 
-@pytest.mark.parametrize("school", SCHOOL_NAMES)
+@pytest.mark.parametrize("school", TOURED_SCHOOLS)
 def test_privacy_note_is_specific_and_honest(built_sites: Any, school: str) -> None:
     config = Config.model_validate(school_data(school))
     page = parse_html(built_sites(school).site_dir / "privacy" / "index.html")

@@ -140,7 +140,7 @@ def built_sites(tmp_path_factory: pytest.TempPathFactory):
             folder = shared / f"site-{name}"
             with built_site_lock(folder):
                 if not folder.is_dir():
-                    write_school(folder, school_path(name).read_text(encoding="utf-8"))
+                    write_school(folder, _sample_config(name))
                 cache[name] = build(folder / "school_config.yaml", folder / "site")
         return cache[name]
 
@@ -164,11 +164,15 @@ HOSTILE_CHANGES: dict[str, Any] = {
 
 
 @pytest.fixture(scope="session")
-def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+def hostile_site(built_sites: Any) -> BuildResult:
     """The default school with HOSTILE_CHANGES, built once per test session."""
-    folder = tmp_path_factory.mktemp("site-hostile")
-    config = write_school(folder, deep_merge(school_data("primary"), HOSTILE_CHANGES))
-    return build(config, folder / "site")
+    return built_sites("hostile")
+
+
+def _sample_config(name: str) -> dict[str, Any] | str:
+    if name == "hostile":
+        return deep_merge(school_data("primary"), HOSTILE_CHANGES)
+    return school_path(name).read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

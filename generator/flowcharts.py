@@ -49,8 +49,8 @@ ARROW = 7.0
 # question, indented, with the other way on down the gutter to its left.
 V_WIDTH = 340
 INDENT = 40
-# In print, charts are drawn smaller (words at 8.4 pt) so each shares a page with its
-# steps in words (in 9.5 pt) instead of leaving a few lines of them alone on the next page.
+# In print, charts are drawn at 80% (words at 8.4 pt), so the tallest fits its page with
+# its title and a page of the policy is never mostly one chart's overflow.
 PRINT_SCALE = 0.8
 
 

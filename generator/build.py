@@ -63,20 +63,13 @@ def build(
     use_cache: bool = True,
     workers: int | None = None,
     engine: str = "mkdocs",
-    pages_first: bool = False,
 ) -> BuildResult:
-    """Build one school's pack from ``config_path`` into ``site_dir`` (default: ./site).
-
-    With ``pages_first`` (``esafety serve``), new web pages are published as soon as they
-    are built, with the last build's copies of the PDFs still rendering, and the whole
-    site again when the PDFs are done: a previewed edit shows in a second, not after the
-    policy PDF."""
+    """Build one school's pack from ``config_path`` into ``site_dir`` (default: ./site)."""
     (outcome,) = build_many(
         [SchoolJob(Path(config_path), site_dir)],
         use_cache=use_cache,
         workers=workers,
         engine=engine,
-        pages_first=pages_first,
     )
     if outcome.error:
         raise outcome.error
@@ -90,7 +83,6 @@ def build_many(
     use_cache: bool = True,
     workers: int | None = None,
     engine: str = "mkdocs",
-    pages_first: bool = False,
 ) -> list[SchoolOutcome]:
     """Build several schools with one pool of PDF workers. Each school's PDFs start
     rendering as soon as it is composed; a school that fails is reported in its outcome
@@ -109,7 +101,7 @@ def build_many(
             outcomes[i] = SchoolOutcome(job, error=_as_error(job, exc))
     for i, (site_dir, pdfs) in started.items():
         try:
-            result = render_and_publish(pdfs.pack, site_dir, pdfs, pdfs.cache, engine, pages_first)
+            result = render_and_publish(pdfs.pack, site_dir, pdfs, pdfs.cache, engine)
             outcomes[i] = SchoolOutcome(jobs[i], result=result)
         except Exception as exc:  # noqa: BLE001
             outcomes[i] = SchoolOutcome(jobs[i], error=_as_error(jobs[i], exc))
@@ -303,12 +295,10 @@ def render_and_publish(
     pdfs: SchoolPdfs,
     cache: BuildCache | None = None,
     engine: str = "mkdocs",
-    pages_first: bool = False,
 ) -> BuildResult:
     """Stage the site beside ``site_dir`` (web pages built as soon as a worker is free, while
-    the last PDFs render), check it, then publish it in one move, unless it is exactly the
-    site already there. With ``pages_first`` the pages are built at once and published
-    before the PDFs are done (see ``build``)."""
+    the last PDFs render), check it, then publish pages and PDFs together in one move,
+    unless it is exactly the site already there."""
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(site_dir.parent)
     prefix = f"{STAGING_PREFIX}{os.getpid()}-"
@@ -316,21 +306,13 @@ def render_and_publish(
         project = Path(tmp) / "project"
         config_path = write_project(pack, project)
         downloads = project / "docs" / "downloads"
-        staged = previous = None
-        if not pages_first:  # a preview wants its pages now, even if they slow the PDFs
-            pdfs.wait_for_a_free_worker()
+        staged = None
+        pdfs.wait_for_a_free_worker()
         if pdfs.pending:  # build the pages now, against placeholder PDFs
             write_downloads(pack, _placeholders(pack, pdfs.done), downloads)
             with reproducible_dates(pack.config):
                 staged = run_engine(engine, config_path)
-            if pages_first and site_dir.is_dir():
-                previous = publish_pages_first(pack, staged, site_dir, pdfs, Path(tmp) / "first")
-        try:
-            rendered = pdfs.result()
-        except EsafetyError:
-            if previous is not None:  # a failed build leaves the last good site, as ever
-                _swap(previous, site_dir)
-            raise
+        rendered = pdfs.result()
         write_downloads(pack, rendered, downloads)
         # The engine's input only (docs/ and mkdocs.yml): the staged site may be in project/.
         site_key = ":".join(
@@ -359,35 +341,6 @@ def _placeholders(pack: Pack, ready: dict[str, RenderedPdf]) -> list[RenderedPdf
     """The ``ready`` PDFs, and empty stand-ins for the others (the engines only check that
     each linked file exists; the real bytes replace them before publishing)."""
     return [ready.get(doc.filename) or RenderedPdf(doc.filename, b"", 0, ()) for doc in pack.prints]
-
-
-def publish_pages_first(
-    pack: Pack, staged: Path, site_dir: Path, pdfs: SchoolPdfs, scratch: Path
-) -> Path | None:
-    """Publish a copy of the staged pages now, each PDF still rendering replaced by the one
-    already published (``esafety serve``: the new words show before the policy PDF is
-    ready); the complete site replaces it when the PDFs are done. Returns where the
-    previous site is kept, to be put back if the PDFs fail (None: not done, because this
-    system cannot swap folders atomically)."""
-    shutil.copytree(staged, scratch)
-    published = site_dir / "downloads"
-    try:
-        manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
-        pages = {entry["file"]: entry["pages"] for entry in manifest["documents"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        pages = {}
-    meanwhile = []
-    for pdf in _placeholders(pack, pdfs.finished()):
-        old = published / pdf.filename
-        if not pdf.data and old.is_file():  # still rendering: the last build's copy
-            pdf = RenderedPdf(pdf.filename, old.read_bytes(), pages.get(pdf.filename, 0), ())
-        meanwhile.append(pdf)
-    write_downloads(pack, meanwhile, scratch / "downloads")
-    mark_as_ours(scratch)
-    if _swap(scratch, site_dir):
-        return scratch  # now holds the previous site
-    shutil.rmtree(scratch)
-    return None
 
 
 def write_downloads(pack: Pack, pdfs: list[RenderedPdf], folder: Path) -> None:

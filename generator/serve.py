@@ -116,7 +116,7 @@ class Preview:
         self.builds += 1
         try:
             # Every rebuild reuses the PDF workers the first build started.
-            result = build(self.config_path, self.site, pages_first=True)
+            result = build(self.config_path, self.site)
         except EsafetyError as exc:
             log.error("%s\n(still serving the last good build)", exc)
             return False

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 from helpers import NEEDS_CHROMIUM
 
@@ -145,8 +146,8 @@ def edited_school(make_school):
 
 
 def publish_while_the_policy_renders(first, pack):
-    """render_and_publish with pages_first, in a thread, with every PDF ready but the
-    policy, whose future the test settles: (thread, policy future, errors raised)."""
+    """render_and_publish in a thread, with every PDF ready but the policy, whose future
+    the test settles: (thread, policy future, errors raised)."""
     from concurrent.futures import Future
 
     from generator.build import render_and_publish
@@ -160,7 +161,7 @@ def publish_while_the_policy_renders(first, pack):
 
     def run() -> None:
         try:
-            render_and_publish(pack, first.site_dir, pdfs, pages_first=True)
+            render_and_publish(pack, first.site_dir, pdfs)
         except Exception as exc:  # noqa: BLE001 (the test looks at it)
             errors.append(exc)
 
@@ -169,19 +170,28 @@ def publish_while_the_policy_renders(first, pack):
     return thread, policy, errors
 
 
-def test_serve_publishes_new_pages_before_the_policy_pdf_is_ready(make_school):
+def new_pages_staged(site: Path) -> bool:
+    """The edited school's pages are built, in a staging folder beside the site."""
+    return any(
+        "Brookside Primary" in page.read_text(encoding="utf-8")
+        for page in site.parent.glob(".esafety-build-*/project/*/index.html")
+    )
+
+
+def test_pages_and_pdfs_of_one_version_are_published_together(make_school):
+    """While the policy PDF still renders, the new pages wait beside the site: nobody sees
+    new pages linking to the last version's policy."""
     from dataclasses import replace
+
+    from helpers import tree_digest
 
     first, pack = edited_school(make_school)
     site = first.site_dir
-    old_policy = (site / "downloads" / "policy.pdf").read_bytes()
+    before = tree_digest(site)
     thread, policy, errors = publish_while_the_policy_renders(first, pack)
     try:
-        assert wait_for(lambda: "Brookside Primary" in (site / "index.html").read_text())
-        # Meanwhile the policy link still works: it is the last build's PDF.
-        assert (site / "downloads" / "policy.pdf").read_bytes() == old_policy
-        manifest = (site / "downloads" / "manifest.json").read_text(encoding="utf-8")
-        assert '"pages": 0' not in manifest
+        assert wait_for(lambda: new_pages_staged(site))
+        assert tree_digest(site) == before
     finally:
         new_policy = next(p for p in first.pdfs if p.filename == "policy.pdf")
         policy.set_result(replace(new_policy, data=new_policy.data + b"\n%new\n"))
@@ -192,7 +202,7 @@ def test_serve_publishes_new_pages_before_the_policy_pdf_is_ready(make_school):
     assert not any(p.name.startswith(".esafety-build") for p in site.parent.iterdir())
 
 
-def test_serve_puts_the_last_good_site_back_when_a_pdf_then_fails(make_school):
+def test_a_pdf_that_fails_leaves_the_last_good_site(make_school):
     from helpers import tree_digest
 
     from generator.errors import BuildError
@@ -202,12 +212,13 @@ def test_serve_puts_the_last_good_site_back_when_a_pdf_then_fails(make_school):
     before = tree_digest(site)
     thread, policy, errors = publish_while_the_policy_renders(first, pack)
     try:
-        assert wait_for(lambda: "Brookside Primary" in (site / "index.html").read_text())
+        assert wait_for(lambda: new_pages_staged(site))
     finally:
         policy.set_exception(BuildError("policy.pdf: runs to 3 pages"))
         thread.join(timeout=60)
     assert [str(e) for e in errors] == ["policy.pdf: runs to 3 pages"]
     assert tree_digest(site) == before
+    assert not any(p.name.startswith(".esafety-build") for p in site.parent.iterdir())
 
 
 @NEEDS_CHROMIUM

@@ -16,6 +16,9 @@ from helpers import parse_html
 
 from generator.build import build
 from generator.cli import main
+from generator.compose import compose
+from generator.config import load_config
+from generator.pdf import PrintJob
 
 TODAY = "2026-12-03"
 MEETING = "2027-09-29"  # the governors' meeting that is to approve the new version
@@ -88,10 +91,17 @@ def test_a_future_approval_date_is_a_draft_until_that_day(
 
 
 def test_status_draft_marks_a_past_date_too(make_school: Any, today: None) -> None:
+    """The same marks as a future date (whose build the test above reads back): on every
+    page's Markdown and in every PDF's print HTML."""
     config = make_school({"review": {"status": "draft"}})
-    site = config.parent / "site"
-    build(config, site)
-    assert_draft(site)
+    pack = compose(load_config(config), config.parent)
+    assert pack.draft
+    for page in pack.pages:
+        assert MARK in page.markdown.lower(), page.path
+    for doc in pack.prints:
+        html = PrintJob(pack, doc).html()
+        assert MARK in html.lower(), doc.filename
+        assert not APPROVED_DATE.search(html), doc.filename
 
 
 def test_check_says_it_is_a_draft_and_strict_fails(

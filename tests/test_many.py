@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from generator.build import SchoolJob, build_many, find_jobs
+from generator.cache import CACHE_DIR
 from generator.cli import main
 from generator.config import load_config
 from generator.errors import ConfigError
@@ -65,13 +67,36 @@ review: {version: "2", approved_on: 2026-09-02, approved_by: "Local Governing Bo
 """
 
 
+def write_trust(folder: Path) -> Path:
+    (folder / "trust.yaml").write_text(TRUST_DEFAULTS, encoding="utf-8")
+    for name, text in (("oak", OAK), ("elm", ELM)):
+        (folder / name).mkdir()
+        (folder / name / "school_config.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def trust(tmp_path: Path) -> Path:
-    (tmp_path / "trust.yaml").write_text(TRUST_DEFAULTS, encoding="utf-8")
-    for name, text in (("oak", OAK), ("elm", ELM)):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "school_config.yaml").write_text(text, encoding="utf-8")
-    return tmp_path
+    return write_trust(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def built_trust(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The trust folder built once, as one run (read only)."""
+    folder = write_trust(tmp_path_factory.mktemp("trust"))
+    outcomes = build_many(find_jobs([folder]))
+    assert all(o.error is None for o in outcomes)
+    return folder
+
+
+@pytest.fixture
+def rebuilt_trust(built_trust: Path, tmp_path: Path) -> Path:
+    """A copy of the built trust with each school's build cache, not its site: a run
+    renders again only what the test changes."""
+    return Path(shutil.copytree(built_trust, tmp_path / "trust", ignore=_SITES))
+
+
+_SITES = shutil.ignore_patterns("site")
 
 
 def test_a_school_overrides_the_trust_defaults(trust: Path) -> None:
@@ -121,11 +146,9 @@ def test_bad_extends(tmp_path: Path, text: str, message: str) -> None:
         load_config(config)
 
 
-def test_a_folder_builds_every_school_and_skips_the_defaults_file(trust: Path) -> None:
-    jobs = find_jobs([trust])
-    assert [j.config_path.parent.name for j in jobs] == ["elm", "oak"]
-    outcomes = build_many(jobs)
-    assert all(o.error is None for o in outcomes)
+def test_a_folder_builds_every_school_and_skips_the_defaults_file(built_trust: Path) -> None:
+    trust = built_trust
+    assert [j.config_path.parent.name for j in find_jobs([trust])] == ["elm", "oak"]
     for name, school in (("oak", "Oak Primary School"), ("elm", "Elm Academy")):
         manifest = json.loads(
             (trust / name / "site" / "downloads" / "manifest.json").read_text(encoding="utf-8")
@@ -137,8 +160,9 @@ def test_a_folder_builds_every_school_and_skips_the_defaults_file(trust: Path) -
 
 
 def test_one_broken_school_does_not_stop_the_others(
-    trust: Path, capsys: pytest.CaptureFixture[str]
+    rebuilt_trust: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    trust = rebuilt_trust
     (trust / "elm" / "school_config.yaml").write_text(
         ELM.replace("phase: secondary", "phase: secondery")
     )
@@ -152,7 +176,8 @@ def test_one_broken_school_does_not_stop_the_others(
     assert "1 of 2 schools built." in captured.out
 
 
-def test_several_config_options_share_one_run(trust: Path) -> None:
+def test_several_config_options_share_one_run(rebuilt_trust: Path) -> None:
+    trust = rebuilt_trust
     oak, elm = trust / "oak" / "school_config.yaml", trust / "elm" / "school_config.yaml"
     jobs = find_jobs([oak, elm], trust / "sites")
     assert jobs == [
@@ -177,10 +202,12 @@ def test_several_config_options_share_one_run(trust: Path) -> None:
 
 
 def test_a_school_that_fails_while_composed_abandons_the_pdfs_it_had_started(
-    trust: Path, monkeypatch: pytest.MonkeyPatch
+    rebuilt_trust: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The policy starts rendering as soon as it is composed; if the school then fails,
     nobody waits for its PDFs, and the other schools build as before."""
+    trust = rebuilt_trust
+    shutil.rmtree(trust / "elm" / CACHE_DIR)  # so that its PDFs must be rendered
     from generator.documents import forms
     from generator.errors import BuildError
     from generator.pool import SchoolPdfs

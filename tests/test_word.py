@@ -22,6 +22,7 @@ from conftest import (
     HOSTILE_CHANGES,
     ROOT,
     SCHOOL_NAMES,
+    deep_merge,
     school_data,
     school_path,
     write_school,
@@ -31,6 +32,7 @@ from helpers import parse_html, pdf_text, squash
 
 from generator import markup, word
 from generator.build import build
+from generator.cache import BuildCache, school_cache_dir
 from generator.compose import CONTENT_DIR, compose
 from generator.config import load_config
 from generator.errors import BuildError
@@ -258,13 +260,14 @@ def test_any_section_converts_generically(make_school: Any) -> None:
 # ------------------------------------------------------------------ bytes and cache
 
 
-def test_same_bytes_and_dates_from_the_approval_date(tmp_path: Path) -> None:
-    config_path = write_school(tmp_path / "school", school_data("primary"))
-    first = build(config_path, tmp_path / "a", use_cache=False).site_dir
-    second = build(config_path, tmp_path / "b", use_cache=False).site_dir
-    data = (first / "downloads" / word.WORD_FILE).read_bytes()
-    assert data == (second / "downloads" / word.WORD_FILE).read_bytes()
-    approved = load_config(config_path).review.approved_on
+def test_same_bytes_and_dates_from_the_approval_date(built_sites: Any) -> None:
+    """Made again from nothing, in another process, the Word copy has the built one's bytes."""
+    built = built_sites("primary")
+    config_path = built.site_dir.parent / "school_config.yaml"
+    pack = compose(load_config(config_path), config_path.parent)
+    data = word.policy_docx(pack)
+    assert data == (built.site_dir / "downloads" / word.WORD_FILE).read_bytes()
+    approved = pack.config.review.approved_on
     with zipfile.ZipFile(BytesIO(data)) as archive:
         assert archive.namelist()[0] == "[Content_Types].xml"
         assert {info.date_time for info in archive.infolist()} == {
@@ -276,23 +279,21 @@ def test_same_bytes_and_dates_from_the_approval_date(tmp_path: Path) -> None:
 
 
 def test_an_unchanged_policy_is_not_made_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_school: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = school_data("primary")
-    config_path = write_school(tmp_path / "school", data)
-    site = build(config_path).site_dir
-    made = (site / "downloads" / word.WORD_FILE).read_bytes()
+    config_path = make_school()  # with the sample primary's build cache, Word copy and all
 
     def refuse(pack: Any, cache: Any = None) -> bytes:
         raise AssertionError("the Word copy was made again although nothing changed")
 
     monkeypatch.setattr(word, "policy_docx", refuse)
-    build(config_path)
-    assert (site / "downloads" / word.WORD_FILE).read_bytes() == made
-    data["review"]["version"] = "2026.2"
-    write_school(tmp_path / "school", data)
-    with pytest.raises(BuildError, match="made again"):  # one school's failure, reported
-        build(config_path)
+    site = build(config_path).site_dir
+    made = (site / "downloads" / word.WORD_FILE).read_bytes()
+    cache = BuildCache(school_cache_dir(config_path))
+    write_school(config_path.parent, deep_merge(school_data(), {"review": {"version": "2026.2"}}))
+    pack = compose(load_config(config_path), config_path.parent)
+    with pytest.raises(AssertionError, match="made again"):
+        word.word_copy(pack, cache)
     # A new version is made again, with the flowcharts' pictures from the cache.
     monkeypatch.undo()
 
@@ -300,9 +301,13 @@ def test_an_unchanged_policy_is_not_made_again(
         raise AssertionError("an unchanged flowchart was drawn again")
 
     monkeypatch.setattr(word, "_chart_png", no_drawing)
-    build(config_path)
-    remade = Document(str(site / "downloads" / word.WORD_FILE))
-    assert "2026.2" in all_text(remade) and len(remade.inline_shapes) == 6  # 5 charts, a logo
+    word.word_copy(pack, cache)
+    remade = next(f.data for f in pack.files if f.filename == word.WORD_FILE)
+    assert remade != made
+    remade_doc = Document(BytesIO(remade))
+    assert (
+        "2026.2" in all_text(remade_doc) and len(remade_doc.inline_shapes) == 6
+    )  # 5 charts, a logo
 
 
 # ------------------------------------------------------------------ offered and listed

@@ -30,6 +30,8 @@ from conftest import (
 from helpers import tree_digest
 
 from generator.cli import cli, main
+from generator.compose import compose
+from generator.config import load_config
 
 TODAY = "2026-11-21"
 SCHEMA_FILE = ROOT / "school_config.schema.json"
@@ -370,12 +372,11 @@ def test_phones_fit_the_phase(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_new_secondary_and_special_build_only_their_posters(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], phase: str, posters: set[str]
 ) -> None:
+    """(A new folder's whole build is test_new_scaffolds_a_folder_that_builds.)"""
     target = tmp_path / phase
     run(capsys, "new", target, "--phase", phase)
-    code, _, err = run(capsys, "build", "-f", target / "school_config.yaml", "--workers", "1")
-    assert (code, err) == (0, [])
-    downloads = target / "site" / "downloads"
-    assert {p.name for p in downloads.glob("poster-ks*.pdf")} == posters
+    pack = compose(load_config(target / "school_config.yaml"), target)
+    assert {d.filename for d in pack.prints if d.filename.startswith("poster-ks")} == posters
 
 
 def test_new_with_an_unknown_phase_writes_nothing(

@@ -54,6 +54,11 @@ os.environ.setdefault("ESAFETY_TODAY", dt.date.today().isoformat())
 TOUR_MODULES = {"test_accessibility", "test_browser", "test_privacy"}
 
 
+# Module fixtures that build something of their own (a fresh uncached build, a trust, a
+# Zensical site): the tests that use one run in one worker, so it is built once.
+SHARED_FIXTURES = ("offline_rebuild", "built_trust", "both_engines")
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
@@ -61,6 +66,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         school = params.params.get("school") if params else None
         if item.module.__name__ in TOUR_MODULES and (school or "tours" in item.fixturenames):
             item.add_marker(pytest.mark.xdist_group(f"tours-{school or 'primary'}"))
+        for name in SHARED_FIXTURES:
+            if name in item.fixturenames:
+                item.add_marker(pytest.mark.xdist_group(name))
 
 
 def school_path(name: str) -> Path:

@@ -25,6 +25,7 @@ from .config import Config, load_config
 from .defaults import is_school_config
 from .errors import BuildError, EsafetyError, UsageError
 from .markup import conversions_kept
+from .pdf import small_posters
 from .pool import PdfRenderer, SchoolPdfs, reproducible_dates, start_workers
 from .render import RenderedPdf
 from .site import engine_versions, run_engine, write_project
@@ -313,6 +314,8 @@ def render_and_publish(
             with reproducible_dates(pack.config):
                 staged = run_engine(engine, config_path)
         rendered = pdfs.result()
+        for line in small_posters(pack.config, rendered):
+            log.warning(line)
         write_downloads(pack, rendered, downloads)
         # The engine's input only (docs/ and mkdocs.yml): the staged site may be in project/.
         site_key = ":".join(

@@ -57,9 +57,12 @@ class BuildCache:
             or hashlib.sha256(data).hexdigest() != meta.get("sha256")
             or type(meta.get("pages")) is not int
             or not isinstance(meta.get("html", ""), str)
+            or type(meta.get("scale", 1.0)) is not float
         ):
             return None
-        return RenderedPdf(filename, data, meta["pages"], (), str(meta.get("html", "")))
+        return RenderedPdf(
+            filename, data, meta["pages"], (), meta.get("html", ""), meta.get("scale", 1.0)
+        )
 
     def store_pdf(self, pdf: RenderedPdf, key: str) -> None:
         folder = self.folder / "pdf"
@@ -73,6 +76,7 @@ class BuildCache:
             "pages": pdf.pages,
             "sha256": hashlib.sha256(pdf.data).hexdigest(),
             "html": pdf.html,
+            "scale": pdf.scale,
         }
         write_atomic(folder / f"{key}.json", json.dumps(meta).encode("utf-8"))
 

@@ -103,7 +103,7 @@ class PrintJob:
     def html(self) -> str:
         if self._html is None:
             context = print_context(self.pack, self.doc)
-            key = _poster_key(self.doc)
+            key = _poster_key(self.doc.filename)
             base_pt = POSTER_BASE_PT.get(key, 11.0) * context["paper_factor"]
             sizes = {
                 "base_pt": base_pt,
@@ -192,7 +192,23 @@ def _hash_files(files: tuple[tuple[str, int, int], ...]) -> str:
     return digest.hexdigest()
 
 
-def _poster_key(doc: PrintDoc) -> str:
-    if doc.filename.startswith("poster-"):
-        return doc.filename.removeprefix("poster-").removesuffix(".pdf")
+def small_posters(config: Config, pdfs: list[RenderedPdf]) -> list[str]:
+    """A line for each poster whose words had to shrink below their readable size to fit
+    one page (more or longer rules than the paper holds at that size)."""
+    posters = config.posters
+    lines = []
+    for pdf in pdfs:
+        floor = POSTER_BASE_PT.get(_poster_key(pdf.filename), 0) * PAPER_FACTOR[posters.paper]
+        if floor and pdf.scale < 0.995:
+            lines.append(
+                f"{pdf.filename}: fits one {posters.paper} {posters.orientation} page only with "
+                f"its words at {floor * pdf.scale:.0f} pt, under the {floor:.0f} pt a class "
+                "reads from five metres (landscape, or fewer or shorter rules, keep that size)"
+            )
+    return lines
+
+
+def _poster_key(filename: str) -> str:
+    if filename.startswith("poster-"):
+        return filename.removeprefix("poster-").removesuffix(".pdf")
     return ""

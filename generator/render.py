@@ -41,6 +41,7 @@ class RenderedPdf:
     pages: int
     warnings: tuple[str, ...]
     html: str = ""  # the print HTML as finally laid out (read back by the tests)
+    scale: float = 1.0  # a poster's type scale: below 1, smaller than its readable floor
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,13 @@ def render_task(task: PdfTask) -> RenderedPdf:
 
     fetcher = _local_fetcher(task.readable)
 
-    sources: dict[int, str] = {}
+    sources: dict[int, tuple[str, float]] = {}
 
     def layout(scale: float) -> Any:
         source = task.html_at(scale)
         html = HTML(string=source, base_url=task.base_url, url_fetcher=fetcher)
         document = html.render(pdf_variant=PDF_VARIANT, font_config=_fonts(), cache=_images)
-        sources[id(document)] = source
+        sources[id(document)] = source, scale
         return document
 
     with source_date(task.source_date_epoch), _captured_warnings() as warnings:
@@ -88,8 +89,8 @@ def render_task(task: PdfTask) -> RenderedPdf:
                 "config)"
             )
         data = document.write_pdf(pdf_variant=PDF_VARIANT)
-    html = sources[id(document)]
-    return RenderedPdf(task.filename, data, len(document.pages), tuple(warnings), html)
+    html, scale = sources[id(document)]
+    return RenderedPdf(task.filename, data, len(document.pages), tuple(warnings), html, scale)
 
 
 # ------------------------------------------------------------------ fitting posters

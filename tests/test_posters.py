@@ -3,6 +3,7 @@ big pictures, one page, and no date that goes stale on the wall."""
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ from helpers import _matrix, pdf_text, squash, text_pieces
 from pypdf.generic import ContentStream
 
 from generator.brand import POSTER_COLOURS, POSTER_TINT, contrast, tint
+from generator.build import build
 from generator.compose import Composer
 from generator.config import load_config
 from generator.markup import to_plain_text
+from generator.pdf import small_posters
 
 MM = 72 / 25.4
 PAPER = {"A3": 1.0, "A4": 0.707}
@@ -87,6 +90,32 @@ def test_rule_poster_is_readable_at_five_metres(built_sites: Any, school: str, k
     small = [(t, round(s, 1)) for t, s in rule_pieces if s < floor]
     assert small == [], f"{pdf.name}: text below {floor:.1f} pt"
     assert words(pdf) <= MAX_WORDS[key], f"{pdf.name}: {words(pdf)} words"
+
+
+def test_a_poster_shrunk_below_its_readable_size_is_said(
+    make_school: Any, built_sites: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nine KS1 rules do not fit portrait A3 at 48 pt: the build says so, with the size
+    the PDF really has, and what keeps 48 pt."""
+    config_path = make_school({"posters": {"orientation": "portrait"}})
+    with caplog.at_level(logging.WARNING):
+        result = build(config_path, config_path.parent / "site")
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    shrunk = [p for p in result.pdfs if p.scale < 0.995]
+    assert "poster-ks1.pdf" in [p.filename for p in shrunk]
+    assert len(said) == len(shrunk)
+    for pdf, line in zip(shrunk, said, strict=True):
+        key = pdf.filename.removeprefix("poster-").removesuffix(".pdf")
+        rule_set = Composer(load_config(config_path), config_path.parent).rule_set(key)
+        lines = [squash(to_plain_text(r.line)) for r in rule_set.rules]
+        pieces = text_sizes(result.site_dir / "downloads" / pdf.filename)
+        least = min(size for text, size in pieces if any(squash(text) in x for x in lines))
+        assert line.startswith(f"{pdf.filename}: fits one A3 portrait page only with its words ")
+        assert f"at {MIN_BODY_PT[key] * pdf.scale:.0f} pt, under the {MIN_BODY_PT[key]} pt" in line
+        assert abs(least - MIN_BODY_PT[key] * pdf.scale) < 1, (least, pdf.scale)
+    landscape = built_sites("primary")
+    assert all(p.scale >= 1 for p in landscape.pdfs)
+    assert small_posters(load_config(school_path("primary")), list(landscape.pdfs)) == []
 
 
 @pytest.mark.parametrize("school", LANDSCAPE)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import calendar
 import hashlib
+import itertools
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, TemplateError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import markup, render
 from .brand import poster_colours
@@ -46,8 +48,37 @@ def print_environment(template_dirs: tuple[Path, ...]) -> Environment:
         date=markup.format_date,
         icon_uri=icon_data_uri,
         css_string=css_string,
+        whole_words=whole_words,
     )
     return env
+
+
+# A word's marks: its span's start, and an empty span at its end (an empty span on each
+# side of a space would stop WeasyPrint breaking the line there).
+WORD_START, WORD_END = '<span class="word-start">', '<span class="word-end"></span></span>'
+
+
+def whole_words(value: object) -> Markup:
+    """Poster text with each word between two empty marks, numbered in the finished HTML
+    (``number_words``), so the fitter can refuse a type size that breaks a word across
+    lines (render.fit_one_page). Only plain words are marked: one with a hyphen or a dash
+    may end a line inside it (grown-up, 7–11), and the marks would take that place."""
+    text = value if isinstance(value, Markup) else escape(markup.format_value(value))
+    if "<" in text:
+        return Markup(text)
+    words = re.split(r"([ \t\n]+)", str(text))
+    return Markup("".join(WORD_START + w + WORD_END if _PLAIN_WORD.match(w) else w for w in words))
+
+
+_PLAIN_WORD = re.compile(r"[\w'’]+[.,!?;:)]*\Z")
+
+
+def number_words(html: str) -> str:
+    """Give each pair of word marks its ids: ``wN`` and ``wNz``."""
+    starts, ends = itertools.count(), itertools.count()
+    html = re.sub(re.escape(WORD_START), lambda _: f'<span id="w{next(starts)}">', html)
+    end = re.escape(WORD_END)
+    return re.sub(end, lambda _: f'<span id="w{next(ends)}z"></span></span>', html)
 
 
 def css_string(value: object) -> Markup:
@@ -112,7 +143,8 @@ class PrintJob:
             }
             env = print_environment(tuple(self.pack.search_dirs))
             html = render_html(env, self.doc, {**context, **sizes})
-            self._html = markup.keep_together(html, markup.unbreakable_names(self.pack.config))
+            html = markup.keep_together(html, markup.unbreakable_names(self.pack.config))
+            self._html = number_words(html) if self.doc.one_page else html
         return self._html
 
     def task(self) -> PdfTask:

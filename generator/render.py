@@ -109,14 +109,16 @@ def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
     size known to fit and the smallest known not to. A layout filling 94% of the page is
     kept at once.
     """
-    scale, best = 1.0, None
+    scale, best, broken = 1.0, None, None
     low, high = 0.0, math.inf
     seen: list[tuple[float, float]] = []  # (scale, height used / height available)
     document = layout(scale)
     for _ in range(FIT_ATTEMPTS):
         used = 1.0 / _free_space_ratio(document)
         seen.append((scale, used))
-        if len(document.pages) == 1:
+        if len(document.pages) == 1 and not _words_whole(document):
+            broken, high = broken or document, scale  # a word too wide for its card
+        elif len(document.pages) == 1:
             best, low = document, scale
             if used > FILL_ENOUGH or scale >= MAX_SCALE:
                 return document
@@ -130,14 +132,24 @@ def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
             break
         scale = guess
         document = layout(scale)
-    if best is None and len(document.pages) == 1:
-        best = document
+    best = best or broken  # better a broken word than a poster cut off
     if best is None:
         raise BuildError(
             f"{filename}: does not fit on one page even with the type scaled "
             f"to {scale:.0%}; shorten the text"
         )
     return best
+
+
+def _words_whole(document: Any) -> bool:
+    """No marked word broken across lines: each word's start mark (``wN``, set by
+    pdf.whole_words) is on the line of its end mark (``wNz``)."""
+    for page in document.pages:
+        for name, start in page.anchors.items():  # (x, y, ...) from the page's top left
+            end = page.anchors.get(name + "z")
+            if name.startswith("w") and end is not None and end[1] > start[1] + 1:
+                return False
+    return True
 
 
 def _next_scale(seen: list[tuple[float, float]]) -> float:

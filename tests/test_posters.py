@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,27 @@ def test_smart_letters_are_huge(built_sites: Any, school: str) -> None:
     letters = [s for t, s in text_sizes(pdf) if t.strip() in list("SMART")]
     assert len(letters) == 5
     assert min(letters) >= 150 * PAPER[config.posters.paper]
+
+
+@pytest.mark.parametrize("school", SCHOOL_NAMES)
+def test_no_word_is_broken_across_lines(built_sites: Any, school: str) -> None:
+    """Type grows only while every word fits its card: "someone" never prints as
+    "someon" / "e", nor a full stop alone on a line."""
+    config = load_config(school_path(school))
+    composer = Composer(config, school_path(school).parent)
+    downloads = built_sites(school).site_dir / "downloads"
+    tips = composer.smart_tips()["tips"]
+    texts = {"smart": [t for tip in tips for t in (tip["word"], tip["line"])]}
+    for key in config.rule_sets:
+        texts[key] = [t for r in composer.rule_set(key).rules for t in (r.headline, r.line)]
+    for key, said in texts.items():
+        pieces = [plain(t).split() for t, _ in text_sizes(downloads / f"poster-{key}.pdf")]
+        for word in {w for t in said for w in plain(to_plain_text(t)).split() if "-" not in w}:
+            assert any(word in piece for piece in pieces), f"poster-{key}.pdf: {word}"
+
+
+def plain(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
 
 
 def test_rule_colours_meet_wcag_aa() -> None:

@@ -75,11 +75,11 @@ _PLAIN_WORD = re.compile(r"[\w'’]+[.,!?;:)]*\Z")
 
 
 def number_words(html: str) -> str:
-    """Give each pair of word marks its ids: ``wN`` and ``wNz``."""
+    """Give each pair of word marks its ids: ``word-N`` and ``word-N-end``."""
     starts, ends = itertools.count(), itertools.count()
-    html = re.sub(re.escape(WORD_START), lambda _: f'<span id="w{next(starts)}">', html)
+    html = re.sub(re.escape(WORD_START), lambda _: f'<span id="word-{next(starts)}">', html)
     end = re.escape(WORD_END)
-    return re.sub(end, lambda _: f'<span id="w{next(ends)}z"></span></span>', html)
+    return re.sub(end, lambda _: f'<span id="word-{next(ends)}-end"></span></span>', html)
 
 
 def css_string(value: object) -> Markup:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -141,13 +142,16 @@ def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
     return best
 
 
+_WORD_MARK = re.compile(r"word-\d+")  # pdf.number_words' ids
+
+
 def _words_whole(document: Any) -> bool:
-    """No marked word broken across lines: each word's start mark (``wN``, set by
-    pdf.whole_words) is on the line of its end mark (``wNz``)."""
+    """No marked word broken across lines: each word's start (``word-N``, set by
+    pdf.number_words) is on the line of its end (``word-N-end``)."""
     for page in document.pages:
         for name, start in page.anchors.items():  # (x, y, ...) from the page's top left
-            end = page.anchors.get(name + "z")
-            if name.startswith("w") and end is not None and end[1] > start[1] + 1:
+            end = page.anchors.get(name + "-end")
+            if _WORD_MARK.fullmatch(name) and end is not None and end[1] > start[1] + 1:
                 return False
     return True
 

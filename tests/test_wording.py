@@ -209,7 +209,8 @@ def test_staff_page_findings_are_in_the_readers_words(
 
 
 def test_names_and_postcodes_never_split_in_print() -> None:
-    """The print HTML joins a titled name and a postcode with non-breaking spaces."""
+    """The print HTML joins a titled name, a postcode and a phone number with non-breaking
+    spaces."""
     config = Config.model_validate(BASE)
     pack = compose(config, SCHOOLS_DIR)
     leaflet = next(d for d in pack.prints if d.filename == "parents-leaflet.pdf")
@@ -217,3 +218,6 @@ def test_names_and_postcodes_never_split_in_print() -> None:
     assert "Ms\u00a0Harriet\u00a0Lowe" in html and "WX3\u00a07NP" in html
     assert "Ms Harriet" not in html and "WX3 7NP" not in html
     assert keep_together('<p title="Mr A B">Mr A B</p>') == '<p title="Mr A B">Mr\u00a0A\u00a0B</p>'
+    assert keep_together("<p>call 01632 960412 or 0800 1111, on 2 May 2027</p>") == (
+        "<p>call 01632\u00a0960412 or 0800\u00a01111, on 2 May 2027</p>"
+    )

@@ -29,6 +29,7 @@ from .errors import BuildError
 PDF_VARIANT = "pdf/ua-1"
 FIT_ATTEMPTS = 10
 FIT_STEP = 0.92
+CLOSE_ENOUGH = 0.03  # type sizes this close look the same: stop fitting
 MAX_SCALE = 1.6
 FILL_ENOUGH = 0.94  # a poster that fills this much of its page is kept
 FILL_TARGET = 0.975  # what the next guess aims for
@@ -108,7 +109,9 @@ def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
     plus a part growing with the square of the type size (lines get longer and wrap more):
     one layout gives a first guess, two fix both parts. Guesses stay between the largest
     size known to fit and the smallest known not to. A layout filling 94% of the page is
-    kept at once.
+    kept at once. A layout that breaks a word (too wide for its card at that size) bounds
+    the type from above but says nothing of the height, so the gap is halved instead;
+    fitting stops once the gap is under CLOSE_ENOUGH.
     """
     scale, best, broken = 1.0, None, None
     low, high = 0.0, math.inf
@@ -117,7 +120,8 @@ def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
     for _ in range(FIT_ATTEMPTS):
         used = 1.0 / _free_space_ratio(document)
         seen.append((scale, used))
-        if len(document.pages) == 1 and not _words_whole(document):
+        word_broken = len(document.pages) == 1 and not _words_whole(document)
+        if word_broken:
             broken, high = broken or document, scale  # a word too wide for its card
         elif len(document.pages) == 1:
             best, low = document, scale
@@ -125,13 +129,12 @@ def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
                 return document
         else:
             high = scale
-        guess = _next_scale(seen)
+        if best is not None and (high - low) < CLOSE_ENOUGH:
+            break
+        guess = 0.0 if word_broken else _next_scale(seen)  # a broken word: no model
         if not low < guess < high:
             guess = (low + high) / 2 if low else scale * FIT_STEP
-        guess = min(guess, MAX_SCALE)
-        if best is not None and (high - low) < 0.02:
-            break
-        scale = guess
+        scale = min(guess, MAX_SCALE)
         document = layout(scale)
     best = best or broken  # better a broken word than a poster cut off
     if best is None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from generator.errors import BuildError
-from generator.render import FILL_ENOUGH, MAX_SCALE, PdfTask, fit_one_page
+from generator.render import CLOSE_ENOUGH, FILL_ENOUGH, MAX_SCALE, PdfTask, fit_one_page
 
 PAGE_HEIGHT, TOP, BOTTOM = 1000.0, 50.0, 50.0
 AVAILABLE = PAGE_HEIGHT - TOP - BOTTOM
@@ -31,8 +31,11 @@ class Poster:
     """A poster whose height (in pages' worth of room) is fixed + growth * scale²,
     rounded up to whole lines of ``line`` pages, the way wrapped text grows."""
 
-    def __init__(self, fixed: float, growth: float, line: float = 0.0) -> None:
+    def __init__(
+        self, fixed: float, growth: float, line: float = 0.0, widest: float = math.inf
+    ) -> None:
         self.fixed, self.growth, self.line = fixed, growth, line
+        self.widest = widest  # above this scale a word breaks across lines
         self.layouts: list[float] = []
 
     def used(self, scale: float) -> float:
@@ -47,6 +50,8 @@ class Poster:
         pages = max(1, math.ceil(used - 1e-9))
         end = TOP + (used - (pages - 1)) * AVAILABLE
         start = {"poster-start": (0.0, TOP)}
+        if scale > self.widest:  # pdf.number_words' marks, the end a line lower
+            start |= {"word-7": (0.0, TOP + 10), "word-7-end": (0.0, TOP + 40)}
         if pages == 1:
             return FakeDocument(scale, [FakePage({**start, "poster-end": (0.0, end)})])
         blank = [FakePage({}) for _ in range(pages - 2)]
@@ -74,6 +79,20 @@ def test_the_largest_fitting_layout_is_kept_when_a_later_guess_overflows() -> No
     document = fit_one_page(poster, "poster.pdf")
     fitting = [s for s in poster.layouts if poster.used(s) <= 1.0]
     assert document.scale == max(fitting)
+
+
+@pytest.mark.parametrize("widest", [1.05, 1.2, 1.33])
+def test_type_grows_only_while_every_word_stays_whole(widest: float) -> None:
+    poster = Poster(0.1, 0.3, widest=widest)  # room to grow far past the widest word
+    document = fit_one_page(poster, "poster.pdf")
+    assert widest - CLOSE_ENOUGH <= document.scale <= widest
+    assert len(poster.layouts) <= 7, poster.layouts  # halving 1..1.6 down to 0.03
+
+
+def test_a_word_broken_even_at_the_smallest_type_is_better_than_no_poster() -> None:
+    poster = Poster(0.3, 0.5, widest=0.5)
+    document = fit_one_page(poster, "poster.pdf")
+    assert len(document.pages) == 1
 
 
 def test_short_text_grows_no_larger_than_the_largest_type() -> None:

@@ -227,7 +227,7 @@ def test_policy_and_parents_set_out_every_stage(built_sites: Any) -> None:
     policy = normalise_space(parse_html(site / "policy" / "technology" / "index.html").text)
     parents = normalise_space(parse_html(site / "parents" / "index.html").text)
     leaflet = squash(pdf_text(site / "downloads" / "parents-leaflet.pdf"))
-    for label in ("Nursery to Year 2", "Years 3 to 6", "Years 7 to 11", "The sixth form"):
+    for label in ("Early Years to Year 2", "Years 3 to 6", "Years 7 to 11", "The sixth form"):
         assert label in policy and label in parents and squash(label) in leaflet, label
     for stage in config.key_stages:
         for value in config.phone_rule(stage).model_dump().values():

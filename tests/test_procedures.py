@@ -267,7 +267,7 @@ def test_an_absent_dsl_never_delays_action(primary_text):
 def test_illegal_material_about_the_headteacher_goes_to_the_chair():
     steps = " ".join(chart_words("illegal"))
     assert "If it involves the headteacher, go instead to {{ say.head_allegations_short }}" in steps
-    assert "if it is about the headteacher, tells {{ say.lado_short }} at once" in steps
+    assert "The headteacher tells {{ say.lado_short }} at once; if it is about the headteacher" in steps
     assert "within one working day" not in steps  # illegal material: the police and LADO at once
 
 

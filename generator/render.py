@@ -58,12 +58,15 @@ class PdfTask:
     one_page: bool = False  # a poster: its type is scaled to fill exactly one page
     max_pages: int | None = None
 
-    def html_at(self, scale: float) -> str:
+    def html_at(self, scale: float, spare: float = 0.0) -> str:
         """The HTML with its type scaled: the templates size poster text with
-        ``var(--fit-scale)``, which this sets after every other rule."""
-        if scale == 1.0:
+        ``var(--fit-scale)``, which this sets after every other rule, and give ``spare``
+        height (CSS px) to their cards with ``var(--fit-spare)``."""
+        values = [f"--fit-scale: {scale:.4f};"] if scale != 1.0 else []
+        values += [f"--fit-spare: {spare:.1f}px;"] if spare else []
+        if not values:
             return self.html
-        rule = f"<style>:root {{ --fit-scale: {scale:.4f}; }}</style>"
+        rule = f"<style>:root {{ {' '.join(values)} }}</style>"
         return self.html.replace("</head>", rule + "</head>", 1)
 
 
@@ -75,8 +78,8 @@ def render_task(task: PdfTask) -> RenderedPdf:
 
     sources: dict[int, tuple[str, float]] = {}
 
-    def layout(scale: float) -> Any:
-        source = task.html_at(scale)
+    def layout(scale: float, spare: float = 0.0) -> Any:
+        source = task.html_at(scale, spare)
         html = HTML(string=source, base_url=task.base_url, url_fetcher=fetcher)
         document = html.render(pdf_variant=PDF_VARIANT, font_config=_fonts(), cache=_images)
         sources[id(document)] = source, scale
@@ -84,6 +87,8 @@ def render_task(task: PdfTask) -> RenderedPdf:
 
     with source_date(task.source_date_epoch), _captured_warnings() as warnings:
         document = fit_one_page(layout, task.filename) if task.one_page else layout(1.0)
+        if task.one_page and "--fit-spare" in task.html:
+            document = fill_spare(layout, document, sources[id(document)][1])
         if task.max_pages and len(document.pages) > task.max_pages:
             raise BuildError(
                 f"{task.filename}: runs to {len(document.pages)} pages; it must "
@@ -143,6 +148,21 @@ def fit_one_page(layout: Callable[[float], Any], filename: str) -> Any:
             f"to {scale:.0%}; shorten the text"
         )
     return best
+
+
+def fill_spare(layout: Callable[[float, float], Any], document: Any, scale: float) -> Any:
+    """A poster whose type stopped growing before its page was full (a larger size would
+    break a word) gives the rest of the height to its cards (``var(--fit-spare)``), so no
+    empty band is left at the foot of the page. One more layout; kept only if it still
+    fits one page with every word whole."""
+    used = 1.0 / _free_space_ratio(document)
+    if len(document.pages) != 1 or used >= FILL_ENOUGH:
+        return document
+    page = document.pages[0]
+    available = page.height - 2 * page.anchors["poster-start"][1]
+    filled = layout(scale, (FILL_TARGET - used) * available)
+    fits = len(filled.pages) == 1 and 1.0 / _free_space_ratio(filled) <= 1.0
+    return filled if fits and _words_whole(filled) else document
 
 
 _WORD_MARK = re.compile(r"word-\d+")  # pdf.number_words' ids

@@ -156,6 +156,16 @@ def test_smart_letters_are_huge(built_sites: Any, school: str) -> None:
     assert min(letters) >= 150 * PAPER[config.posters.paper]
 
 
+@pytest.mark.parametrize("school", ["primary", "all_through"])
+def test_smart_cards_leave_no_empty_band_at_the_foot(built_sites: Any, school: str) -> None:
+    """The SMART type stops growing where a larger size would break a word, well before
+    the page is full; the height left goes to the cards, so the credit line under them
+    sits at the foot of the page (it sat 16% of the page up, under an empty band)."""
+    pdf = built_sites(school).site_dir / "downloads" / "poster-smart.pdf"
+    height = float(pypdf.PdfReader(pdf).pages[0].mediabox.height)
+    assert min(y for _, _, y in text_pieces(pdf)) < 0.08 * height
+
+
 @pytest.mark.parametrize("school", SCHOOL_NAMES)
 def test_no_word_is_broken_across_lines(built_sites: Any, school: str) -> None:
     """Type grows only while every word fits its card: "someone" never prints as

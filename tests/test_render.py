@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from generator.errors import BuildError
-from generator.render import CLOSE_ENOUGH, FILL_ENOUGH, MAX_SCALE, PdfTask, fit_one_page
+from generator.render import (
+    CLOSE_ENOUGH,
+    FILL_ENOUGH,
+    FILL_TARGET,
+    MAX_SCALE,
+    PdfTask,
+    fill_spare,
+    fit_one_page,
+)
 
 PAGE_HEIGHT, TOP, BOTTOM = 1000.0, 50.0, 50.0
 AVAILABLE = PAGE_HEIGHT - TOP - BOTTOM
@@ -44,9 +52,9 @@ class Poster:
             text = math.ceil(text / self.line) * self.line
         return self.fixed + text
 
-    def __call__(self, scale: float) -> FakeDocument:
+    def __call__(self, scale: float, spare: float = 0.0) -> FakeDocument:
         self.layouts.append(scale)
-        used = self.used(scale)
+        used = self.used(scale) + spare / AVAILABLE  # the cards grow by ``spare``
         pages = max(1, math.ceil(used - 1e-9))
         end = TOP + (used - (pages - 1)) * AVAILABLE
         start = {"poster-start": (0.0, TOP)}
@@ -87,6 +95,23 @@ def test_type_grows_only_while_every_word_stays_whole(widest: float) -> None:
     document = fit_one_page(poster, "poster.pdf")
     assert widest - CLOSE_ENOUGH <= document.scale <= widest
     assert len(poster.layouts) <= 7, poster.layouts  # halving 1..1.6 down to 0.03
+
+
+def test_height_the_type_could_not_use_goes_to_the_cards() -> None:
+    poster = Poster(0.1, 0.3, widest=1.2)  # stops at 1.2, the page a third empty
+    document = fit_one_page(poster, "poster.pdf")
+    filled = fill_spare(poster, document, document.scale)
+    assert filled is not document and filled.scale == document.scale
+    end = filled.pages[0].anchors["poster-end"][1]
+    assert (end - TOP) / AVAILABLE == pytest.approx(FILL_TARGET)
+
+
+def test_a_full_poster_is_not_laid_out_again() -> None:
+    poster = Poster(0.3, 0.95)
+    document = fit_one_page(poster, "poster.pdf")
+    layouts = len(poster.layouts)
+    assert fill_spare(poster, document, document.scale) is document
+    assert len(poster.layouts) == layouts
 
 
 def test_a_word_broken_even_at_the_smallest_type_is_better_than_no_poster() -> None:

@@ -265,8 +265,9 @@ def test_an_absent_dsl_never_delays_action(primary_text):
 
 def test_illegal_material_about_the_headteacher_goes_to_the_chair():
     steps = " ".join(chart_words("illegal"))
-    assert "If it involves the headteacher, go instead to {{ say.head_allegations_short }}" in steps
-    assert "The headteacher tells {{ say.lado_short }} at once. If it is about the head" in steps
+    head = "{{ (people.headteacher.role or 'headteacher') | definite }}"
+    assert f"If it involves {head}, go instead to {{{{ say.head_allegations_short }}}}" in steps
+    assert f"tells {{{{ say.lado_short }}}} at once. If it is about {head}, that falls to" in steps
     assert "within one working day" not in steps  # illegal material: the police and LADO at once
 
 

@@ -160,6 +160,16 @@ def test_staff_code_names_the_people_to_report_to(built_sites: Any, school: str)
         assert squash(name) in text, name
 
 
+def test_parents_are_promised_only_what_a_dsl_can_keep(built_sites: Any) -> None:
+    """A DSL may hold back from parents when telling them would put a child at risk
+    (KCSIE, UKCIS), and a school can tell only what it knows of."""
+    text = squash(pdf_text(form_pdfs(built_sites, "primary")["aup-parent"]))
+    assert squash("unless telling you would put a child at risk") in text
+    assert squash("if it knows my child has come across something harmful") in text
+    staff = squash(pdf_text(form_pdfs(built_sites, "primary")["aup-staff"]))
+    assert squash(config_of("primary").people.dpo.name) in staff  # breaches reach the DPO
+
+
 # ------------------------------------------------------------------ one source of rules
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pypdf
 import pytest
-from conftest import SCHOOL_NAMES, school_path
+from conftest import ROOT, SCHOOL_NAMES, school_path
 from helpers import normalise_space, parse_html, pdf_text, pdf_text_in_order, rules_on_page, squash
 
 from generator.compose import Composer, RuleSet, compose
@@ -123,6 +123,14 @@ def test_phone_rule_wording(make_school: Any, rule: str, key: str) -> None:
     config = make_school({"phones": {"pupils": {"rule": rule, **PUPILS}}})
     composer = composer_for(config)
     check_phone_rule(plain_rules(composer.rule_set(key)), rule, composer.config.phones.pupils)
+
+
+def test_no_rule_asks_a_child_to_keep_a_secret() -> None:
+    """Children are taught that no one should ask them to keep a secret: their own
+    information is "private", never "a secret"."""
+    for path in sorted((ROOT / "content" / "rules").glob("*.yaml")):
+        found = re.search(r"(?i)\b(I keep|keep it)\b[^.\n]*\bsecret", path.read_text("utf-8"))
+        assert not found, f"{path.name}: {found and found.group()}"
 
 
 def test_ks1_rules_have_no_phone_rule(make_school: Any) -> None:

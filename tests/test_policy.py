@@ -262,7 +262,7 @@ TOPICS = [
         "roles",
         [
             r"governor for online safety",
-            r"headteacher",
+            r"[Hh]eadteacher|[Pp]rincipal",
             r"{dsl_full}",
             r"online safety lead",
             r"computing",

@@ -53,7 +53,7 @@ def test_the_nudes_chart_follows_the_ukcis_steps_in_order():
         r"an adult involved, coercion or blackmail, a child unable to consent, violent or "
         r"unusual acts, a child under 13, or a risk of immediate harm",
         r"^Yes: .*refers at once to the police and \{\{ social_care \}\}",
-        r"may manage it in school with the headteacher.*Report Remove",
+        r"may manage it in school with \{\{ the_head \}\}.*Report Remove",
         r"child pictured is supported as a victim.*passed an image on, or pressured",
         r"records each decision",
     ]
@@ -265,7 +265,7 @@ def test_an_absent_dsl_never_delays_action(primary_text):
 
 def test_illegal_material_about_the_headteacher_goes_to_the_chair():
     steps = " ".join(chart_words("illegal"))
-    head = "{{ (people.headteacher.role or 'headteacher') | definite }}"
+    head = "{{ the_head }}"
     assert f"If it involves {head}, go instead to {{{{ say.head_allegations_short }}}}" in steps
     assert f"tells {{{{ say.lado_short }}}} at once. If it is about {head}, that falls to" in steps
     assert "within one working day" not in steps  # illegal material: the police and LADO at once
@@ -356,6 +356,32 @@ def test_check_warns_when_one_person_holds_two_roles_that_clash(make_school, peo
     found = findings(load_config(make_school({"people": people})), TODAY)
     clash = [f for f in found if "is given as both" in f.problem]
     assert len(clash) == 1 and expected in clash[0].problem
+
+
+# The sample's own words name "the headteacher" (out-of-hours alerts, phone exceptions).
+OWN_WORDS = {
+    "technology": {"monitoring": {"out_of_hours": "alerts are phoned to the DSL"}},
+    "phones": {"pupils": {"exceptions": "Pupils with medical needs"}},
+}
+
+
+def test_the_head_is_called_by_their_own_title(make_school):
+    """An academy's "Principal" is the Principal throughout, never "the headteacher"; only
+    the statute's own duty keeps the law's word."""
+    principal = {"name": "Mr Amos Reed", "role": "Principal"}
+    text = composed_policy_text(make_school({"people": {"headteacher": principal}, **OWN_WORDS}))
+    assert text.count("the Principal") > 20
+    assert "Tell the Principal, Mr Amos Reed, immediately" in text
+    statutory = re.findall(r"[^.]*\bheadteacher\b[^.]*", text)
+    assert all("must have regard" in sentence for sentence in statutory), statutory
+
+
+def test_northern_ireland_calls_the_head_the_principal(make_school):
+    head = {"name": "Ms Ann Dale"}
+    school = {"school": {"nation": "northern-ireland"}, "people": {"headteacher": head}}
+    text = composed_policy_text(make_school({**school, **OWN_WORDS}))
+    assert "the principal, Ms Ann Dale" in text
+    assert "headteacher" not in text.replace("must have regard", "")
 
 
 def test_a_headteacher_who_is_the_dsl_is_not_a_clash(make_school):

@@ -49,8 +49,16 @@ def print_environment(template_dirs: tuple[Path, ...]) -> Environment:
         icon_uri=icon_data_uri,
         css_string=css_string,
         whole_words=whole_words,
+        hyphenated_whole=hyphenated_whole,
     )
     return env
+
+
+def hyphenated_whole(value: object) -> Markup:
+    """A value whose hyphenated words never end a line at their hyphen ("All-Through"):
+    each is kept on one line by a span (not U+2011, so the PDF's text still searches)."""
+    text = str(escape(markup.format_value(value)))
+    return Markup(re.sub(r"\S*\w-\w\S*", r'<span class="nowrap">\g<0></span>', text))
 
 
 # A word's marks: its span's start, and an empty span at its end (an empty span on each

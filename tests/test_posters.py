@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,28 @@ def test_smart_cards_leave_no_empty_band_at_the_foot(built_sites: Any, school: s
     pdf = built_sites(school).site_dir / "downloads" / "poster-smart.pdf"
     height = float(pypdf.PdfReader(pdf).pages[0].mediabox.height)
     assert min(y for _, _, y in text_pieces(pdf)) < 0.08 * height
+
+
+def test_portrait_smart_letters_stay_in_their_column(built_sites: Any) -> None:
+    """On a portrait SMART poster each huge letter has a column of its own: the widest,
+    "M", never runs into its word (it did, at 3.9 em in a 3.4 em column)."""
+    pdf = built_sites("all_through").site_dir / "downloads" / "poster-smart.pdf"
+    assert load_config(school_path("all_through")).posters.orientation == "portrait"
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True)
+    words = [
+        (float(x0), float(y0), float(x1), float(y1), text)
+        for x0, y0, x1, y1, text in re.findall(
+            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]+)<',
+            bbox.stdout,
+        )
+    ]
+    letters = [w for w in words if w[4] in "SMART" and w[3] - w[1] > 150]
+    assert [w[4] for w in letters] == list("SMART")
+    for x0, y0, x1, y1, letter in letters:  # words to its right, level with its middle
+        top, bottom = y0 + (y1 - y0) / 4, y1 - (y1 - y0) / 4
+        beside = [w for w in words if w not in letters and w[0] > x0 and top < w[1] < bottom]
+        assert beside, letter
+        assert x1 <= min(w[0] for w in beside), f"{letter} runs into {beside[0][4]}"
 
 
 @pytest.mark.parametrize("school", SCHOOL_NAMES)

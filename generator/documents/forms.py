@@ -31,6 +31,7 @@ class Part:
     items: tuple[Any, ...]  # Markup; Rule for "rules"; a row of Markup for "choices";
     # for "log", one number per blank row to write in
     columns: tuple[Markup, ...] = ()
+    row_mm: float | None = None  # for "log": the height of a row to write in
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,10 @@ def load_part(
         count = raw.get("rows")
         if not isinstance(count, int) or not 1 <= count <= 40:
             raise BuildError(f"{where}: a log needs 'rows', a whole number from 1 to 40")
-        return Part(heading, style, intro, tuple(range(1, count + 1)), columns)
+        row_mm = raw.get("row_mm")
+        if row_mm is not None and (not isinstance(row_mm, int | float) or not 5 <= row_mm <= 60):
+            raise BuildError(f"{where}: 'row_mm' is a row's height in mm, from 5 to 60")
+        return Part(heading, style, intro, tuple(range(1, count + 1)), columns, row_mm)
     items = tuple(
         item
         for i, value in enumerate(raw["items"])

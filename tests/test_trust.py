@@ -18,7 +18,7 @@ from generator.config import load_config
 from generator.trust import write_index
 
 ASH = OAK.replace("Oak Primary School", "Ash Infant School").replace("primary", "infant")
-TOOL_SITE_NAME = 'name: "Online safety at {{ short_name }}"'
+TOOL_SITE_NAME = 'name: "{{ short_name }} online safety"'
 
 
 def site_yaml(name: str) -> str:
@@ -66,7 +66,7 @@ def test_the_trusts_overrides_apply_to_every_school_and_a_schools_own_win(trust:
 
 def test_a_school_that_extends_nothing_ignores_a_trusts_overrides(trust: Path, make_school) -> None:
     lone = make_school()
-    assert site_name(lone) == "Online safety at {{ short_name }}"
+    assert site_name(lone) == "{{ short_name }} online safety"
 
 
 def test_overrides_follow_a_chain_of_defaults_nearest_first(trust: Path) -> None:

@@ -183,7 +183,7 @@ def test_what_changed_shows_exactly_the_changes(make_school: Any) -> None:
     folder = config.parent
     first = build(config)
     first_page = page_text(first.site_dir / "changes" / "index.html")
-    assert "first version of the policy recorded" in first_page
+    assert "No earlier version of the policy is on record" in first_page
 
     assert review(config, "--version", "2027.1", "--approved-on", "2027-10-05") == 0
     # One config change (the DSL's name) and one content change (a sentence added).

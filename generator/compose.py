@@ -402,6 +402,7 @@ class Composer:
 
     def _base_context(self) -> dict[str, Any]:
         c = self.config
+        head = c.people.headteacher.role or self.terms["head"]  # "Principal", or the nation's
         return {
             "config": c,
             "school": c.school,
@@ -419,9 +420,8 @@ class Composer:
             "online_safety_group": c.online_safety_group,
             "linked_policies": c.linked_policies,
             **self.terms,
-            # The head of school in the school's own words ("Principal"), else the nation's
-            "head": as_clause(c.people.headteacher.role or self.terms["head"]),
-            "the_head": with_definite_article(c.people.headteacher.role or self.terms["head"]),
+            "head": as_clause(head),
+            "the_head": with_definite_article(head),
             "stage_names": self.nation["stage_names"],
             "rule_set_names": self._rule_set_names(),
             "phone_groups": self.phone_groups(),

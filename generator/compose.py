@@ -710,9 +710,17 @@ def compose(
         "home_links": [link for s in sections for link in s.home_links],
         "helplines": parents.helplines(composer),
     }
-    home, listing = composer.names("home")["page"], composer.names("downloads")["page"]
+    home, listing = composer.names("home")["page"], composer.names("downloads")
     pages = [page for s in sections for page in s.pages]
-    pages.append(Page("downloads.md", listing, composer.page("pages/downloads.md", **shared)))
+    downloads_page = composer.page("pages/downloads.md", **shared)
+    pages.append(Page("downloads.md", listing["page"], downloads_page))
+    shared["home_links"].append(  # .get: a site.yaml override from before December 2026
+        {
+            "title": listing.get("home", listing["page"]),
+            "path": "downloads.md",
+            "about": listing.get("about", ""),
+        }
+    )
     # The home page's ways in are the navigation's audiences, so it is written last.
     audiences, ungrouped = group_pages(composer, pages, shared["home_links"])
     index = Page("index.md", home, composer.page("pages/index.md", audiences=audiences, **shared))

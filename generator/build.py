@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import CACHE_DIR, BuildCache, school_cache_dir, tree_digest
+from .checks import made_up
 from .compose import Pack, PrintDoc, compose
 from .config import Config, load_config
 from .defaults import is_school_config
@@ -263,6 +264,12 @@ def prepare(job: SchoolJob, use_cache: bool, renderer: PdfRenderer) -> tuple[Pat
         raise UsageError(f"{job.config_path}: no such config file")
     project_dir = job.config_path.resolve().parent
     config = load_config(job.config_path, project_dir)
+    if examples := made_up(config):
+        log.warning(
+            "%s: %d values are still the made-up examples esafety new wrote (%s...), and the "
+            "pack prints them as they are; esafety check lists them all",
+            job.config_path, len(examples), ", ".join(f.path for f in examples[:3]),
+        )  # fmt: skip
     site_dir = site_dir_of(job)
     cache = BuildCache(school_cache_dir(job.config_path)) if use_cache else None
     started: list[SchoolPdfs] = []

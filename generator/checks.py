@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -106,13 +107,30 @@ def findings(
                 "whoever looks after this site can choose a darker colour",
             )
         )
-    found += _missing_contacts(config) + _two_roles(config)
+    found += made_up(config) + _missing_contacts(config) + _two_roles(config)
     found += _extra_links(config, day)
     if data is not None:
         found += _trusted_links(data("resources.yaml"), day)
         guidance = data("guidance.yaml")
         found += _currency(guidance, day) + _guidance(guidance, config, day)
     return found
+
+
+def made_up(config: Config) -> list[Finding]:
+    """Values still as ``esafety new`` wrote them: made-up people, places and numbers."""
+    from .scaffold import leaves, made_up_values
+
+    examples = made_up_values()
+    return [
+        Finding(
+            path,
+            f'"{value}" is a made-up example from esafety new',
+            "put your school's own in its place",
+            "ask whoever keeps the pack's config to put the school's own in its place",
+        )
+        for path, value in leaves(config.model_dump(mode="json"))
+        if value in examples.get(re.sub(r"\[\d+\]", "[]", path), ())
+    ]
 
 
 def _missing_contacts(config: Config) -> list[Finding]:

@@ -317,7 +317,11 @@ def new(directory: Path, phase: str | None, trust: bool, extends: str | None) ->
         )
         return
     config_path = scaffold(directory, phase or "primary", extends)
-    click.echo(f"Created {config_path}: edit it, then run: esafety build --config {config_path}")
+    click.echo(
+        f"Created {config_path}: its people, numbers and addresses are made up, so put your "
+        f"school's own in their place (esafety check --config {config_path} lists those "
+        f"left), then run: esafety build --config {config_path}"
+    )
 
 
 @cli.command()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -85,17 +87,9 @@ def scaffold_trust(directory: Path, phase: str | None = None) -> list[Path]:
 def render_config(phase: str, *, config_path: str, schema: str, trust: str | None = None) -> str:
     """The commented school_config.yaml of ``phase``'s example school; with ``trust`` (the
     path of the trust's defaults file) one that extends it, without the shared values."""
-    env = Environment(
-        loader=FileSystemLoader(str(NEW_DIR)),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters["q"] = lambda value: json.dumps(value, ensure_ascii=False)  # YAML-safe
     data = _phase_data(phase)
-    return env.get_template("school_config.yaml").render(
+    template = _environment().get_template("school_config.yaml")
+    return template.render(
         p=data,
         phase=phase,
         trust=trust,
@@ -108,11 +102,70 @@ def render_config(phase: str, *, config_path: str, schema: str, trust: str | Non
     )
 
 
+# Where the example's made-up names, places and numbers are: keys ending in one of these,
+# under one of those sections.
+MADE_UP_KEYS = ("name", "short_name", "address", "phone", "email", "website", "trust",
+                "local_authority")  # fmt: skip
+MADE_UP_SECTIONS = ("school", "people", "contacts")
+
+
+@cache
+def made_up_values() -> dict[str, frozenset[str]]:
+    """Every made-up name, address, number and email address ``esafety new`` writes (for
+    any phase, for a trust or not), by key path, list items as ``[]``: a config that still
+    has one would print a person or a number the school never gave."""
+    texts = [
+        render_config(phase, config_path="", schema="", trust=trust)
+        for phase in PHASES
+        for trust in (None, "../defaults.yaml")
+    ]
+    texts.append((NEW_DIR / "defaults.yaml").read_text(encoding="utf-8"))
+    found: dict[str, set[str]] = {}
+    for text in texts:
+        for path, value in leaves(_yaml(text)):
+            if isinstance(value, str) and _made_up_key(path):
+                found.setdefault(re.sub(r"\[\d+\]", "[]", path), set()).add(value)
+    return {path: frozenset(values) for path, values in found.items()}
+
+
+def _made_up_key(path: str) -> bool:
+    return path.split(".")[0] in MADE_UP_SECTIONS and path.split(".")[-1] in MADE_UP_KEYS
+
+
+def leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(key path, value) for every value in nested mappings and lists ("a.b[0].c")."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from leaves(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from leaves(value, f"{prefix}[{index}]")
+    else:
+        yield prefix, data
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(NEW_DIR)),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["q"] = lambda value: json.dumps(value, ensure_ascii=False)  # YAML-safe
+    return env
+
+
 def _phase_data(phase: str) -> dict[str, Any]:
     if phase not in PHASES:
         raise UsageError(f"--phase {phase}: not a phase; choose one of {', '.join(PHASES)}")
-    phases = yaml.safe_load((NEW_DIR / "phases.yaml").read_text(encoding="utf-8"))
-    return dict(phases[phase])
+    return dict(_yaml((NEW_DIR / "phases.yaml").read_text(encoding="utf-8"))[phase])
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
 
 
 def _folder_name(data: dict[str, Any]) -> str:

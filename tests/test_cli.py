@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
 import shutil
@@ -269,7 +270,7 @@ def test_python_dash_m(tmp_path: Path, text: str | None, code: int) -> None:
 
 
 def test_new_scaffolds_a_folder_that_builds(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     target = tmp_path / "st-marys"
     code, out, err = run(capsys, "new", target)
@@ -279,9 +280,13 @@ def test_new_scaffolds_a_folder_that_builds(
     text = config.read_text(encoding="utf-8")
     assert text.splitlines()[0] == MODELINE
     assert (target / "school_config.schema.json").read_bytes() == SCHEMA_FILE.read_bytes()
-    assert run(capsys, "check", "--strict", "--config", config)[0] == 0
+    assert run(capsys, "check", "--strict", "--config", config)[0] == 1  # made-up people
     code, out, err = run(capsys, "build", "--config", config)
     assert (code, err) == (0, [])
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) == 1 and said[0].startswith(
+        f"{config}: 23 values are still the made-up examples esafety new wrote (school.name, "
+    ), said
     site = target / "site"
     assert len(out) == 1
     built = re.fullmatch(rf"Built (\d+) pages and (\d+) PDFs into {re.escape(str(site))}", out[0])
@@ -322,16 +327,38 @@ PHASE_STAGES = {
 }
 
 
+def ours(value: str) -> str:
+    """Another value of the same kind: the school's own, in a test."""
+    if re.fullmatch(r"[\d ]+", value):
+        return value.replace("01632 960", "01632 961")
+    if "@" in value or "://" in value:
+        return value.replace(".example.", ".ours.example.")
+    return f"{value} Ours"
+
+
 @pytest.mark.parametrize("phase", sorted(PHASE_STAGES))
-def test_new_writes_a_config_for_each_phase_that_checks_clean(
+def test_new_writes_a_config_for_each_phase_that_checks_clean_but_for_its_made_up_values(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], phase: str
 ) -> None:
     target = tmp_path / phase
     assert run(capsys, "new", target, "--phase", phase)[0] == 0
     config = target / "school_config.yaml"
-    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    text = config.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
     assert data["school"]["phase"] == phase
     assert data["school"]["key_stages"] == PHASE_STAGES[phase]
+    code, out, err = run(capsys, "check", "--strict", "--config", config)
+    assert (code, err) == (1, [])
+    assert all("is a made-up example from esafety new" in line for line in out), out
+    warned = warned_keys(out, config)
+    assert {"school.name", "school.phone", "people.headteacher.name", "people.dsl.name",
+            "people.lado.phone", "contacts.childrens_services.phone"} <= warned  # fmt: skip
+    # Each value replaced by the school's own, nothing is left to warn about.
+    for line in out:
+        made_up = re.search(r'"(.+)" is a made-up example', line)
+        assert made_up, line
+        text = text.replace(f'"{made_up[1]}"', f'"{ours(made_up[1])}"')
+    config.write_text(text, encoding="utf-8")
     assert run(capsys, "check", "--strict", "--config", config) == (
         0,
         [f"{config}: OK, no warnings"],
@@ -411,7 +438,9 @@ def test_new_trust_starts_a_trust_folder(
     assert (target / "defaults.yaml").is_file() and (target / "overrides" / "README.txt").is_file()
     for config in configs:
         assert yaml.safe_load(config.read_text("utf-8"))["extends"] == "../defaults.yaml"
-        assert run(capsys, "check", "--strict", "-f", config)[0] == 0
+        code, out, _ = run(capsys, "check", "--strict", "-f", config)
+        assert code == 1 and all("is a made-up example from esafety new" in line for line in out)
+        assert {"school.trust", "people.lado.phone"} <= warned_keys(out, config)  # the trust's
     workflow = (target / ".github" / "workflows" / "publish.yml").read_text("utf-8")
     assert "run: esafety build . --site-dir site" in workflow
     assert run(capsys, "new", target, "--trust")[0] == 2  # nothing overwritten
@@ -430,7 +459,7 @@ def test_new_extends_adds_a_school_to_a_trust(
     assert "technology" in data and "filtering" not in data["technology"]  # the trust's
     assert not (ash / ".gitignore").exists() and not (ash / ".github").exists()
     code, out, _ = run(capsys, "check", trust, "--strict")
-    assert code == 0 and out[-1] == "3 schools: 0 with errors, 0 with warnings."
+    assert code == 1 and out[-1] == "3 schools: 0 with errors, 3 with warnings."  # made up
     missing = run(capsys, "new", trust / "elm", "--extends", "../trust.yaml")
     assert missing == (
         2,

@@ -121,11 +121,12 @@ def made_up(config: Config) -> list[Finding]:
     from .scaffold import leaves, made_up_values
 
     examples = made_up_values()
+    where = " (here, or in the shared file this config extends)" if config.shared_folders else ""
     return [
         Finding(
             path,
             f'"{value}" is a made-up example from esafety new',
-            "put your school's own in its place",
+            f"put your own in its place{where}",
             "ask whoever keeps the pack's config to put the school's own in its place",
         )
         for path, value in leaves(config.model_dump(mode="json"))

@@ -119,6 +119,10 @@ def build(
     from .build import build_many, find_jobs
 
     jobs = find_jobs([*config_paths, *sources] or [Path("school_config.yaml")], site_dir)
+    if site_dir is not None and len(jobs) > 1:
+        from .trust import check_index_replaceable
+
+        check_index_replaceable(site_dir)  # before anything is built
     outcomes = build_many(jobs, engine=engine, workers=workers)
     failures = [o for o in outcomes if o.error]
     reported: set[Problem] = set()  # a shared defaults file's problems are said once

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import os
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .checks import Finding, findings, today
 from .compose import TEMPLATES_DIR, Composer
 from .config import Config, load_config
-from .errors import ConfigError, EsafetyError, Problem
+from .errors import ConfigError, EsafetyError, Problem, UsageError
 from .markup import format_date
 
 COLUMNS = ("school", "config", "errors", "warnings", "version", "next_review")
@@ -159,11 +160,33 @@ def _cell(value: str | int) -> str | int:
 # ------------------------------------------------------------------ index page
 
 
+INDEX_MARK = b'<meta name="generator" content="esafety-pack packs index">'
+INDEX_MARK_BEFORE = b"<title>Online-safety packs</title>"  # an index written before the mark
+
+
+def check_index_replaceable(site_dir: Path) -> None:
+    """``site_dir/index.html`` is new or one this tool wrote (it never replaces a page of
+    the school's or the trust's own)."""
+    target = site_dir / "index.html"
+    if not target.exists() and not target.is_symlink():
+        return
+    head = b""
+    if target.is_file() and not target.is_symlink():
+        with suppress(OSError), target.open("rb") as page:
+            head = page.read(4096)
+    if INDEX_MARK not in head and INDEX_MARK_BEFORE not in head:
+        raise UsageError(
+            f"{target}: not a list of packs esafety wrote, so it is left as it is; move it, "
+            "or choose another --site-dir"
+        )
+
+
 def write_index(site_dir: Path, school_sites: list[Path]) -> Path | None:
     """``site_dir/index.html``: each school's pack, its version and next review, read from
     the manifest of the site published in each folder (a school whose build failed keeps
     its last good site, and is listed as that). Written in one move; not written (None)
     when no school has a site yet."""
+    check_index_replaceable(site_dir)
     packs = []
     for folder in school_sites:
         try:

@@ -243,3 +243,25 @@ def test_index_lists_sites_put_together_from_several_machines(
     code, out, err = run(capsys, "index", tmp_path / "empty")
     assert (code, out) == (2, "")
     assert err == f"{tmp_path / 'empty'}: no school's pack in its folders (nothing to list)\n"
+    assert run(capsys, "index", site)[0] == 0  # its own index is replaced
+
+
+@pytest.mark.parametrize("command", ["index", "build"])
+def test_a_page_of_the_trusts_own_is_never_replaced_by_the_index(
+    trust: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    site = trust / "out"
+    (site / "oak" / "downloads").mkdir(parents=True)
+    manifest = {"school": "Oak Primary School", "version": "1", "next_review": "2027-09-01"}
+    (site / "oak" / "downloads" / "manifest.json").write_text(json.dumps(manifest))
+    own = "<h1>Our trust's own page</h1>"
+    (site / "index.html").write_text(own, encoding="utf-8")
+    args = ["index", site] if command == "index" else ["build", trust, "--site-dir", site]
+    code, out, err = run(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"{site / 'index.html'}: not a list of packs esafety wrote, so it is left as it is; "
+        "move it, or choose another --site-dir\n"
+    )
+    assert (site / "index.html").read_text(encoding="utf-8") == own
+    assert sorted(p.name for p in site.iterdir()) == ["index.html", "oak"]  # nothing built

@@ -195,19 +195,20 @@ _CLASHES = (
 
 
 def _two_roles(config: Config) -> list[Finding]:
-    names: dict[str, set[str]] = {}
+    names: dict[str, dict[str, str]] = {}  # role: {name compared: name as written}
     for role in {r for pair in _CLASHES for r in pair}:
         value = getattr(config.people, role)
         for person in value if isinstance(value, list) else [value]:
             if person is not None:
-                names.setdefault(role, set()).add(" ".join(person.name.casefold().split()))
+                key = " ".join(person.name.casefold().split())
+                names.setdefault(role, {})[key] = person.name
     found = []
     for first, second in _CLASHES:
-        for name in sorted(names.get(first, set()) & names.get(second, set())):
+        for key in sorted(names.get(first, {}).keys() & names.get(second, {}).keys()):
             found.append(
                 Finding(
                     f"people.{second}",
-                    f"{name!r} is given as both people.{first} and people.{second}",
+                    f'"{names[first][key]}" is given as both people.{first} and people.{second}',
                     "give each role its own person, or correct the name if it is a mistake",
                 )
             )

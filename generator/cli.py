@@ -234,9 +234,11 @@ def _check_one(config_path: Path, strict: bool) -> None:
     from .build import load
     from .checks import findings, today
     from .compose import Composer
+    from .overrides import check as check_overrides
 
     config = load(config_path)
     composer = Composer(config, Path(config_path).resolve().parent)
+    check_overrides(composer)
     found = findings(config, today(), composer.data)
     for finding in found:
         click.echo(f"{config_path}: warning: {finding}")

@@ -683,8 +683,10 @@ def compose(
     the longest PDF starts rendering while the rest of the school is composed."""
     from .audiences import group_pages
     from .documents import COMPOSE_ORDER, DOCUMENT_MODULES, parents
+    from .overrides import check as check_overrides
 
     composer = Composer(config, project_dir)
+    check_overrides(composer)  # every broken override at once, before the first fails
     templates = search_path(project_dir, "templates", config.shared_folders)
     pack = Pack(config, composer.brand, [], [], templates)
     pack.draft = composer.draft

@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import re
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -232,7 +233,10 @@ def _fonts() -> Any:
 
 def start_worker(scratch: str) -> None:
     """A PDF worker's first act: temporary files (WeasyPrint's copies of the @font-face
-    fonts) go into ``scratch``, a folder the build removes when the workers stop."""
+    fonts) go into ``scratch``, a folder the build removes when the workers stop. Ctrl+C
+    is the main process's to handle (it stops the pool): a worker ignores it, so a stopped
+    ``esafety serve`` prints no worker's traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     tempfile.tempdir = scratch
     _fonts()
 

@@ -23,6 +23,7 @@ from .compose import TEMPLATES_DIR, Composer
 from .config import Config, load_config
 from .errors import ConfigError, EsafetyError, Problem, UsageError
 from .markup import format_date
+from .overrides import check as check_overrides
 
 COLUMNS = ("school", "config", "errors", "warnings", "version", "next_review")
 
@@ -54,13 +55,17 @@ class SchoolCheck:
 def check_school(config_path: Path) -> SchoolCheck:
     """Validate one school and list its findings (as ``esafety check`` does)."""
     result = SchoolCheck(config_path)
+    folder = Path(config_path).resolve().parent
     try:
         config = load_config(config_path)
+        composer = Composer(config, folder)
+        check_overrides(composer)
     except ConfigError as exc:
         result.name = _name_as_written(config_path)
         own = Path(config_path).resolve()
         for problem in exc.problems:
-            if Path(problem.file).resolve() == own:
+            override = (folder / problem.file).resolve()  # named from the school's folder
+            if Path(problem.file).resolve() == own or override.is_relative_to(folder / "overrides"):
                 result.errors.append(str(problem))
             else:
                 result.shared.append(problem)
@@ -69,7 +74,6 @@ def check_school(config_path: Path) -> SchoolCheck:
         result.errors.append(str(exc))
         return result
     result.config = config
-    composer = Composer(config, config_path.resolve().parent)
     result.warnings = findings(config, today(), composer.data)
     return result
 

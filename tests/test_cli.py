@@ -142,17 +142,33 @@ def test_bad_esafety_today_is_a_usage_error(
 # ------------------------------------------------------------------ build failures
 
 
-def broken_content(config: Path) -> None:
-    """A school override of the KS1 rules that names a value that does not exist."""
+def broken_content(config: Path, placeholder: str = "{{ 'ha' * 1000000 }}") -> None:
+    """A school override of the KS1 rules with a placeholder that fails as it is rendered
+    (by default: one the check before a build cannot know will fail)."""
     override = config.parent / "overrides" / "content" / "rules"
     override.mkdir(parents=True)
     text = (ROOT / "content" / "rules" / "ks1.yaml").read_text(encoding="utf-8")
     text = text.replace(
-        '"I ask a grown-up before I go online."',
-        '"I ask {{ people.nanny.name }} before I go online."',
+        '"I ask a grown-up before I go online."', f'"I ask {placeholder} before I go online."'
     )
-    assert "nanny" in text
+    assert placeholder in text
     (override / "ks1.yaml").write_text(text, encoding="utf-8")
+
+
+def test_a_placeholder_naming_nothing_is_found_by_check_and_build(
+    make_school: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_school()
+    broken_content(config, "{{ people.nanny.name }}")
+    for command in ("check", "build"):
+        code, out, err = run(capsys, command, "--config", config)
+        assert code == 2, (out, err)
+        assert re.match(
+            r"overrides/content/rules/ks1.yaml:\d+: rules\[\d+\]\.text: "
+            r"\{\{ people.nanny \}\}: people has no 'nanny'",
+            err[0],
+        ), err
+    assert not (config.parent / "site").exists()
 
 
 def test_build_failure_exits_1_with_one_line(
@@ -163,7 +179,7 @@ def test_build_failure_exits_1_with_one_line(
     code, out, err = run(capsys, "build", "--config", config)
     assert code == 1 and out == []
     assert len(err) == 1, err
-    assert "content/rules/ks1.yaml" in err[0] and "nanny" in err[0]
+    assert "content/rules/ks1.yaml" in err[0] and "too large" in err[0]
     assert not (config.parent / "site").exists()
 
 

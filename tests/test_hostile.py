@@ -39,6 +39,7 @@ from generator.cli import main
 from generator.compose import Composer, compose
 from generator.config import MAX_TEXT, load_config
 from generator.errors import BuildError, ConfigError, UsageError
+from generator.overrides import problems
 from generator.schoolyear import _escape
 
 # No shrinking: on 2 shared cores a failure's shrink took five minutes; the failing
@@ -94,7 +95,7 @@ def test_a_link_in_overrides_cannot_publish_a_file_from_elsewhere(tmp_path: Path
     pages = config.parent / "overrides" / "content" / "pages"
     pages.mkdir(parents=True)
     (pages / "index.md").symlink_to(secret)
-    with pytest.raises(BuildError, match="outside its folder"):
+    with pytest.raises(ConfigError, match="overrides/content/pages/index.md:1: .*outside its"):
         compose(load_config(config), config.parent)
 
 
@@ -125,7 +126,7 @@ def test_an_override_page_holds_no_active_markup(tmp_path: Path, page: str, prob
     pages = config.parent / "overrides" / "content" / "pages"
     pages.mkdir(parents=True)
     (pages / "index.md").write_text(f"# Home\n\n{page}\n", encoding="utf-8")
-    with pytest.raises(BuildError, match=re.escape(problem)):
+    with pytest.raises(ConfigError, match=re.escape(problem)):
         compose(load_config(config), config.parent)
 
 
@@ -145,7 +146,7 @@ def test_override_words_hold_no_active_markup(tmp_path: Path) -> None:
     source = yaml.safe_load((DEFAULT_CONFIG.parent / "content/rules/ks2.yaml").read_text())
     source["rules"][0]["text"] = "I tell an adult <img src=x onerror=alert(1)>"
     (rules / "ks2.yaml").write_text(yaml.safe_dump(source), encoding="utf-8")
-    with pytest.raises(BuildError, match=r"overrides/content/rules/ks2.yaml: rules\[0\]"):
+    with pytest.raises(ConfigError, match=r"overrides/content/rules/ks2.yaml:\d+: rules\[0\]"):
         compose(load_config(config), config.parent)
 
 
@@ -845,6 +846,8 @@ def test_fuzzed_overrides_render_or_fail_in_one_line(
     pages.mkdir(parents=True)
     (pages / "index.md").write_text("".join(pieces), encoding="utf-8")
     composer = Composer(load_config(config), folder)
+    for problem in problems(composer):  # the check before a build never fails itself
+        assert "\n" not in str(problem) and LINE.match(str(problem))
     try:
         out = composer.page("pages/index.md")
     except BuildError as exc:

@@ -911,18 +911,18 @@ def test_content_lines_ending_in_a_tag_keep_their_line_break():
     [
         ('See {{ ref("nowhere") }}.', "ref('nowhere'): no such section"),
         ('See {{ guide("kcsie_1999") }}.', "guide('kcsie_1999'): no such document"),
-        ("Ask {{ people.bursar.name }}.", "bursar"),
+        ("Ask {{ people.bursar.name }}.", "people has no 'bursar'"),
     ],
 )
 def test_a_mistake_in_overridden_words_names_the_file(make_school, words, message):
     """A school or trust may override any policy file; a mistake there is a one-line error."""
-    from generator.errors import BuildError
+    from generator.errors import EsafetyError
 
     path = make_school()
     override = path.parent / "overrides" / "content" / "policy" / "sections" / "purpose.md"
     override.parent.mkdir(parents=True)
     override.write_text(words, encoding="utf-8")
-    with pytest.raises(BuildError, match="purpose.md") as caught:
+    with pytest.raises(EsafetyError, match="purpose.md") as caught:
         compose(load_config(path), path.parent)
     assert message in str(caught.value)
 

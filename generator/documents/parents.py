@@ -13,11 +13,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import TemplateError
 from markupsafe import Markup
 
 from .. import markup
-from ..compose import Composer, Page, PrintDoc, Section
+from ..compose import (
+    TEMPLATE_FAILURES,
+    Composer,
+    Page,
+    PrintDoc,
+    Section,
+    sandboxed_environment,
+)
 from ..config import Config
 from ..errors import BuildError
 from ..qr import qr_data_uri
@@ -97,24 +104,25 @@ def embed_block(composer: Composer, prints: list[PrintDoc], template_dirs: list[
         for name in words["documents"]
         if name in titles
     ]
-    env = Environment(
-        loader=FileSystemLoader([str(d) for d in template_dirs]),
-        undefined=StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
+    # Sandboxed: a school's overrides/templates/site/embed-parents.html runs here too.
+    env = sandboxed_environment(
+        template_dirs, "embed", autoescape=True, trim_blocks=True, lstrip_blocks=True
     )
     env.filters.update(markdown=markup.to_html, inline_markdown=markup.to_inline_html)
-    return env.get_template("site/embed-parents.html").render(
-        words=words,
-        school_name=composer.config.school.name,
-        version=composer.config.review.version,
-        colour=composer.brand.strong,
-        contacts=Markup(composer.page("parents/contacts.md")),
-        phones=Markup(composer.page("parents/phones.md")),
-        documents=documents,
-        more_href=f"{base}parents/",
-    )
+    values = {
+        "words": words,
+        "school_name": composer.config.school.name,
+        "version": composer.config.review.version,
+        "colour": composer.brand.strong,
+        "contacts": Markup(composer.page("parents/contacts.md")),
+        "phones": Markup(composer.page("parents/phones.md")),
+        "documents": documents,
+        "more_href": f"{base}parents/",
+    }
+    try:
+        return env.get_template("site/embed-parents.html").render(values)
+    except (TemplateError, *TEMPLATE_FAILURES) as exc:
+        raise BuildError(f"templates/site/embed-parents.html: {exc}") from None
 
 
 def parents_page_url(config: Config) -> str | None:

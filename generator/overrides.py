@@ -1,0 +1,247 @@
+"""Check a school's overrides before they are built: every problem at once, each as
+``file:line: where: what is wrong``, with a did-you-mean.
+
+An override is a school's (or a trust's) own copy of one of the tool's files, in
+``overrides/content/`` or ``overrides/templates/``. Rendering stops at the first broken
+one; this reads every override the build would use and reports them all: YAML and Jinja
+syntax, HTML the pack does not allow, unknown filters, placeholders that name nothing
+(``{{ school.nmae }}``) and files the tool never reads (``rules/ks2.yml``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, TemplateSyntaxError, nodes
+
+from . import markup
+from .compose import Composer, search_path
+from .errors import ConfigError, EsafetyError, Problem
+from .resources import CONTENT_DIR, TEMPLATES_DIR
+from .yamlfile import MAX_BYTES, format_path, read_yaml
+
+# What the tool renders with Jinja, of each kind of folder.
+TEMPLATE_SUFFIXES = {"content": (".md", ".yaml"), "templates": (".html", ".css")}
+
+
+def check(composer: Composer) -> None:
+    """Raise ConfigError listing every problem in the overrides this school uses."""
+    found = problems(composer)
+    if found:
+        raise ConfigError(found)
+
+
+def problems(composer: Composer) -> list[Problem]:
+    """Every problem in the overrides this school uses (none: no overrides, or all good)."""
+    found: list[Problem] = []
+    project = composer.project_dir
+    for kind, own in (("content", CONTENT_DIR), ("templates", TEMPLATES_DIR)):
+        try:
+            folders = search_path(project, kind, composer.config.shared_folders)[:-1]
+        except EsafetyError as exc:  # an overrides folder that leads outside (a link)
+            found.append(Problem(f"overrides/{kind}", 1, "(folder)", str(exc)))
+            continue
+        for name, path, shown in _used_files(folders, project):
+            found += _check_file(composer, kind, own, name, path, shown)
+    return found
+
+
+def _used_files(folders: list[Path], project: Path) -> Iterator[tuple[str, Path, str]]:
+    """(name in the tool's folder, path, name to show) of each override file the build
+    would read: the nearest folder's copy of a name wins, as on the search path."""
+    seen: set[str] = set()
+    for folder in folders:
+        for root, dirs, files in os.walk(folder):
+            dirs.sort()
+            for file in sorted(files):
+                path = Path(root) / file
+                name = path.relative_to(folder).as_posix()
+                if name in seen or file.startswith("."):
+                    continue
+                seen.add(name)
+                yield name, path, _shown(path, project)
+
+
+def _shown(path: Path, project: Path) -> str:
+    """A school's own file by its path in the school's folder; a shared one in full."""
+    root = project.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def _check_file(
+    composer: Composer, kind: str, own: Path, name: str, path: Path, shown: str
+) -> list[Problem]:
+    if not (own / name).is_file():
+        return [Problem(shown, 1, "(file)", _not_ours(kind, own, name))]
+    folder = path.parents[len(Path(name).parts) - 1]
+    if not path.resolve().is_relative_to(folder.resolve()):
+        return [Problem(shown, 1, "(file)", "leads outside its folder (a link?); refusing it")]
+    if path.suffix not in TEMPLATE_SUFFIXES[kind]:  # an icon, a font, Word's reference.docx
+        return []
+    if path.stat().st_size > MAX_BYTES:
+        return [Problem(shown, 1, "(file)", "larger than 1 MB; is it one of the tool's files?")]
+    # Print templates are given other values than content; only content's are checked
+    # part by part (school.nmae).
+    values = composer.context if kind == "content" else {}
+    env = composer.env if kind == "content" else _templates_environment(composer)
+    known = {*values, *env.globals, *_names_used_by_tool(kind)}
+    if path.suffix == ".yaml":
+        return _check_yaml(env, known, values, path, shown)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return [Problem(shown, 1, "(file)", "not readable UTF-8 text")]
+    found = _check_template(env, known, values, source, shown, 1, "(template)")
+    if path.suffix == ".md" and (problem := markup.school_markup_problem(source)):
+        found.append(Problem(shown, _line_of_problem(source), "(markup)", problem))
+    return found
+
+
+def _not_ours(kind: str, own: Path, name: str) -> str:
+    """Why a file in overrides/ is never read, and which of ours it may have meant."""
+    ours = [p.relative_to(own).as_posix() for p in own.rglob("*") if p.is_file()]
+    close = difflib.get_close_matches(name, ours, n=1, cutoff=0.6)
+    hint = f"; did you mean overrides/{kind}/{close[0]}?" if close else ""
+    return f"the tool has no {kind}/{name}, so this file is never used{hint}"
+
+
+def _check_yaml(
+    env: Environment, known: set[str], values: dict[str, Any], path: Path, shown: str
+) -> list[Problem]:
+    try:
+        document = read_yaml(path, shown)
+    except ConfigError as exc:
+        return list(exc.problems)
+    found = list(document.problems)
+    for key_path, text in _strings(document.data, ()):
+        line, where = document.line_of(key_path), format_path(key_path)
+        if problem := markup.school_markup_problem(text):
+            found.append(Problem(shown, line, where, problem))
+        found += _check_template(env, known, values, text, shown, line, where)
+    return found
+
+
+def _strings(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, (*path, i))
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _check_template(
+    env: Environment,
+    known: set[str],
+    context: dict[str, Any],
+    source: str,
+    shown: str,
+    first_line: int,
+    where: str,
+) -> list[Problem]:
+    """Jinja syntax, filters and tests that exist, names the template is given, and
+    attributes of the school's values that exist (``school.nmae`` is a typo)."""
+    offset = first_line - 1
+    try:
+        tree = env.parse(source)
+    except TemplateSyntaxError as exc:
+        return [Problem(shown, offset + (exc.lineno or 1), where, f"Jinja syntax: {exc.message}")]
+    found = []
+    for node in tree.find_all((nodes.Filter, nodes.Test)):
+        is_filter = isinstance(node, nodes.Filter)
+        table, what = (env.filters, "filter") if is_filter else (env.tests, "test")
+        if node.name not in table:
+            message = f"no {what} named {node.name!r}" + _did_you_mean(node.name, table)
+            found.append(Problem(shown, offset + node.lineno, where, message))
+    undeclared = _free_names(tree)
+    for name in sorted(undeclared - known):
+        line = next((n.lineno for n in tree.find_all(nodes.Name) if n.name == name), 1)
+        message = f"{{{{ {name} }}}} names nothing the pack knows"
+        found.append(Problem(shown, offset + line, where, message + _did_you_mean(name, known)))
+    for node in tree.find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name) and node.node.name in undeclared & set(context):
+            problem = _attribute_problem(context[node.node.name], node.node.name, node.attr)
+            if problem:
+                found.append(Problem(shown, offset + node.lineno, where, problem))
+    return found
+
+
+def _attribute_problem(value: Any, name: str, attribute: str) -> str | None:
+    """``school.nmae``: the school's values have no such part (did you mean ...?)."""
+    if isinstance(value, dict):
+        choices = [str(k) for k in value]
+        if attribute in value or hasattr(value, attribute):
+            return None
+    elif hasattr(type(value), "model_fields"):  # one of the config's pydantic models
+        choices = list(type(value).model_fields)
+        if hasattr(value, attribute):
+            return None
+    else:
+        return None
+    return f"{{{{ {name}.{attribute} }}}}: {name} has no {attribute!r}" + _did_you_mean(
+        attribute, choices
+    )
+
+
+# Names Jinja itself gives a template: in a loop, a macro, a child template.
+JINJA_NAMES = frozenset({"loop", "caller", "varargs", "kwargs", "self", "super"})
+
+
+def _free_names(tree: nodes.Template) -> set[str]:
+    """Names a template reads but never sets (as Jinja's meta module finds them, without
+    compiling it, so an unknown filter does not stop the search)."""
+    names = list(tree.find_all(nodes.Name))
+    bound = {n.name for n in names if n.ctx in ("store", "param")}
+    return {n.name for n in names if n.ctx == "load"} - bound - JINJA_NAMES
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _line_of_problem(source: str) -> int:
+    """The first line whose text alone has the markup problem (1 if none does alone)."""
+    for number, line in enumerate(source.splitlines(), 1):
+        if markup.school_markup_problem(line):
+            return number
+    return 1
+
+
+def _templates_environment(composer: Composer) -> Environment:
+    from .pdf import print_environment  # its filters are a superset of the site CSS's
+
+    folders = search_path(composer.project_dir, "templates", composer.config.shared_folders)
+    return print_environment(tuple(folders))
+
+
+@cache
+def _names_used_by_tool(kind: str) -> frozenset[str]:
+    """Every name the tool's own files of this kind use, including the extra values
+    particular pages are given (``downloads``, ``phone``): an override may use them too."""
+    env = Environment()
+    own = CONTENT_DIR if kind == "content" else TEMPLATES_DIR
+    names: set[str] = set()
+    for path in own.rglob("*"):
+        if path.suffix not in TEMPLATE_SUFFIXES[kind]:
+            continue
+        text = path.read_text(encoding="utf-8")
+        sources = (
+            [s for _, s in _strings(_load_yaml(text), ())] if path.suffix == ".yaml" else [text]
+        )
+        for source in sources:
+            names |= _free_names(env.parse(source))
+    return frozenset(names)
+
+
+def _load_yaml(text: str) -> Any:
+    import yaml
+
+    return yaml.safe_load(text)

@@ -1,0 +1,111 @@
+"""A school's or trust's overrides are checked before anything is built: every problem at
+once, each at its file and line, with a did-you-mean, exit 2, the last site untouched."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import DEFAULT_CONFIG, school_data, write_school
+from test_trust import run, trust  # noqa: F401 (the fixture)
+
+from generator.compose import CONTENT_DIR, TEMPLATES_DIR, Composer, compose
+from generator.config import load_config
+from generator.errors import BuildError
+from generator.overrides import problems
+
+BROKEN = {
+    "content/pages/parents.md": "# Parents\n\nAsk {{ school.nmae }} or {{ schol.name }}.\n\n"
+    "{{ school.name | uppper }}\n",
+    "content/pages/rules.md": "# Rules\n\n{% if %}\n",
+    "content/rules/ks2.yml": (CONTENT_DIR / "rules" / "ks2.yaml").read_text(encoding="utf-8"),
+    "content/rules/ks1.yaml": 'title: "Our rules\nrules: [\n',
+    "content/smart.yaml": (CONTENT_DIR / "smart.yaml")
+    .read_text(encoding="utf-8")
+    .replace("credit:", "credit: <script>alert(1)</script>\nold_credit:", 1),
+    "templates/print/poster.html": "<p>{{ rule_set.title | nosuch }}</p>\n",
+}
+EXPECTED = [
+    "overrides/content/pages/parents.md:3: (template): {{ schol }} names nothing the pack "
+    "knows (did you mean 'school'?)",
+    "overrides/content/pages/parents.md:3: (template): {{ school.nmae }}: school has no "
+    "'nmae' (did you mean 'name'?)",
+    "overrides/content/pages/parents.md:5: (template): no filter named 'uppper' (did you "
+    "mean 'upper'?)",
+    "overrides/content/pages/rules.md:3: (template): Jinja syntax: Expected an expression",
+    "overrides/content/rules/ks1.yaml:3: (syntax): YAML syntax error",
+    "overrides/content/rules/ks2.yml:1: (file): the tool has no content/rules/ks2.yml, so "
+    "this file is never used; did you mean overrides/content/rules/ks2.yaml?",
+    "overrides/content/smart.yaml:",  # its line: see below
+    "overrides/templates/print/poster.html:1: (template): no filter named 'nosuch'",
+]
+
+
+def school_with(tmp_path: Path, files: dict[str, str]) -> Path:
+    config = write_school(tmp_path / "school", school_data())
+    for name, text in files.items():
+        path = config.parent / "overrides" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return config
+
+
+def test_every_broken_override_is_named_at_its_line_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = school_with(tmp_path, BROKEN)
+    code, out, err = run(capsys, "check", "--config", config)
+    assert code == 2, out + err
+    lines = err.strip().splitlines()
+    for expected in EXPECTED:
+        assert any(line.startswith(expected) for line in lines), (expected, lines)
+    smart = next(line for line in lines if line.startswith("overrides/content/smart.yaml"))
+    number = int(smart.split(":")[1])
+    written = (config.parent / "overrides/content/smart.yaml").read_text().splitlines()
+    assert "<script>" in written[number - 1] and "credit: <script> is not allowed" in smart
+    assert "Traceback" not in err
+
+
+def test_a_build_with_a_broken_override_leaves_the_last_site(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = school_with(tmp_path, {})
+    site = config.parent / "site"
+    site.mkdir()
+    (site / ".esafety-site").write_text("", encoding="utf-8")
+    (site / "index.html").write_text("last good", encoding="utf-8")
+    school_with(tmp_path, BROKEN)
+    code, out, err = run(capsys, "build", "--config", config, "--site-dir", site)
+    assert code == 2 and "nothing was built" in err, err
+    assert len([line for line in err.splitlines() if line.startswith("overrides/")]) >= 8
+    assert (site / "index.html").read_text() == "last good"
+
+
+def test_the_tools_own_files_pass_as_overrides(tmp_path: Path) -> None:
+    """A school that copies content/ and templates/ into overrides/ to edit is not refused."""
+    config = write_school(tmp_path / "school", DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    shutil.copytree(CONTENT_DIR, config.parent / "overrides" / "content")
+    shutil.copytree(TEMPLATES_DIR, config.parent / "overrides" / "templates")
+    assert problems(Composer(load_config(config), config.parent)) == []
+
+
+def test_a_trusts_broken_override_is_reported_once_for_all_its_schools(
+    trust: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    shared = trust / "overrides" / "content" / "pages" / "index.md"
+    shared.parent.mkdir(parents=True)
+    shared.write_text("# Home\n\nWelcome to {{ school.nmae }}\n", encoding="utf-8")
+    code, out, err = run(capsys, "check", "--config", trust)
+    assert code == 2
+    assert out.count("pages/index.md:3: (template): {{ school.nmae }}") == 1, out
+    assert "(shared by 3 schools)" in out
+
+
+def test_the_parents_embed_template_is_sandboxed(tmp_path: Path) -> None:
+    config = school_with(
+        tmp_path, {"templates/site/embed-parents.html": "{{ ''.__class__.__mro__ }}"}
+    )
+    with pytest.raises(BuildError, match="unsafe|not safely"):
+        compose(load_config(config), config.parent)

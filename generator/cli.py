@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -501,8 +502,14 @@ def _command_path(args: list[str]) -> str:
 
 
 def run() -> NoReturn:
-    """The ``esafety`` command."""
+    """The ``esafety`` command. Stopped with ``kill`` as with Ctrl+C: its PDF workers stop
+    with it and a half-made site is cleared away."""
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(main())
+
+
+def _interrupt(signum: int, frame: Any) -> NoReturn:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ import functools
 import http.server
 import logging
 import secrets
+import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .build import build
@@ -90,7 +92,7 @@ class Preview:
         # The port first: a busy one is said at once, not after a build.
         handler = functools.partial(_PreviewHandler, self, directory=str(self.site))
         try:
-            self.server = http.server.ThreadingHTTPServer((host, port), handler)
+            self.server = _Server((host, port), handler)
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 raise UsageError(f"{host}:{port}: cannot serve there ({exc.strerror})") from None
@@ -166,6 +168,15 @@ def serve(
     log.info("Serving %s (Ctrl+C to stop)", preview.url)
     with contextlib.suppress(KeyboardInterrupt):
         preview.watch()
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that closed its tab before a page came is not an error to print."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("%s closed the connection", client_address[0])
+            return
+        super().handle_error(request, client_address)
 
 
 class _PreviewHandler(http.server.SimpleHTTPRequestHandler):

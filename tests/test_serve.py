@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from helpers import NEEDS_CHROMIUM
 
 from generator.cli import main
@@ -243,3 +249,45 @@ def test_an_open_page_reloads_itself_in_a_browser(make_school, browser):
         page.close()
         preview.stop()
         thread.join(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("stop", ["Ctrl+C", "kill"])
+def test_serve_stops_cleanly_with_its_workers(make_school, stop):
+    """Ctrl+C (to the terminal's whole process group) or `kill` (to serve alone): serve
+    exits at once with no traceback, and no PDF worker or fork server is left behind."""
+    config = make_school()
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "generator", "serve", "-f", str(config), "-p", str(port)],
+        cwd=config.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as in a terminal
+    )
+    try:
+        assert wait_for(lambda: _answers(f"http://127.0.0.1:{port}/"), 120)
+        if stop == "Ctrl+C":
+            os.killpg(serve.pid, signal.SIGINT)
+        else:
+            serve.send_signal(signal.SIGTERM)
+        # stderr ends only when every process holding it (the workers too) has exited.
+        _, err = serve.communicate(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(serve.pid, signal.SIGKILL)
+    assert serve.returncode == 0
+    assert "Traceback" not in err.decode()
+
+
+def _answers(url: str) -> bool:
+    try:
+        fetch(url)
+    except OSError:
+        return False
+    return True

@@ -23,7 +23,7 @@ from .cache import CACHE_DIR, BuildCache, school_cache_dir, tree_digest
 from .checks import made_up
 from .compose import Pack, PrintDoc, compose
 from .config import Config, load_config
-from .defaults import is_school_config
+from .defaults import CONFIG_NAMES, config_file, is_school_config
 from .errors import BuildError, EsafetyError, UsageError
 from .markup import conversions_kept
 from .pdf import small_posters
@@ -225,7 +225,11 @@ def find_jobs(sources: list[Path], site_dir: Path | None = None) -> list[SchoolJ
 def _configs_in(folder: Path) -> list[Path]:
     """School configs in a folder; a file that another one extends is shared defaults."""
     candidates = sorted(
-        [*folder.glob("*/school_config.yaml"), *folder.glob("*.yaml"), *folder.glob("*.yml")]
+        [
+            *[config_file(sub) for sub in folder.iterdir() if config_file(sub).is_file()],
+            *folder.glob("*.yaml"),
+            *folder.glob("*.yml"),
+        ]
     )
     extended, schools = set(), set()
     for path in candidates:
@@ -248,11 +252,11 @@ def _peek(path: Path) -> object:
 
 
 def _slug(config_path: Path) -> str:
-    return config_path.parent.name if config_path.name == "school_config.yaml" else config_path.stem
+    return config_path.parent.name if config_path.name in CONFIG_NAMES else config_path.stem
 
 
 def _default_site(config_path: Path) -> Path:
-    if config_path.name == "school_config.yaml":
+    if config_path.name in CONFIG_NAMES:
         return config_path.parent / "site"
     return config_path.parent / f"site-{config_path.stem}"
 

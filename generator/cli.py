@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 import click
 
+from .defaults import config_file
 from .errors import ConfigError, EsafetyError, Problem, UsageError
 
 log = logging.getLogger("generator")
@@ -50,9 +51,9 @@ CONFIG_OPTION = click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path),
-    default=Path("school_config.yaml"),
-    show_default=True,
-    help="The school's config file.",
+    default=None,
+    callback=lambda ctx, param, value: value or config_file(),
+    help="The school's config file  [default: school_config.yaml, or .yml]",
 )
 
 
@@ -119,7 +120,7 @@ def build(
     """
     from .build import build_many, find_jobs
 
-    jobs = find_jobs([*config_paths, *sources] or [Path("school_config.yaml")], site_dir)
+    jobs = find_jobs([*config_paths, *sources] or [config_file()], site_dir)
     if site_dir is not None and len(jobs) > 1:
         from .trust import check_index_replaceable
 
@@ -205,7 +206,7 @@ def check(
 
     _check_today()
     named = [*config_paths, *sources]
-    configs = [job.config_path for job in find_jobs(named or [Path("school_config.yaml")])]
+    configs = [job.config_path for job in find_jobs(named or [config_file()])]
     if len(configs) == 1 and output_format == "text" and not any(p.is_dir() for p in named):
         _check_one(configs[0], strict)
         return

@@ -88,11 +88,23 @@ def read_with_defaults(path: Path, display_name: str, chain: tuple[Path, ...] = 
     return merged
 
 
+CONFIG_NAMES = ("school_config.yaml", "school_config.yml")
+
+
+def config_file(folder: Path = Path()) -> Path:
+    """The school's config in ``folder``: school_config.yaml, or school_config.yml if only
+    that is there (both are YAML's usual names)."""
+    for name in CONFIG_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    return folder / CONFIG_NAMES[0]
+
+
 def is_school_config(path: Path, data: object) -> bool:
-    """A school's own config (named school_config.yaml, or giving the school's name), as
-    opposed to a trust's shared defaults."""
+    """A school's own config (named school_config.yaml or .yml, or giving the school's
+    name), as opposed to a trust's shared defaults."""
     school = data.get("school") if isinstance(data, dict) else None
-    return path.name == "school_config.yaml" or (isinstance(school, dict) and "name" in school)
+    return path.name in CONFIG_NAMES or (isinstance(school, dict) and "name" in school)
 
 
 def overlay(base: YamlDocument, school: YamlDocument) -> YamlDocument:

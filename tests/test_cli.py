@@ -650,3 +650,21 @@ def test_build_with_one_worker_renders_here_and_makes_the_same_bytes(
     assert (code, err) == (0, [])
     assert tree_digest(here) == tree_digest(parallel)
     assert run(capsys, "build", "--workers", "0", "--config", config)[0] == 2
+
+
+def test_a_config_named_yml_is_found_as_school_config_yaml_is(
+    make_school: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """school_config.yml, YAML's other usual name: `esafety check` in its folder, and a
+    trust's folder holding it in a school's subfolder."""
+    config = make_school()
+    school = config.parent
+    config.rename(school / "school_config.yml")
+    monkeypatch.chdir(school)
+    code, out, err = run(capsys, "check")
+    assert code == 0 and out[0].startswith("school_config.yml: "), (out, err)
+    from generator.build import find_jobs
+
+    (job,) = [j for j in find_jobs([school.parent], Path("out")) if j.config_path.parent == school]
+    assert job.config_path.name == "school_config.yml"
+    assert job.site_dir in (Path("out"), Path("out") / school.name)

@@ -270,10 +270,13 @@ def prepare(job: SchoolJob, use_cache: bool, renderer: PdfRenderer) -> tuple[Pat
     config = load_config(job.config_path, project_dir)
     if examples := made_up(config):
         log.warning(
-            "%s: %d values are still the made-up examples esafety new wrote (%s...), and the "
-            "pack prints them as they are; esafety check lists them all",
-            job.config_path, len(examples), ", ".join(f.path for f in examples[:3]),
-        )  # fmt: skip
+            "%s: %s still the made-up example%s esafety new wrote (%s), and the pack prints "
+            "them as they are; esafety check lists them all",
+            job.config_path,
+            f"{len(examples)} values are" if len(examples) > 1 else "1 value is",
+            "s" if len(examples) > 1 else "",
+            ", ".join(f.path for f in examples[:3]) + ("..." if len(examples) > 3 else ""),
+        )
     site_dir = site_dir_of(job)
     cache = BuildCache(school_cache_dir(job.config_path)) if use_cache else None
     started: list[SchoolPdfs] = []

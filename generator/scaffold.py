@@ -107,6 +107,8 @@ def render_config(phase: str, *, config_path: str, schema: str, trust: str | Non
 MADE_UP_KEYS = ("name", "short_name", "address", "phone", "email", "website", "trust",
                 "local_authority")  # fmt: skip
 MADE_UP_SECTIONS = ("school", "people", "contacts")
+# And these, printed as links and in the leaflet's QR code.
+MADE_UP_PATHS = ("publish.url", "extra_resources[].url", "extra_resources[].title")
 
 
 @cache
@@ -123,8 +125,9 @@ def made_up_values() -> dict[str, frozenset[str]]:
     found: dict[str, set[str]] = {}
     for text in texts:
         for path, value in leaves(_yaml(text)):
-            if isinstance(value, str) and _made_up_key(path):
-                found.setdefault(re.sub(r"\[\d+\]", "[]", path), set()).add(value)
+            path = re.sub(r"\[\d+\]", "[]", path)
+            if isinstance(value, str) and (_made_up_key(path) or path in MADE_UP_PATHS):
+                found.setdefault(path, set()).add(value)
     return {path: frozenset(values) for path, values in found.items()}
 
 

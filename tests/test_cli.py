@@ -301,7 +301,7 @@ def test_new_scaffolds_a_folder_that_builds(
     assert (code, err) == (0, [])
     said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(said) == 1 and said[0].startswith(
-        f"{config}: 23 values are still the made-up examples esafety new wrote (school.name, "
+        f"{config}: 26 values are still the made-up examples esafety new wrote (school.name, "
     ), said
     site = target / "site"
     assert len(out) == 1
@@ -368,7 +368,7 @@ def test_new_writes_a_config_for_each_phase_that_checks_clean_but_for_its_made_u
     assert all("is a made-up example from esafety new" in line for line in out), out
     warned = warned_keys(out, config)
     assert {"school.name", "school.phone", "people.headteacher.name", "people.dsl.name",
-            "people.lado.phone", "contacts.childrens_services.phone"} <= warned  # fmt: skip
+            "people.lado.phone", "contacts.childrens_services.phone", "publish.url"} <= warned  # fmt: skip
     # Each value replaced by the school's own, nothing is left to warn about.
     for line in out:
         made_up = re.search(r'"(.+)" is a made-up example', line)

@@ -138,6 +138,15 @@ def _missing_contacts(config: Config) -> list[Finding]:
     """Optional keys whose absence leaves the policy naming a duty but not a person."""
     people, tech = config.people, config.technology
     found = []
+    if not (people.dsl.email or people.dsl.phone):
+        found.append(
+            Finding(
+                "people.dsl",
+                "no email or phone number for the DSL: the policy and the parents' page "
+                "name them but cannot say how to reach them",
+                "add people.dsl.email (or phone)",
+            )
+        )
     if people.lado is None or not (people.lado.phone or people.lado.email):
         found.append(
             Finding(

@@ -419,6 +419,7 @@ class Composer:
             "contacts": c.contacts,
             "online_safety_group": c.online_safety_group,
             "linked_policies": c.linked_policies,
+            "images": c.images,
             **self.terms,
             "head": as_clause(head),
             "the_head": with_definite_article(head),

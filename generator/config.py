@@ -390,6 +390,23 @@ class Posters(_Section):
     orientation: Orientation = Field("landscape", description="landscape (default) or portrait.")
 
 
+class Images(_Section):
+    """Added key: what the photo and video consent form offers and says."""
+
+    social_media: list[Url] = Field(
+        default_factory=list,
+        description="The school's own social media pages (web addresses). The consent "
+        "form asks about posting images there only if the school has one.",
+    )
+    retention: OptText = Field(
+        None,
+        description="How long each kind of image is kept, as the school's records "
+        "retention schedule says (e.g. 'class messages until the end of the school year; "
+        "the website and social media for two years'). Without it, the form says the "
+        "school's data protection policy sets this out.",
+    )
+
+
 class Publish(_Section):
     """Added key: where the pack's website is published (not in the original contract)."""
 
@@ -425,6 +442,7 @@ class Config(_Section):
     linked_policies: list[Text] = Field(default_factory=lambda: list(DEFAULT_LINKED_POLICIES))
     extra_resources: list[Resource] = Field(default_factory=list)
     posters: Posters = Field(default_factory=Posters)
+    images: Images = Field(default_factory=Images)
     publish: Publish = Field(default_factory=Publish)
     # The folders of the shared defaults files it extends, nearest first: their
     # overrides/ folders apply to this school after its own (set by load_config).

@@ -368,7 +368,8 @@ def test_new_writes_a_config_for_each_phase_that_checks_clean_but_for_its_made_u
     assert all("is a made-up example from esafety new" in line for line in out), out
     warned = warned_keys(out, config)
     assert {"school.name", "school.phone", "people.headteacher.name", "people.dsl.name",
-            "people.lado.phone", "contacts.childrens_services.phone", "publish.url"} <= warned  # fmt: skip
+            "people.lado.phone", "contacts.childrens_services.phone",
+            "publish.url"} <= warned  # fmt: skip
     # Each value replaced by the school's own, nothing is left to warn about.
     for line in out:
         made_up = re.search(r'"(.+)" is a made-up example', line)
@@ -518,6 +519,7 @@ def test_check_lists_warnings_and_strict_fails(capsys: pytest.CaptureFixture[str
         "technology.filtering.provider",
         "technology.monitoring.provider",
         "technology.filtering.last_reviewed",
+        "people.dsl",
         "people.deputy_dsls",
         "people.lado",
         "people.dpo",

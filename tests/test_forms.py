@@ -137,7 +137,7 @@ def test_each_form_has_its_own_lines_to_fill_in(built_sites: Any, school: str) -
             "Parent or carer's signature",
             "Yes",
             "No",
-            "How long we keep them",
+            "Where people see them",
         ],
     }
     for name, path in pdfs.items():

@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 import yaml
-from test_policy import composed_policy_text
+from conftest import ROOT
+from test_policy import composed_policy_text, squash
 
+from generator import markup
 from generator.checks import findings
-from generator.compose import CONTENT_DIR, Composer
+from generator.compose import CONTENT_DIR, Composer, compose
 from generator.config import load_config
 
 CHARTS = {
@@ -251,8 +253,49 @@ NEVER_GIVEN = (
 )
 
 
+# And anywhere in the pack (the parents' page, the forms): periods, accounts and routes no
+# key of the config gives.
+NEVER_GIVEN_IN_THE_PACK = (
+    "Taken down within two years",
+    "no more than three years",
+    "at the end of the school year",
+    "check them each September",
+    "official social media",
+    "owner's risk",
+    "an adult is always with",
+    "clerk to the governors",
+    "trained to the same level",
+)
+
+
+def pack_text(path: Path) -> str:
+    """Every web page of a school's pack, composed, as plain text."""
+    pack = compose(load_config(path), path.parent)
+    return squash(" ".join(markup.to_plain_text(page.markdown) for page in pack.pages))
+
+
 def test_no_practice_the_school_did_not_give(primary_text):
     assert [phrase for phrase in NEVER_GIVEN if phrase in primary_text] == []
+    for school in (ROOT / "school_config.yaml", *sorted((ROOT / "tests/schools").glob("*.yaml"))):
+        text = pack_text(school)
+        assert [phrase for phrase in NEVER_GIVEN_IN_THE_PACK if phrase in text] == [], school
+
+
+def test_the_photo_form_asks_about_social_media_and_periods_only_as_given(make_school):
+    text = pack_text(ROOT / "school_config.yaml")
+    assert "social media pages" not in text
+    assert "set out in our data protection policy" in text
+    config = make_school(
+        {
+            "images": {
+                "social_media": ["https://www.facebook.com/brookside.example"],
+                "retention": "class messages until the end of the school year.",
+            }
+        }
+    )
+    text = pack_text(config)
+    assert "The school's social media pages www.facebook.com/brookside.example: open to" in text
+    assert "How long we keep images: class messages until the end of the school year." in text
 
 
 def test_an_absent_dsl_never_delays_action(primary_text):

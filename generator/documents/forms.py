@@ -208,6 +208,7 @@ def load_part(
             tuple(composer.text(cell, f"{where}.items[{i}]") for cell in row)
             for i, row in enumerate(raw["items"])
         )
+        rows = tuple(row for row in rows if row[0])  # a use this school does not have
         return Part(heading, style, intro, rows, columns)
     if style == "log":  # a record kept by hand: column headings over blank rows
         columns = tuple(composer.text(c, f"{where}.columns") for c in raw["columns"])

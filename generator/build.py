@@ -234,7 +234,7 @@ def _configs_in(folder: Path) -> list[Path]:
     extended, schools = set(), set()
     for path in candidates:
         data = _peek(path)
-        if is_school_config(path, data) or data is None:
+        if is_school_config(path, data):
             schools.add(path)  # built (or reported) even if another wrongly extends it
         if isinstance(data, dict) and isinstance(data.get("extends"), str):
             with suppress(OSError, ValueError):

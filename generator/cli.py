@@ -53,7 +53,7 @@ CONFIG_OPTION = click.option(
     type=click.Path(path_type=Path),
     default=None,
     callback=lambda ctx, param, value: value or config_file(),
-    help="The school's config file  [default: school_config.yaml, or .yml]",
+    help="The school's config file (default: school_config.yaml, or .yml).",
 )
 
 
@@ -258,7 +258,8 @@ def _check_one(config_path: Path, strict: bool) -> None:
     "--approved-on",
     required=True,
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="The date the governors approve the new version (YYYY-MM-DD).",
+    metavar="YYYY-MM-DD",
+    help="The date the governors approve the new version.",
 )
 @click.option("--approved-by", default=None, help="Who approves it, if it has changed.")
 def review(config_path: Path, new_version: str, approved_on: Any, approved_by: str | None) -> None:
@@ -336,8 +337,20 @@ def new(directory: Path, phase: str | None, trust: bool, extends: str | None) ->
 @VERBOSE_OPTION
 @CONFIG_OPTION
 @SITE_DIR_OPTION
-@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "-p",
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="The port to serve on.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to serve on (this computer only by default).",
+)
 def serve(config_path: Path, site_dir: Path | None, port: int, host: str) -> None:
     """Preview the site, rebuilding when the config, content or templates change; an
     open page reloads itself when a rebuild lands.

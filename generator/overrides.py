@@ -76,8 +76,9 @@ def _shown(path: Path, project: Path) -> str:
 def _check_file(
     composer: Composer, kind: str, own: Path, name: str, path: Path, shown: str
 ) -> list[Problem]:
-    if not (own / name).is_file():
-        return [Problem(shown, 1, "(file)", _not_ours(kind, own, name))]
+    if not (own / name).is_file() and (meant := _misnamed(own, name)):
+        message = f"the tool reads {kind}/{meant}, so this file is never used; rename it"
+        return [Problem(shown, 1, "(file)", f"{message} overrides/{kind}/{meant}")]
     folder = path.parents[len(Path(name).parts) - 1]
     if not path.resolve().is_relative_to(folder.resolve()):
         return [Problem(shown, 1, "(file)", "leads outside its folder (a link?); refusing it")]
@@ -102,12 +103,22 @@ def _check_file(
     return found
 
 
-def _not_ours(kind: str, own: Path, name: str) -> str:
-    """Why a file in overrides/ is never read, and which of ours it may have meant."""
-    ours = [p.relative_to(own).as_posix() for p in own.rglob("*") if p.is_file()]
-    close = difflib.get_close_matches(name, ours, n=1, cutoff=0.6)
-    hint = f"; did you mean overrides/{kind}/{close[0]}?" if close else ""
-    return f"the tool has no {kind}/{name}, so this file is never used{hint}"
+def _misnamed(own: Path, name: str) -> str | None:
+    """The tool's file that ``name`` was surely meant to replace: the same name but for
+    its case or its suffix's spelling (ks2.yml, Index.md). Other new files are a school's
+    own (a policy section its policy.yaml lists) and are checked like ours."""
+    path = Path(name)
+    spellings = {".yml": ".yaml", ".markdown": ".md", ".htm": ".html"}
+    if path.suffix.lower() in spellings:
+        meant = path.with_suffix(spellings[path.suffix.lower()]).as_posix()
+        if (own / meant).is_file():
+            return meant
+    folder = own / path.parent
+    if folder.is_dir():
+        for other in folder.iterdir():
+            if other.name.lower() == path.name.lower() and other.name != path.name:
+                return (path.parent / other.name).as_posix()
+    return None
 
 
 def _check_yaml(

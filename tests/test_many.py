@@ -43,7 +43,7 @@ extends: ../trust.yaml
 school: {name: "Oak Primary School", phase: primary}
 people:
   headteacher: {name: "Mrs Ada Oakes"}
-  dsl: {name: "Mr Ben Acorn", role: "Deputy Head"}
+  dsl: {name: "Mr Ben Acorn", role: "Deputy Head", email: "dsl@oak.example.org"}
   deputy_dsls: [{name: "Ms Cara Leaf"}]
   online_safety_governor: {name: "Dr Dev Bark"}
   chair_of_governors: {name: "Mrs Fay Root"}
@@ -56,7 +56,7 @@ extends: ../trust.yaml
 school: {name: "Elm Academy", phase: secondary}
 people:
   headteacher: {name: "Mr Eli Elm"}
-  dsl: {name: "Ms Fay Root"}
+  dsl: {name: "Ms Fay Root", email: "dsl@elm.example.org"}
   deputy_dsls: [{name: "Mr Gil Twig"}]
   online_safety_governor: {name: "Dr Hal Sap"}
   chair_of_governors: {name: "Mr Ian Bough"}

@@ -35,8 +35,8 @@ EXPECTED = [
     "mean 'upper'?)",
     "overrides/content/pages/rules.md:3: (template): Jinja syntax: Expected an expression",
     "overrides/content/rules/ks1.yaml:3: (syntax): YAML syntax error",
-    "overrides/content/rules/ks2.yml:1: (file): the tool has no content/rules/ks2.yml, so "
-    "this file is never used; did you mean overrides/content/rules/ks2.yaml?",
+    "overrides/content/rules/ks2.yml:1: (file): the tool reads content/rules/ks2.yaml, so "
+    "this file is never used; rename it overrides/content/rules/ks2.yaml",
     "overrides/content/smart.yaml:",  # its line: see below
     "overrides/templates/print/poster.html:1: (template): no filter named 'nosuch'",
 ]

@@ -10,7 +10,7 @@ import yaml
 
 from generator.compose import CONTENT_DIR, Pack, compose
 from generator.config import load_config
-from generator.errors import BuildError
+from generator.errors import BuildError, ConfigError
 
 
 def composed(path: Path) -> Pack:
@@ -108,5 +108,5 @@ def test_a_name_left_out_is_a_one_line_error(make_school: Any) -> None:
 def test_a_mistake_in_a_name_is_a_one_line_error(make_school: Any) -> None:
     path = make_school()
     override_names(path, {"calendar": {"about": "dates for {{ nobody.name }}"}})
-    with pytest.raises(BuildError, match=r"^content/site.yaml: calendar.about: .*nobody"):
+    with pytest.raises(ConfigError, match=r"^overrides/content/site.yaml:\d+: calendar.about: "):
         composed(path)

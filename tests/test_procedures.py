@@ -52,8 +52,9 @@ def test_the_nudes_chart_follows_the_ukcis_steps_in_order():
         r"Do not view, copy, forward, save or delete it",
         r"Tell the \{\{ DSL \}\}, .*immediately",
         r"initial review.*not by looking at the image",
-        r"an adult involved, coercion or blackmail, a child unable to consent, violent or "
-        r"unusual acts, a child under 13, or a risk of immediate harm",
+        r"an adult involved, coercion, blackmail or grooming, a child unable to consent, acts "
+        r"that are violent or unusual for the child's age, sexual acts with any child in the "
+        r"images under 13, or a risk of immediate harm",
         r"^Yes: .*refers at once to the police and \{\{ social_care \}\}",
         r"may manage it in school with \{\{ the_head \}\}.*Report Remove",
         r"child pictured is supported as a victim.*passed an image on, or pressured",
@@ -265,6 +266,15 @@ NEVER_GIVEN_IN_THE_PACK = (
     "an adult is always with",
     "clerk to the governors",
     "trained to the same level",
+    "does not accept liability",
+    "A simple watch",
+    "in the school office until the end of the day",
+    "same day",
+    "aged 12 and over",
+    "We mark Safer Internet Day",
+    "how quickly they can expect an answer",
+    "meets the DSL",
+    "give their family the school's number",
 )
 
 
@@ -350,7 +360,7 @@ def test_key_contacts_use_the_config_or_say_who_holds_them(make_school, primary_
     bare = composed_policy_text(
         make_school({"people": {"dpo": None}, "contacts": {"childrens_services": None}})
     )
-    assert "through the DSL; anyone can make a referral in an emergency" in bare
+    assert "usually through the DSL, though anyone can make a referral" in bare
     assert "Our data protection policy names our data protection officer" in bare
 
 

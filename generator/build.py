@@ -382,6 +382,7 @@ def write_downloads(pack: Pack, pdfs: list[RenderedPdf], folder: Path) -> None:
         )
     manifest = {
         "school": pack.config.school.name,
+        "trust": pack.config.school.trust,
         "version": pack.config.review.version,
         "approved_on": pack.config.review.approved_on.isoformat(),
         "next_review": pack.config.next_review.isoformat(),

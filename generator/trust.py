@@ -186,17 +186,21 @@ def check_index_replaceable(site_dir: Path) -> None:
 
 
 def write_index(site_dir: Path, school_sites: list[Path]) -> Path | None:
-    """``site_dir/index.html``: each school's pack, its version and next review, read from
-    the manifest of the site published in each folder (a school whose build failed keeps
-    its last good site, and is listed as that). Written in one move; not written (None)
-    when no school has a site yet."""
+    """``site_dir/index.html``: each school's pack, its version and next review (overdue
+    ones marked), read from the manifest of the site published in each folder (a school
+    whose build failed keeps its last good site, and is listed as that), under the name
+    of the trust when every school listed gives the same. Written in one move; not
+    written (None) when no school has a site yet."""
     check_index_replaceable(site_dir)
     packs = []
     for folder in school_sites:
         try:
             manifest = json.loads((folder / "downloads" / "manifest.json").read_text("utf-8"))
             entry = {k: str(manifest[k]) for k in ("school", "version")}
-            entry["next_review"] = format_date(dt.date.fromisoformat(manifest["next_review"]))
+            next_review = dt.date.fromisoformat(manifest["next_review"])
+            entry["next_review"] = format_date(next_review)
+            entry["overdue"] = next_review < today()
+            entry["trust"] = str(manifest.get("trust") or "")
         except (OSError, ValueError, KeyError, TypeError):
             continue  # never built: nothing to list
         entry["href"] = folder.relative_to(site_dir).as_posix() + "/"
@@ -211,7 +215,9 @@ def write_index(site_dir: Path, school_sites: list[Path]) -> Path | None:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    html = env.get_template("packs-index.html").render(packs=packs)
+    trusts = {pack["trust"] for pack in packs}
+    trust = trusts.pop() if len(trusts) == 1 else ""
+    html = env.get_template("packs-index.html").render(packs=packs, trust=trust)
     target = site_dir / "index.html"
     partial = site_dir / f".index.html.{os.getpid()}"
     partial.write_text(html, encoding="utf-8")

@@ -112,8 +112,21 @@ def test_a_trust_builds_with_its_override_and_an_index_of_its_packs(
         ["Oak Primary School", "1", "1 September 2027"],
     ]
     assert [a.attrs["href"] for a in index.find("a")] == ["elm/", "oak/"]
+    assert index.find("h1")[0].text == "Ridgeway Learning Trust: online-safety packs"
     assert index.find("html")[0].attrs["lang"] == "en-GB"
     assert not index.find("script") and not index.find("link")
+
+
+def test_the_index_marks_an_overdue_review(tmp_path: Path) -> None:
+    for name, due in (("a", "2026-09-01"), ("b", "2027-09-01")):
+        folder = tmp_path / name / "downloads"
+        folder.mkdir(parents=True)
+        manifest = {"school": name.upper(), "version": "1", "next_review": due}
+        (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    index = write_index(tmp_path, [tmp_path / "a", tmp_path / "b"])
+    cells = [cell.text.strip() for cell in parse_html(index.read_text("utf-8")).find("td")]
+    assert cells[2] == "1 September 2026 (overdue)" and cells[5] == "1 September 2027"
+    assert "<h1>Online-safety packs</h1>" in index.read_text("utf-8")  # no trust given
 
 
 def test_the_index_escapes_names_and_skips_folders_never_built(tmp_path: Path) -> None:

@@ -630,7 +630,7 @@ def test_wales_uses_its_own_terms_and_guidance(built_sites):
     text = web_text(built_sites("welsh_middle").site_dir)
     for phrase in (
         "learners",
-        "designated senior person",
+        "designated safeguarding person",
         "DSP",
         "Keeping learners safe",
         "Wales",

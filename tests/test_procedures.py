@@ -275,6 +275,8 @@ NEVER_GIVEN_IN_THE_PACK = (
     "how quickly they can expect an answer",
     "meets the DSL",
     "give their family the school's number",
+    "We mark Anti-Bullying Week",
+    "designated senior person",
 )
 
 

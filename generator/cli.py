@@ -471,9 +471,9 @@ def main(argv: list[str] | None = None) -> int:
         return result if isinstance(result, int) else 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.Abort:
+    except click.Abort:  # Ctrl+C, or kill: a stopped build changed nothing
         click.echo("Aborted.", err=True)
-        return 1
+        return 130
     except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
         return exc.exit_code

@@ -18,6 +18,7 @@ import atexit
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ from .render import PdfTask, RenderedPdf, render_task, source_date, start_worker
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_pool_started = threading.Event()  # the fork server is running (see _start)
 
 
 def start_workers(workers: int) -> ProcessPoolExecutor:
@@ -49,22 +51,39 @@ def start_workers(workers: int) -> ProcessPoolExecutor:
                 workers, mp_context=context, initializer=start_worker, initargs=(scratch,)
             )
             atexit.register(_stop, _pool, scratch)
+            _pool_started.clear()
             # Starting a worker waits for the fork server's imports: not on this thread.
-            threading.Thread(target=_pool.submit, args=(os.getpid,), daemon=True).start()
+            threading.Thread(target=_start, args=(_pool,), daemon=True).start()
         return _pool
+
+
+def _start(pool: ProcessPoolExecutor) -> None:
+    """Start the fork server and a first worker with Ctrl+C blocked: the fork server
+    inherits this thread's blocked signals, and every worker the fork server's, so the
+    SIGINT a terminal sends to the whole process group reaches only the main process,
+    which stops the pool (a worker interrupted while it started printed tracebacks, and
+    once left a build hanging)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool.submit(os.getpid)
+    finally:
+        _pool_started.set()
 
 
 def submit(workers: int, task: PdfTask) -> Future[RenderedPdf]:
     """Render ``task`` in the pool; a pool broken by a worker's death is replaced."""
     global _pool
     pool = start_workers(workers)
+    _pool_started.wait()  # the fork server is started by _start, never by this thread
     try:
         return pool.submit(render_task, task)
     except BrokenProcessPool:
         with _pool_lock:
             if _pool is pool:
                 _pool = None
-        return start_workers(workers).submit(render_task, task)
+        pool = start_workers(workers)
+        _pool_started.wait()
+        return pool.submit(render_task, task)
 
 
 def _stop(pool: ProcessPoolExecutor, scratch: str) -> None:

@@ -291,3 +291,27 @@ def _answers(url: str) -> bool:
     except OSError:
         return False
     return True
+
+
+@pytest.mark.parametrize("after", [0.5, 1.5])
+def test_ctrl_c_stops_a_build_at_once_with_no_traceback(make_school, after):
+    """Ctrl+C reaches every process of the terminal's group: only the main process acts
+    on it (a PDF worker still starting printed tracebacks, and once hung the build)."""
+    config = make_school(cached=False)
+    build = subprocess.Popen(
+        [sys.executable, "-m", "generator", "build", "-f", str(config)],
+        cwd=config.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+    )
+    try:
+        time.sleep(after)
+        os.killpg(build.pid, signal.SIGINT)
+        out, _ = build.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(build.pid, signal.SIGKILL)
+    assert (build.returncode, out.decode().split()) == (130, ["Aborted."])
+    assert not (config.parent / "site").exists()

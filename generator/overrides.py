@@ -38,8 +38,8 @@ def check(composer: Composer) -> None:
 
 def problems(composer: Composer) -> list[Problem]:
     """Every problem in the overrides this school uses (none: no overrides, or all good)."""
-    found: list[Problem] = []
     project = composer.project_dir
+    found = _stray_folders(project, composer.config.shared_folders)
     for kind, own in (("content", CONTENT_DIR), ("templates", TEMPLATES_DIR)):
         try:
             folders = search_path(project, kind, composer.config.shared_folders)[:-1]
@@ -48,6 +48,30 @@ def problems(composer: Composer) -> list[Problem]:
             continue
         for name, path, shown in _used_files(folders, project):
             found += _check_file(composer, kind, own, name, path, shown)
+    return found
+
+
+def _stray_folders(project: Path, shared: tuple[Path, ...]) -> list[Problem]:
+    """A folder in overrides/ other than content/ and templates/ is never read
+    (``overrides/rules/`` for ``overrides/content/rules/``)."""
+    found = []
+    for folder in dict.fromkeys((project, *shared)):
+        overrides = folder / "overrides"
+        if not overrides.is_dir():
+            continue
+        for entry in sorted(overrides.iterdir()):
+            if entry.is_dir() and entry.name not in ("content", "templates"):
+                meant = next(
+                    (
+                        f"; did you mean overrides/{kind}/{entry.name}/?"
+                        for kind, own in (("content", CONTENT_DIR), ("templates", TEMPLATES_DIR))
+                        if (own / entry.name).is_dir()
+                    ),
+                    "",
+                )
+                message = "the tool reads only overrides/content/ and overrides/templates/"
+                shown = _shown(entry, project)
+                found.append(Problem(shown, 1, "(folder)", f"{message}{meant}"))
     return found
 
 
@@ -76,9 +100,8 @@ def _shown(path: Path, project: Path) -> str:
 def _check_file(
     composer: Composer, kind: str, own: Path, name: str, path: Path, shown: str
 ) -> list[Problem]:
-    if not (own / name).is_file() and (meant := _misnamed(own, name)):
-        message = f"the tool reads {kind}/{meant}, so this file is never used; rename it"
-        return [Problem(shown, 1, "(file)", f"{message} overrides/{kind}/{meant}")]
+    if not (own / name).is_file() and (unused := _never_used(kind, own, name)):
+        return [Problem(shown, 1, "(file)", unused)]
     folder = path.parents[len(Path(name).parts) - 1]
     if not path.resolve().is_relative_to(folder.resolve()):
         return [Problem(shown, 1, "(file)", "leads outside its folder (a link?); refusing it")]
@@ -92,7 +115,7 @@ def _check_file(
     env = composer.env if kind == "content" else _templates_environment(composer)
     known = {*values, *env.globals, *_names_used_by_tool(kind)}
     if path.suffix == ".yaml":
-        return _check_yaml(env, known, values, path, shown)
+        return _check_yaml(env, known, values, path, shown, own / name)
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -101,6 +124,21 @@ def _check_file(
     if path.suffix == ".md" and (problem := markup.school_markup_problem(source)):
         found.append(Problem(shown, _line_of_problem(source), "(markup)", problem))
     return found
+
+
+def _never_used(kind: str, own: Path, name: str) -> str | None:
+    """Why a file the tool has no copy of is never read, if it surely is not: a misspelt
+    name, or a folder the tool does not have."""
+    if meant := _misnamed(own, name):
+        return f"the tool reads {kind}/{meant}, so this file is never used; rename it " + (
+            f"overrides/{kind}/{meant}"
+        )
+    parent = Path(name).parent
+    if (own / parent).is_dir():
+        return None
+    same = sorted(p.relative_to(own).as_posix() for p in own.rglob(Path(name).name))
+    hint = f"; did you mean overrides/{kind}/{same[0]}?" if same else ""
+    return f"the tool has no folder {kind}/{parent.as_posix()}, so this file is never used{hint}"
 
 
 def _misnamed(own: Path, name: str) -> str | None:
@@ -122,19 +160,62 @@ def _misnamed(own: Path, name: str) -> str | None:
 
 
 def _check_yaml(
-    env: Environment, known: set[str], values: dict[str, Any], path: Path, shown: str
+    env: Environment, known: set[str], values: dict[str, Any], path: Path, shown: str, ours: Path
 ) -> list[Problem]:
     try:
         document = read_yaml(path, shown)
     except ConfigError as exc:
         return list(exc.problems)
     found = list(document.problems)
+    if ours.is_file():
+        found += _key_typos(_tool_data(ours), document.data, (), document, shown)
     for key_path, text in _strings(document.data, ()):
         line, where = document.line_of(key_path), format_path(key_path)
         if problem := markup.school_markup_problem(text):
             found.append(Problem(shown, line, where, problem))
         found += _check_template(env, known, values, text, shown, line, where)
     return found
+
+
+def _key_typos(
+    ours: Any, theirs: Any, path: tuple[str | int, ...], document: Any, shown: str
+) -> list[Problem]:
+    """Keys of an override the tool never reads that are surely a misspelling of one it
+    does and that is missing (``tel:`` for ``tell:``). A list's items are compared with
+    every key the tool's own items use."""
+    if isinstance(ours, list):
+        keys: dict[str, Any] = {}
+        for item in ours:
+            if isinstance(item, dict):
+                keys |= item
+        ours = keys
+        theirs = dict(enumerate(theirs)) if isinstance(theirs, list) and keys else None
+        if theirs is None:
+            return []
+        return [
+            problem
+            for i, item in theirs.items()
+            for problem in _key_typos(ours, item, (*path, i), document, shown)
+        ]
+    if not (isinstance(ours, dict) and isinstance(theirs, dict)):
+        return []
+    found = []
+    missing = [str(key) for key in ours if key not in theirs]
+    for key, value in theirs.items():
+        if key in ours:
+            found += _key_typos(ours[key], value, (*path, key), document, shown)
+        elif close := difflib.get_close_matches(str(key), missing, n=1, cutoff=0.6):
+            where = (*path, key)
+            message = f"not a key the tool reads here (did you mean {close[0]!r}?)"
+            found.append(Problem(shown, document.line_of(where), format_path(where), message))
+    return found
+
+
+@cache
+def _tool_data(path: Path) -> Any:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def _strings(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple, str]]:
@@ -243,16 +324,11 @@ def _names_used_by_tool(kind: str) -> frozenset[str]:
     for path in own.rglob("*"):
         if path.suffix not in TEMPLATE_SUFFIXES[kind]:
             continue
-        text = path.read_text(encoding="utf-8")
         sources = (
-            [s for _, s in _strings(_load_yaml(text), ())] if path.suffix == ".yaml" else [text]
+            [text for _, text in _strings(_tool_data(path), ())]
+            if path.suffix == ".yaml"
+            else [path.read_text(encoding="utf-8")]
         )
         for source in sources:
             names |= _free_names(env.parse(source))
     return frozenset(names)
-
-
-def _load_yaml(text: str) -> Any:
-    import yaml
-
-    return yaml.safe_load(text)

@@ -109,3 +109,29 @@ def test_the_parents_embed_template_is_sandboxed(tmp_path: Path) -> None:
     )
     with pytest.raises(BuildError, match="unsafe|not safely"):
         compose(load_config(config), config.parent)
+
+
+def test_a_misspelt_key_or_a_folder_the_tool_has_not_is_found_before_a_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ks2 = (CONTENT_DIR / "rules" / "ks2.yaml").read_text(encoding="utf-8")
+    assert "\ntell:" in ks2
+    config = school_with(
+        tmp_path,
+        {
+            "content/rules/ks2.yaml": ks2.replace("\ntell:", "\ntel:"),
+            "content/rule/ks3.yaml": "title: x\n",
+            "rules/ks1.yaml": "title: x\n",
+        },
+    )
+    code, out, err = run(capsys, "check", "--config", config)
+    assert code == 2
+    line = ks2.split("\ntell:")[0].count("\n") + 2
+    assert err.splitlines()[:3] == [
+        "overrides/content/rule/ks3.yaml:1: (file): the tool has no folder content/rule, so "
+        "this file is never used; did you mean overrides/content/rules/ks3.yaml?",
+        f"overrides/content/rules/ks2.yaml:{line}: tel: not a key the tool reads here (did "
+        "you mean 'tell'?)",
+        "overrides/rules:1: (folder): the tool reads only overrides/content/ and "
+        "overrides/templates/; did you mean overrides/content/rules/?",
+    ]

@@ -210,11 +210,14 @@ def find_jobs(sources: list[Path], site_dir: Path | None = None) -> list[SchoolJ
     """Schools named by config files and folders. With several schools and a site folder,
     each school gets its own folder inside it (named after its config's folder or file)."""
     configs: list[Path] = []
+    in_subfolders = False  # a trust's folder: each school in its own, even if one is left
     for source in sources:
-        configs += _configs_in(source) if source.is_dir() else [source]
+        found = _configs_in(source) if source.is_dir() else [source]
+        in_subfolders |= source.is_dir() and any(p.parent != source for p in found)
+        configs += found
     if not configs:
         raise UsageError(f"{', '.join(map(str, sources))}: no school configs found")
-    if len(configs) == 1:
+    if len(configs) == 1 and not in_subfolders:
         return [SchoolJob(configs[0], site_dir)]
     return [
         SchoolJob(path, (site_dir / _slug(path)) if site_dir else _default_site(path))

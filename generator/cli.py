@@ -149,14 +149,32 @@ def build(
             raise_or_report(error, last=len(failures) == 1 and len(outcomes) == 1)
     if len(outcomes) > 1:
         click.echo(f"{len(outcomes) - len(failures)} of {len(outcomes)} schools built.")
-        if site_dir is not None:
-            from .trust import write_index
+    folders = [Path(job.site_dir) for job in jobs if job.site_dir]
+    if site_dir is not None and any(folder.parent == site_dir for folder in folders):
+        from .trust import write_index  # each school in its own folder of site_dir
 
-            index = write_index(site_dir, [Path(job.site_dir) for job in jobs if job.site_dir])
-            if index:
-                click.echo(f"Listed the schools' packs in {index}")
+        index = write_index(site_dir, folders)
+        if index:
+            click.echo(f"Listed the schools' packs in {index}")
+        _warn_of_packs_left(site_dir, folders)
     if failures:
         sys.exit(max(f.error.exit_code for f in failures if f.error))
+
+
+def _warn_of_packs_left(site_dir: Path, built: list[Path]) -> None:
+    """A school's pack in site_dir from an earlier build, for a school not in this one
+    (one that left the trust?): it is still published with the folder, so say so. The
+    tool never deletes it."""
+    from .build import SITE_MARKER
+
+    for folder in sorted(site_dir.iterdir()):
+        if folder.is_dir() and folder not in built and (folder / SITE_MARKER).is_file():
+            log.warning(
+                "%s: the pack of a school not in this build is still here and is published "
+                "with the folder (not listed in its index.html); delete it if the school "
+                "has left",
+                folder,
+            )
 
 
 def raise_or_report(error: EsafetyError, last: bool) -> None:

@@ -124,7 +124,8 @@ def as_text(checks: list[SchoolCheck]) -> str:
         out += ["", *details]
     broken = sum(1 for c in checks if c.errors or c.shared)
     warned = sum(1 for c in checks if c.warnings)
-    out += ["", f"{len(checks)} schools: {broken} with errors, {warned} with warnings."]
+    schools = f"{len(checks)} school{'s' if len(checks) != 1 else ''}"
+    out += ["", f"{schools}: {broken} with errors, {warned} with warnings."]
     return "\n".join(out) + "\n"
 
 

@@ -278,3 +278,34 @@ def test_a_page_of_the_trusts_own_is_never_replaced_by_the_index(
     )
     assert (site / "index.html").read_text(encoding="utf-8") == own
     assert sorted(p.name for p in site.iterdir()) == ["index.html", "oak"]  # nothing built
+
+
+def test_a_trust_down_to_one_school_still_builds_into_its_folder(
+    trust: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("ash", "elm"):
+        shutil.rmtree(trust / name)
+    out_dir = trust / "out"
+    code, out, err = run(capsys, "build", trust, "-d", out_dir)
+    assert (code, err) == (0, ""), err
+    assert (out_dir / "oak" / "index.html").is_file()
+    assert out.splitlines()[-1] == f"Listed the schools' packs in {out_dir / 'index.html'}"
+    code, out, _ = run(capsys, "check", trust)
+    assert out.splitlines()[-1].startswith("1 school: 0 with errors")
+
+
+def test_a_pack_left_from_a_school_no_longer_built_is_named_and_kept(
+    trust: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    out_dir = trust / "out"
+    assert run(capsys, "build", trust, "-d", out_dir)[0] == 0
+    shutil.rmtree(trust / "ash")
+    caplog.clear()
+    assert run(capsys, "build", trust, "-d", out_dir)[0] == 0
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert said == [
+        f"{out_dir / 'ash'}: the pack of a school not in this build is still here and is "
+        "published with the folder (not listed in its index.html); delete it if the school "
+        "has left"
+    ]
+    assert (out_dir / "ash" / "index.html").is_file()

@@ -8,6 +8,7 @@ with one rename. A failed build leaves the previous site exactly as it was.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import hashlib
 import json
 import logging
@@ -15,11 +16,12 @@ import os
 import re
 import shutil
 import tempfile
-from contextlib import AbstractContextManager, nullcontext, suppress
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import CACHE_DIR, BuildCache, school_cache_dir, tree_digest
+from .cache import CACHE_DIR, BuildCache, school_cache_dir, tree_digest, user_cache_dir
 from .checks import made_up
 from .compose import Pack, PrintDoc, compose
 from .config import Config, load_config
@@ -90,6 +92,15 @@ def build_many(
     rendering as soon as it is composed; a school that fails is reported in its outcome
     and does not stop the others."""
     check_site_dirs(jobs)
+    with ExitStack() as held:
+        for job in jobs:
+            held.enter_context(_site_lock(site_dir_of(job)))
+        return _build_all(jobs, use_cache, workers, engine)
+
+
+def _build_all(
+    jobs: list[SchoolJob], use_cache: bool, workers: int | None, engine: str
+) -> list[SchoolOutcome]:
     renderer = PdfRenderer(workers)
     if renderer.workers > 1:
         start_workers(renderer.workers)  # WeasyPrint loads while the schools are composed
@@ -144,6 +155,31 @@ def check_site_dirs(jobs: list[SchoolJob]) -> None:
             )
         seen[site] = job.config_path
         _check_replaceable(site, projects)
+
+
+@contextmanager
+def _site_lock(site: Path) -> Iterator[None]:
+    """Held while a site is built: a second build of the same site at the same time (two
+    terminals, serve and build) is refused, or the one that finished last would publish
+    whichever config it had read. The lock file is in the user's cache, never in the
+    school's folder; the system frees it when the process ends, however it ends."""
+    folder = user_cache_dir() / "locks"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(str(site.resolve()).encode()).hexdigest()[:32]
+        lock = (folder / f"{name}.lock").open("w")
+    except OSError:  # no cache folder to write: build unlocked, as before
+        yield
+        return
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                f"{site}: another esafety build (or serve) is building this site now; "
+                "run this again when it has finished"
+            ) from None
+        yield
 
 
 def site_dir_of(job: SchoolJob) -> Path:

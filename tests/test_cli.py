@@ -670,3 +670,23 @@ def test_a_config_named_yml_is_found_as_school_config_yaml_is(
     (job,) = [j for j in find_jobs([school.parent], Path("out")) if j.config_path.parent == school]
     assert job.config_path.name == "school_config.yml"
     assert job.site_dir in (Path("out"), Path("out") / school.name)
+
+
+def test_a_second_build_of_the_same_site_at_once_is_refused(
+    make_school: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two builds of one site at once (serve and build, two terminals): the second is
+    refused, or whichever finished last would publish the config it had read."""
+    from generator.build import _site_lock
+
+    config = make_school()
+    site = config.parent / "site"
+    with _site_lock(site):
+        code, out, err = run(capsys, "build", "--config", config, "--site-dir", site)
+    assert (code, out) == (2, [])
+    assert err == [
+        f"{site}: another esafety build (or serve) is building this site now; run this "
+        "again when it has finished"
+    ]
+    assert not site.exists()
+    assert run(capsys, "build", "--config", config, "--site-dir", site)[0] == 0  # freed

@@ -167,7 +167,7 @@ def _warn_of_packs_left(site_dir: Path, built: list[Path]) -> None:
     tool never deletes it."""
     from .build import SITE_MARKER
 
-    for folder in sorted(site_dir.iterdir()):
+    for folder in sorted(site_dir.iterdir()) if site_dir.is_dir() else []:
         if folder.is_dir() and folder not in built and (folder / SITE_MARKER).is_file():
             log.warning(
                 "%s: the pack of a school not in this build is still here and is published "

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .checks import Finding, findings, today
 from .compose import TEMPLATES_DIR, Composer
 from .config import Config, load_config
+from .defaults import read_with_defaults
 from .errors import ConfigError, EsafetyError, Problem, UsageError
 from .markup import format_date
 from .overrides import check as check_overrides
@@ -37,6 +39,9 @@ class SchoolCheck:
     errors: list[str] = field(default_factory=list)  # problems in the school's own file
     shared: list[Problem] = field(default_factory=list)  # problems in files it extends
     warnings: list[Finding] = field(default_factory=list)
+    # Where each warning's value is given, when that is a shared file ("file:line"), so
+    # the table says it once for all the schools that share it; None: the school's own.
+    warning_places: list[str | None] = field(default_factory=list)
     name: str = ""  # the school's name as written, when its config is invalid
 
     @property
@@ -75,7 +80,28 @@ def check_school(config_path: Path) -> SchoolCheck:
         return result
     result.config = config
     result.warnings = findings(config, today(), composer.data)
+    result.warning_places = _places(config_path, result.warnings)
     return result
+
+
+def _places(config_path: Path, warnings: list[Finding]) -> list[str | None]:
+    """For each warning about a config value, the shared file and line that gives it
+    (None when the school's own file does, or it is about something else)."""
+    try:
+        document = read_with_defaults(config_path, str(config_path))
+    except EsafetyError:
+        return [None] * len(warnings)
+    own = Path(config_path).resolve()
+    places: list[str | None] = []
+    for finding in warnings:
+        key = tuple(
+            int(part) if part.isdigit() else part
+            for part in re.split(r"\.|\[(\d+)\]\.?", finding.path)
+            if part
+        )
+        file, line = document.locate(key)
+        places.append(None if Path(file).resolve() == own else f"{file}:{line}")
+    return places
 
 
 def _name_as_written(config_path: Path) -> str:
@@ -117,9 +143,20 @@ def as_text(checks: list[SchoolCheck]) -> str:
         f"{problem}  (shared by {n} school{'s' if n != 1 else ''})"
         for problem, n in shared_problems(checks).items()
     ]
+    shared_warnings: dict[str, int] = {}
     for check in checks:
         details += check.errors
-        details += [f"{check.config_path}: warning: {finding}" for finding in check.warnings]
+        places = check.warning_places or [None] * len(check.warnings)
+        for finding, place in zip(check.warnings, places, strict=True):
+            if place is None:
+                details.append(f"{check.config_path}: warning: {finding}")
+            else:
+                said = f"{place}: warning: {finding}"
+                shared_warnings[said] = shared_warnings.get(said, 0) + 1
+    details += [
+        f"{said}  (shared by {n} school{'s' if n != 1 else ''})"
+        for said, n in shared_warnings.items()
+    ]
     if details:
         out += ["", *details]
     broken = sum(1 for c in checks if c.errors or c.shared)

@@ -309,3 +309,17 @@ def test_a_pack_left_from_a_school_no_longer_built_is_named_and_kept(
         "has left"
     ]
     assert (out_dir / "ash" / "index.html").is_file()
+
+
+def test_a_warning_about_a_shared_value_is_given_once_at_its_line(
+    trust: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    defaults = trust / "trust.yaml"
+    text = defaults.read_text(encoding="utf-8")
+    assert "last_reviewed: 2026-07-01" in text
+    defaults.write_text(text.replace("last_reviewed: 2026-07-01", "last_reviewed: 2025-07-01"))
+    code, out, _ = run(capsys, "check", trust)
+    about = [line for line in out.splitlines() if "last_reviewed" in line]
+    line = text.split("last_reviewed")[0].count("\n") + 1
+    assert len(about) == 1 and about[0].startswith(f"{defaults}:{line}: warning: "), about
+    assert about[0].endswith("(shared by 3 schools)")

@@ -551,12 +551,12 @@ def validate(doc: YamlDocument, project_dir: Path) -> Config:
             ]
         )
     problems: list[Problem] = list(doc.problems)
+    problems += _check_logo(doc, project_dir)  # first: it gives the logo's path from here
     config: Config | None = None
     try:
         config = Config.model_validate(doc.data)
     except ValidationError as exc:
         problems += [_problem(doc, err) for err in exc.errors()]
-    problems += _check_logo(doc, project_dir)
     problems += _check_printable(doc, doc.data, ())
     if config is not None:
         problems += _check_consistency(doc, config)
@@ -581,8 +581,13 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
         return []
     path = ("school", "logo")
     where = (*doc.locate(path), format_path(path))
+    # A logo given in a shared defaults file is looked for beside that file first (as
+    # its extends: is), then, as before December 2026, in the school's folder.
+    given_in = Path(where[0]).resolve().parent
     try:
-        resolved = (project_dir / logo).resolve()
+        resolved = (given_in / logo).resolve()
+        if not resolved.is_file():
+            resolved = (project_dir / logo).resolve()
         is_file = resolved.is_file()
     except (OSError, ValueError):  # a NUL byte, a name too long for the file system
         return [Problem(*where, f"{json.dumps(logo)} is not a usable file name")]
@@ -612,6 +617,7 @@ def _check_logo(doc: YamlDocument, project_dir: Path) -> list[Problem]:
         return [Problem(*where, f"{json.dumps(logo)} {exc}")]
     except OSError as exc:
         return [Problem(*where, f"{json.dumps(logo)} cannot be read ({exc.strerror})")]
+    school["logo"] = os.path.relpath(resolved, project_dir.resolve())  # the build's path
     return []
 
 

@@ -323,3 +323,15 @@ def test_a_warning_about_a_shared_value_is_given_once_at_its_line(
     line = text.split("last_reviewed")[0].count("\n") + 1
     assert len(about) == 1 and about[0].startswith(f"{defaults}:{line}: warning: "), about
     assert about[0].endswith("(shared by 3 schools)")
+
+
+def test_a_logo_in_the_shared_defaults_is_found_beside_that_file(trust: Path) -> None:
+    shutil.copyfile(CONTENT_DIR.parent / "assets" / "logo.svg", trust / "crest.svg")
+    defaults = trust / "trust.yaml"
+    text = defaults.read_text(encoding="utf-8")
+    defaults.write_text(text.replace("school:\n", "school:\n  logo: crest.svg\n", 1))
+    assert "logo: crest.svg" in defaults.read_text(encoding="utf-8")
+    config = load_config(trust / "oak" / "school_config.yaml")
+    assert config.school.logo == "../crest.svg"
+    logo = Composer(config, trust / "oak").brand.logo_file
+    assert logo is not None and logo.resolve() == (trust / "crest.svg").resolve()

@@ -313,5 +313,8 @@ def test_ctrl_c_stops_a_build_at_once_with_no_traceback(make_school, after):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(build.pid, signal.SIGKILL)
-    assert (build.returncode, out.decode().split()) == (130, ["Aborted."])
+    # 130, or ended by the signal itself when it lands as Python shuts down: a shell
+    # reports both as exit status 130.
+    assert build.returncode in (130, -signal.SIGINT)
+    assert out.decode().split() == ["Aborted."]
     assert not (config.parent / "site").exists()

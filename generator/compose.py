@@ -420,6 +420,9 @@ class Composer:
             "online_safety_group": c.online_safety_group,
             "linked_policies": c.linked_policies,
             "images": c.images,
+            # Monitoring by software (alerts, records), not only staff watching screens.
+            "software_monitoring": c.technology.monitoring.method in ("software", "both")
+            or (c.technology.monitoring.method is None and bool(c.technology.monitoring.provider)),
             **self.terms,
             "head": as_clause(head),
             "the_head": with_definite_article(head),

@@ -60,6 +60,8 @@ def _stray_folders(project: Path, shared: tuple[Path, ...]) -> list[Problem]:
         if not overrides.is_dir():
             continue
         for entry in sorted(overrides.iterdir()):
+            if entry.name.startswith("."):  # .git, an editor's folder
+                continue
             if entry.is_dir() and entry.name not in ("content", "templates"):
                 meant = next(
                     (

@@ -323,7 +323,14 @@ def test_illegal_material_about_the_headteacher_goes_to_the_chair():
     head = "{{ the_head }}"
     assert f"If it involves {head}, go instead to {{{{ say.head_allegations_short }}}}" in steps
     assert f"tells {{{{ say.lado_short }}}} at once. If it is about {head}, that falls to" in steps
-    assert "within one working day" not in steps  # illegal material: the police and LADO at once
+    assert "lado_within" not in steps  # illegal material: the police and LADO at once
+
+
+def test_the_lado_is_told_in_the_time_each_nation_sets(primary_text):
+    assert "within one working day, before any investigation" in primary_text  # KCSIE
+    welsh = composed_policy_text(ROOT / "tests" / "schools" / "welsh_middle.yaml")
+    assert "within 24 hours (by the next working day if it arises out of hours)" in welsh
+    assert "within one working day" not in welsh
 
 
 def test_an_image_is_viewed_only_as_ukcis_allows(primary_text):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import difflib
 import functools
 import json
 import os
@@ -37,7 +36,7 @@ from pydantic_core import PydanticCustomError
 
 from .brand import LOGO_SUFFIXES, LogoError, read_logo
 from .defaults import read_with_defaults
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Problem, did_you_mean
 from .resources import TEMPLATES_DIR
 from .yamlfile import KeyPath, YamlDocument, format_path
 
@@ -671,7 +670,7 @@ def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
         if stage not in config.key_stages:
             path = ("phones", "pupils", "by_stage", stage)
             have = ", ".join(config.key_stages)
-            hint = _did_you_mean(stage, list(config.key_stages))
+            hint = did_you_mean(stage, list(config.key_stages))
             problems.append(
                 Problem(
                     *doc.locate(path),
@@ -710,7 +709,7 @@ _STAGE_WORDS = {
 
 
 def _unknown_stage(word: str) -> str:
-    hint = _did_you_mean(word, list(ALL_KEY_STAGES))
+    hint = did_you_mean(word, list(ALL_KEY_STAGES))
     alias = _STAGE_WORDS.get(word.lower().replace("-", "_").replace(" ", "_"))
     if alias and not hint:
         hint = f" (did you mean {alias!r}?)"
@@ -723,10 +722,10 @@ def _message(err: Any, loc: KeyPath) -> str:
     if kind == "missing":
         return "required, but missing"
     if kind == "extra_forbidden":
-        return "unknown key" + _did_you_mean(str(loc[-1]), _allowed_keys(loc[:-1]))
+        return "unknown key" + did_you_mean(str(loc[-1]), _allowed_keys(loc[:-1]))
     if kind == "literal_error":
         allowed = re.findall(r"'([^']*)'", ctx.get("expected", ""))
-        hint = _did_you_mean(str(value), allowed) if isinstance(value, str) else ""
+        hint = did_you_mean(str(value), allowed) if isinstance(value, str) else ""
         return f"{_show(value)} is not allowed; use one of: {', '.join(allowed)}{hint}"
     if kind in ("string_type",):
         hint = (
@@ -794,13 +793,6 @@ def _number(value: Any) -> str:
     except ValueError:
         return "thousands of digits"
     return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} digits)"
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if not close:
-        close = [c for c in choices if c.lower() == word.lower().replace(" ", "_")]
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _allowed_keys(path: KeyPath) -> list[str]:

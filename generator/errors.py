@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -59,3 +61,12 @@ class BuildError(EsafetyError):
     """Rendering or publishing failed; the previous site is left untouched."""
 
     exit_code = 1
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """ " (did you mean 'name'?)" for the choice closest to ``word``, or "" if none is."""
+    choices = sorted(choices)
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        close = [c for c in choices if c.lower() == word.lower().replace(" ", "_")]
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -21,7 +21,7 @@ from jinja2 import Environment, TemplateSyntaxError, nodes
 
 from . import markup
 from .compose import Composer, search_path
-from .errors import ConfigError, EsafetyError, Problem
+from .errors import ConfigError, EsafetyError, Problem, did_you_mean
 from .resources import CONTENT_DIR, TEMPLATES_DIR
 from .yamlfile import MAX_BYTES, format_path, read_yaml
 
@@ -40,6 +40,7 @@ def problems(composer: Composer) -> list[Problem]:
     """Every problem in the overrides this school uses (none: no overrides, or all good)."""
     project = composer.project_dir
     found = _stray_folders(project, composer.config.shared_folders)
+    shape = _shape(composer.context)
     for kind, own in (("content", CONTENT_DIR), ("templates", TEMPLATES_DIR)):
         try:
             folders = search_path(project, kind, composer.config.shared_folders)[:-1]
@@ -47,8 +48,31 @@ def problems(composer: Composer) -> list[Problem]:
             found.append(Problem(f"overrides/{kind}", 1, "(folder)", str(exc)))
             continue
         for name, path, shown in _used_files(folders, project):
-            found += _check_file(composer, kind, own, name, path, shown)
+            try:
+                stat = path.stat()
+            except OSError:  # a link to nowhere: _check_file says so
+                stat = None
+            key = (kind, name, str(path), shown, stat and (stat.st_mtime_ns, stat.st_size), shape)
+            if key not in _checked or stat is None:
+                _checked[key] = _check_file(composer, kind, own, name, path, shown)
+            found += _checked[key]
+    if len(_checked) > 10_000:
+        _checked.clear()
     return found
+
+
+# Each file's problems, kept for the process (a trust's schools share its overrides, and
+# serve checks them at every rebuild): reading a copy of all of content/ takes 0.5 s.
+_checked: dict[tuple[Any, ...], list[Problem]] = {}
+
+
+def _shape(context: dict[str, Any]) -> tuple[Any, ...]:
+    """What a check of a file depends on in the school's values: their names, and the
+    parts each has (a model's fields, a mapping's keys), not the values themselves."""
+    return tuple(
+        (name, type(value).__name__, tuple(map(str, value)) if isinstance(value, dict) else ())
+        for name, value in sorted(context.items())
+    )
 
 
 def _stray_folders(project: Path, shared: tuple[Path, ...]) -> list[Problem]:
@@ -252,13 +276,13 @@ def _check_template(
         is_filter = isinstance(node, nodes.Filter)
         table, what = (env.filters, "filter") if is_filter else (env.tests, "test")
         if node.name not in table:
-            message = f"no {what} named {node.name!r}" + _did_you_mean(node.name, table)
+            message = f"no {what} named {node.name!r}" + did_you_mean(node.name, table)
             found.append(Problem(shown, offset + node.lineno, where, message))
     undeclared = _free_names(tree)
     for name in sorted(undeclared - known):
         line = next((n.lineno for n in tree.find_all(nodes.Name) if n.name == name), 1)
         message = f"{{{{ {name} }}}} names nothing the pack knows"
-        found.append(Problem(shown, offset + line, where, message + _did_you_mean(name, known)))
+        found.append(Problem(shown, offset + line, where, message + did_you_mean(name, known)))
     for node in tree.find_all(nodes.Getattr):
         if isinstance(node.node, nodes.Name) and node.node.name in undeclared & set(context):
             problem = _attribute_problem(context[node.node.name], node.node.name, node.attr)
@@ -279,7 +303,7 @@ def _attribute_problem(value: Any, name: str, attribute: str) -> str | None:
             return None
     else:
         return None
-    return f"{{{{ {name}.{attribute} }}}}: {name} has no {attribute!r}" + _did_you_mean(
+    return f"{{{{ {name}.{attribute} }}}}: {name} has no {attribute!r}" + did_you_mean(
         attribute, choices
     )
 
@@ -294,11 +318,6 @@ def _free_names(tree: nodes.Template) -> set[str]:
     names = list(tree.find_all(nodes.Name))
     bound = {n.name for n in names if n.ctx in ("store", "param")}
     return {n.name for n in names if n.ctx == "load"} - bound - JINJA_NAMES
-
-
-def _did_you_mean(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _line_of_problem(source: str) -> int:

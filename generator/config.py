@@ -531,7 +531,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def load_config(path: Path, project_dir: Path | None = None) -> Config:
     """Read and validate a config file; raise ConfigError listing every problem."""
-    doc = read_with_defaults(path, _display_name(path))
+    doc = read_with_defaults(path, display_name(path))
     return validate(doc, project_dir or path.parent)
 
 
@@ -566,7 +566,7 @@ def validate(doc: YamlDocument, project_dir: Path) -> Config:
     return config
 
 
-def _display_name(path: Path) -> str:
+def display_name(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:

@@ -21,11 +21,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from .checks import Finding, findings, today
 from .compose import TEMPLATES_DIR, Composer
-from .config import Config, load_config
+from .config import Config, display_name, validate
 from .defaults import read_with_defaults
 from .errors import ConfigError, EsafetyError, Problem, UsageError
 from .markup import format_date
 from .overrides import check as check_overrides
+from .yamlfile import YamlDocument
 
 COLUMNS = ("school", "config", "errors", "warnings", "version", "next_review")
 
@@ -62,7 +63,8 @@ def check_school(config_path: Path) -> SchoolCheck:
     result = SchoolCheck(config_path)
     folder = Path(config_path).resolve().parent
     try:
-        config = load_config(config_path)
+        document = read_with_defaults(config_path, display_name(config_path))
+        config = validate(document, folder)
         composer = Composer(config, folder)
         check_overrides(composer)
     except ConfigError as exc:
@@ -80,17 +82,13 @@ def check_school(config_path: Path) -> SchoolCheck:
         return result
     result.config = config
     result.warnings = findings(config, today(), composer.data)
-    result.warning_places = _places(config_path, result.warnings)
+    result.warning_places = _places(config_path, document, result.warnings)
     return result
 
 
-def _places(config_path: Path, warnings: list[Finding]) -> list[str | None]:
+def _places(config_path: Path, document: YamlDocument, warnings: list[Finding]) -> list[str | None]:
     """For each warning about a config value, the shared file and line that gives it
     (None when the school's own file does, or it is about something else)."""
-    try:
-        document = read_with_defaults(config_path, str(config_path))
-    except EsafetyError:
-        return [None] * len(warnings)
     own = Path(config_path).resolve()
     places: list[str | None] = []
     for finding in warnings:

@@ -265,6 +265,7 @@ def _content_environment(dirs: tuple[Path, ...]) -> Environment:
         mailto=markup.mailto,
         tel=markup.tel,
         link=markup.link,
+        bare_url=markup.bare_url,
         icon=markup.inline_icon,
         the=with_article,
         inner=mid_sentence,

@@ -92,6 +92,12 @@ def link(url: str, text: str | None = None) -> Markup:
     return Markup(f'<a href="{html.escape(url)}">{label}</a>')
 
 
+def bare_url(url: str) -> str:
+    """A web address as a reader writes it: "https://www.school.org/" -> "www.school.org"
+    (and a line is never left ending in "https://")."""
+    return str(url).split("//", 1)[-1].rstrip("/")
+
+
 def to_html(markdown_text: str) -> Markup:
     """Render a composed Markdown fragment to HTML for the print templates."""
     return Markup(_convert(str(markdown_text)))

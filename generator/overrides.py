@@ -81,8 +81,8 @@ def _stray_folders(project: Path, shared: tuple[Path, ...]) -> list[Problem]:
     found = []
     for folder in dict.fromkeys((project, *shared)):
         overrides = folder / "overrides"
-        if not overrides.is_dir():
-            continue
+        if not overrides.is_dir() or not overrides.resolve().is_relative_to(folder.resolve()):
+            continue  # none, or a link out: search_path refuses it, and nothing is listed
         for entry in sorted(overrides.iterdir()):
             if entry.name.startswith("."):  # .git, an editor's folder
                 continue

@@ -26,7 +26,7 @@ from .checks import made_up
 from .compose import Pack, PrintDoc, compose
 from .config import Config, load_config
 from .defaults import CONFIG_NAMES, config_file, is_school_config
-from .errors import BuildError, EsafetyError, UsageError
+from .errors import BuildError, EsafetyError, UsageError, interrupted
 from .markup import conversions_kept
 from .pdf import small_posters
 from .pool import PdfRenderer, SchoolPdfs, reproducible_dates, start_workers
@@ -451,6 +451,8 @@ def mark_as_ours(site: Path) -> None:
 
 def publish(staged: Path, site_dir: Path) -> None:
     """Put ``staged`` in place of ``site_dir`` in one move (atomic swap where Linux allows)."""
+    if interrupted.is_set():  # a Ctrl+C a library swallowed still leaves the site as it was
+        raise KeyboardInterrupt
     if site_dir.exists() and not site_dir.is_dir():
         raise BuildError(f"{site_dir}: exists and is not a folder")
     if site_dir.is_dir() and _swap(staged, site_dir):

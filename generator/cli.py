@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from .defaults import config_file
-from .errors import ConfigError, EsafetyError, Problem, UsageError
+from .errors import ConfigError, EsafetyError, Problem, UsageError, interrupted
 
 log = logging.getLogger("generator")
 
@@ -536,12 +536,25 @@ def _command_path(args: list[str]) -> str:
 def run() -> NoReturn:
     """The ``esafety`` command. Stopped with ``kill`` as with Ctrl+C: its PDF workers stop
     with it and a half-made site is cleared away."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not nohup's SIG_IGN
+        signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    sys.unraisablehook = _unraisable
     sys.exit(main())
 
 
 def _interrupt(signum: int, frame: Any) -> NoReturn:
+    interrupted.set()
     raise KeyboardInterrupt
+
+
+def _unraisable(info: Any) -> None:
+    """A Ctrl+C that landed in a __del__ or a weakref callback, where Python cannot raise
+    it: remembered (the build stops before publishing), not printed as a traceback."""
+    if info.exc_type is not None and issubclass(info.exc_type, KeyboardInterrupt):
+        interrupted.set()
+        return
+    sys.__unraisablehook__(info)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -29,6 +30,11 @@ def one_line(text: str) -> str:
     """``text`` with every line-ending or control character written as an escape, so a
     problem about a hostile key or value is still one line."""
     return _BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# Set by the command's Ctrl+C and kill handler. Python prints and drops a KeyboardInterrupt
+# raised inside a __del__ or a weakref callback, so a build checks this before it publishes.
+interrupted = threading.Event()
 
 
 class EsafetyError(Exception):

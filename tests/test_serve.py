@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 from helpers import NEEDS_CHROMIUM
 
+from generator import cli
+from generator.build import build
 from generator.cli import main
+from generator.errors import interrupted
 from generator.serve import RELOAD_PATH, Preview
 
 
@@ -317,4 +320,24 @@ def test_ctrl_c_stops_a_build_at_once_with_no_traceback(make_school, after):
     # reports both as exit status 130.
     assert build.returncode in (130, -signal.SIGINT)
     assert out.decode().split() == ["Aborted."]
+    assert not (config.parent / "site").exists()
+
+
+class _DroppedInterrupt:
+    """A Ctrl+C landing in a __del__: Python cannot raise it there."""
+
+    def __del__(self) -> None:
+        raise KeyboardInterrupt
+
+
+def test_a_ctrl_c_python_drops_still_stops_the_build_before_it_publishes(make_school, monkeypatch):
+    monkeypatch.setattr(sys, "unraisablehook", cli._unraisable)
+    config = make_school()
+    try:
+        _DroppedInterrupt()
+        assert interrupted.is_set()
+        with pytest.raises(KeyboardInterrupt):
+            build(config, config.parent / "site")
+    finally:
+        interrupted.clear()
     assert not (config.parent / "site").exists()

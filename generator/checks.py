@@ -292,12 +292,27 @@ def _filtering_and_monitoring(config: Config, day: dt.date) -> list[Finding]:
                 "the DfE filtering standard expects the school to know and record its system",
             )
         )
-    if not tech.monitoring.provider:
+    monitoring = tech.monitoring
+    if monitoring.method is None:
+        assumed = (
+            f"software from {monitoring.provider} with staff supervision"
+            if monitoring.provider
+            else "staff supervising pupils and watching screens, with no software"
+        )
+        found.append(
+            Finding(
+                "technology.monitoring.method",
+                f"how monitoring is done is not given, so the policy says it is {assumed}",
+                "set it to software, physical or both",
+                "ask whoever keeps the pack's config to say how monitoring is done",
+            )
+        )
+    elif monitoring.method != "physical" and not monitoring.provider:
         found.append(
             Finding(
                 "technology.monitoring.provider",
-                "no monitoring provider is named",
-                "say how devices and networks are monitored (software, physical or both)",
+                f"monitoring is '{monitoring.method}' but no monitoring software is named",
+                "name it, so staff and governors know what flags concerns",
             )
         )
     reviewed = tech.filtering.last_reviewed

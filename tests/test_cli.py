@@ -517,7 +517,7 @@ def test_check_lists_warnings_and_strict_fails(capsys: pytest.CaptureFixture[str
     assert (code, err) == (0, [])
     assert warned_keys(out, config) == {
         "technology.filtering.provider",
-        "technology.monitoring.provider",
+        "technology.monitoring.method",
         "technology.filtering.last_reviewed",
         "people.dsl",
         "people.deputy_dsls",
@@ -528,6 +528,26 @@ def test_check_lists_warnings_and_strict_fails(capsys: pytest.CaptureFixture[str
     }
     code, strict_out, err = run(capsys, "check", "--strict", "--config", config)
     assert (code, strict_out, err) == (1, out, [])
+
+
+@pytest.mark.parametrize(
+    ("monitoring", "warned"),
+    [
+        ({"method": None, "provider": None}, "staff supervising pupils and watching screens"),
+        ({"method": None}, "software from Senso Cloud with staff supervision"),
+        ({"method": "both", "provider": None}, "'both' but no monitoring software is named"),
+        ({"method": "physical", "provider": None}, None),
+    ],
+)
+def test_check_says_what_the_policy_assumes_about_monitoring(
+    make_school: Any, capsys: pytest.CaptureFixture[str], monitoring: dict, warned: str | None
+) -> None:
+    """A policy never states a monitoring method the school did not give without saying so;
+    physical monitoring needs no software named."""
+    config = make_school({"technology": {"monitoring": monitoring}})
+    _, out, _ = run(capsys, "check", "--config", config)
+    about = [line for line in out if "technology.monitoring" in line]
+    assert [warned in line for line in about] == ([True] if warned else [])
 
 
 def test_check_warns_about_an_overdue_review(

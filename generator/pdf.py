@@ -69,17 +69,22 @@ WORD_START, WORD_END = '<span class="word-start">', '<span class="word-end"></sp
 def whole_words(value: object) -> Markup:
     """Poster text with each word in a span that ends with an empty span, both given ids
     in the finished HTML (``number_words``), so the fitter can refuse a type size that
-    breaks a word across lines (render.fit_one_page). Only plain words are marked: one
-    with a hyphen or a dash may end a line inside it (grown-up, 7–11), and the marks would
-    take that place. (Keeping "grown-up" whole costs the KS1 poster its 48 pt: NOTES.)"""
+    breaks a word across lines (render.fit_one_page). A hyphenated word is a word too:
+    its hyphens become non-breaking, so a child never reads "grown-" at the end of one
+    line and "up" on the next. Other text (a dash, 7–11) is left as it is."""
     text = value if isinstance(value, Markup) else escape(markup.format_value(value))
     if "<" in text:
         return Markup(text)
     words = re.split(r"([ \t\n]+)", str(text))
-    return Markup("".join(WORD_START + w + WORD_END if _PLAIN_WORD.match(w) else w for w in words))
+    return Markup("".join(_marked(w) if _PLAIN_WORD.match(w) else w for w in words))
 
 
-_PLAIN_WORD = re.compile(r"[\w'’]+[.,!?;:)]*\Z")
+def _marked(word: str) -> str:
+    return WORD_START + word.replace("-", NON_BREAKING_HYPHEN) + WORD_END
+
+
+NON_BREAKING_HYPHEN = "\u2011"
+_PLAIN_WORD = re.compile(r"[\w'’]+(-[\w'’]+)*[.,!?;:)]*\Z")
 
 
 def number_words(html: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,7 +162,7 @@ def read_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
             ]
         ) from None
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError([Problem(name, *_syntax_error(exc))]) from None
+        raise ConfigError([Problem(name, *_syntax_error(exc, text))]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(name, 1, "(syntax)", f"YAML syntax error: {exc}")]) from None
     finally:
@@ -204,24 +205,84 @@ def _too_deep() -> str:
     )
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str]:
-    """(line, path, message) for a YAML syntax error, naming where the broken part began."""
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str, str]:
+    """(line, key path, message) for a YAML syntax error, in words a school can act on. The
+    line is where PyYAML stopped (an unclosed [ or { is named where it opened); the key
+    path is read from the indentation around it, as the file cannot be parsed."""
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else 1
     what = exc.problem or exc.context or "invalid YAML"
     if exc.context and what.startswith("but "):  # "expected X" + "but found Y"
         what = f"{exc.context}, {what}"
-    if "'\\t'" in what or "\t" in what:
-        what += " (indent with spaces, not tabs)"
-    context = exc.context_mark
+    opened = exc.context_mark
+    for pyyaml_words, plain, at_opening in _PLAIN_SYNTAX:
+        if pyyaml_words in what:
+            if at_opening and opened is not None:
+                line = opened.line + 1
+            return line, _key_path_at(text, line), f"YAML syntax error: {plain}"
     if (
         exc.context
-        and context is not None
-        and context.line + 1 != line
+        and opened is not None
+        and opened.line + 1 != line
         and not exc.context.startswith("expected")
     ):
-        what += f" ({exc.context} that starts on line {context.line + 1})"
-    return line, "(syntax)", f"YAML syntax error: {what}"
+        what += f" ({exc.context} that starts on line {opened.line + 1})"
+    return line, _key_path_at(text, line), f"YAML syntax error: {what}"
+
+
+# PyYAML's words for the slips people make in a config; what they mean; whether the line to
+# name is where the unclosed bracket opened.
+_PLAIN_SYNTAX = (
+    ("found character '\\t'", "a tab character (indent with spaces, not tabs)", False),
+    (
+        "mapping values are not allowed here",
+        "a second ': ' on one line (put a value that contains ': ' in quotes)",
+        False,
+    ),
+    (
+        "expected <block end>, but found '<block",  # a mapping or a list ("- ") starts here
+        "the indentation goes wrong on this line or the one above (keys at one level start "
+        "in the same column, and each key ends with a colon)",
+        False,
+    ),
+    (
+        "expected <block end>, but found '<scalar>'",
+        "text where a key should start (a quote left open on this line or above, or text "
+        "after a closing quote?)",
+        False,
+    ),
+    ("expected ',' or ']'", "a list opened with [ is not closed with ]", True),
+    ("expected ',' or '}'", "a mapping opened with { is not closed with }", True),
+    ("found unexpected end of stream", "a quote is opened and never closed", True),
+    (
+        "could not find expected ':'",
+        "a key with no colon after it, or a quote left open, on this line or the one above",
+        False,
+    ),
+)
+
+# A line that starts a key: its indentation, the key, and whether a value follows on the line.
+_KEY_LINE = re.compile(r"([ \t]*)(?:- +)?([A-Za-z_][\w-]*) *:(?: +(?!#)(\S))?")
+
+
+def _key_path_at(text: str, line: int) -> str:
+    """'people.dsl.email' for the key on ``line``, with the keys above it that open a
+    mapping at a lesser indentation; '(syntax)' if the line has no key."""
+    path: list[str] = []
+    indent: int | None = None
+    for raw in reversed(text.splitlines()[:line]):
+        found = _KEY_LINE.match(raw)
+        if not found:
+            if indent is None:
+                return "(syntax)"
+            continue
+        depth, key, has_value = len(found[1]), found[2], found[3] is not None
+        if indent is None or (depth < indent and not has_value):
+            path.insert(0, key)
+            indent = depth
+            if depth == 0:
+                break
+    return ".".join(path) or "(syntax)"
 
 
 def _index(

@@ -494,37 +494,60 @@ SYNTAX_CASES = {
         "phase: primary ",
         "phase: primary: infant ",
         "phase:",
-        "mapping values are not allowed here",
+        "school.phase",
+        "a second ': ' on one line (put a value that contains ': ' in quotes)",
     ),
     "a tab": (
         "  phase: primary",
         "\tphase: primary",
         "phase:",
-        "found character '\\t' that cannot start any token (indent with spaces, not tabs)",
+        "school.phase",
+        "a tab character (indent with spaces, not tabs)",
     ),
     "a control character": (
         '"Willowbank Primary School"',
         '"Willowbank\x07 Primary School"',
         "Willowbank\x07",
+        "(syntax)",
         "the character #x0007 is not allowed in YAML (a control character or binary data?)",
     ),
+    # Named where the bracket opened, not where PyYAML noticed (the next line).
     "an unclosed bracket": (
         'alerts_to: ["DSL", "Headteacher"]',
         'alerts_to: ["DSL", "Headteacher"\n    extra: 1',
-        "extra: 1",
-        "expected ',' or ']', but got '<scalar>'"
-        " (while parsing a flow sequence that starts on line {ctx})",
+        "alerts_to:",
+        "technology.monitoring.alerts_to",
+        "a list opened with [ is not closed with ]",
+    ),
+    "an unclosed quote": (
+        'name: "Willowbank Primary School"',
+        'name: "Willowbank Primary School',
+        "short_name:",
+        "school.short_name",
+        "text where a key should start (a quote left open on this line or above, or text "
+        "after a closing quote?)",
+    ),
+    "a key indented too far": (
+        "  phase: primary",
+        "   phase: primary",
+        "phase:",
+        "school.phase",
+        "the indentation goes wrong on this line or the one above (keys at one level start "
+        "in the same column, and each key ends with a colon)",
     ),
 }
 
 
 @pytest.mark.parametrize("case", SYNTAX_CASES.values(), ids=SYNTAX_CASES.keys())
-def test_yaml_syntax_error_with_its_line(folder: Path, case: tuple[str, str, str, str]) -> None:
-    old, new, marker, message = case
+def test_yaml_syntax_error_in_plain_words_at_its_line_and_key(
+    folder: Path, case: tuple[str, str, str, str, str]
+) -> None:
+    """Slips people make, told in words a school can act on (not PyYAML's "expected
+    <block end>, but found '<block mapping start>'"), at the line and key they are on."""
+    old, new, marker, path, message = case
     text = edit(SAMPLE, old, new)
-    message = message.format(ctx=line_of(text, "alerts_to:") if "{ctx}" in message else "")
     assert problems(folder, text) == [
-        f"{NAME}:{line_of(text, marker)}: (syntax): YAML syntax error: {message}"
+        f"{NAME}:{line_of(text, marker)}: {path}: YAML syntax error: {message}"
     ]
 
 

@@ -34,7 +34,8 @@ EXPECTED = [
     "overrides/content/pages/parents.md:5: (template): no filter named 'uppper' (did you "
     "mean 'upper'?)",
     "overrides/content/pages/rules.md:3: (template): Jinja syntax: Expected an expression",
-    "overrides/content/rules/ks1.yaml:3: (syntax): YAML syntax error",
+    "overrides/content/rules/ks1.yaml:1: title: YAML syntax error: a quote is opened and never "
+    "closed",
     "overrides/content/rules/ks2.yml:1: (file): the tool reads content/rules/ks2.yaml, so "
     "this file is never used; rename it overrides/content/rules/ks2.yaml",
     "overrides/content/smart.yaml:",  # its line: see below

@@ -391,7 +391,9 @@ def compare(previous: dict[str, Any], current: dict[str, Any]) -> Comparison:
 
 
 def _review_masks(previous: dict[str, Any], current: dict[str, Any]) -> list[tuple[str, str]]:
-    """Pairs of (old text, new text) that are the same fact: the version and its dates."""
+    """Pairs of (old text, new text) that are the same fact: the version and its dates. A
+    version is matched only after the word "version": "2026" alone may be a year in the
+    text ("the Children's Wellbeing and Schools Act 2026"), "3" a key stage."""
     pairs = []
     if current.get("draft") and not previous.get(
         "draft"
@@ -401,7 +403,7 @@ def _review_masks(previous: dict[str, Any], current: dict[str, Any]) -> list[tup
         old, new = previous.get(key), current.get(key)
         if old and new and old != new:
             if key == "version":
-                pairs.append((old, new))
+                pairs += [(f"{word} {old}", f"{word} {new}") for word in ("version", "Version")]
             else:
                 pairs.append(
                     (
@@ -413,8 +415,11 @@ def _review_masks(previous: dict[str, Any], current: dict[str, Any]) -> list[tup
 
 
 def _mask(text: str, masks: list[tuple[str, str]], side: int) -> str:
+    """Each mask's text, where it stands as whole words ("6 October 2026", not the end of
+    "16 October 2026"), replaced by a marker the other side shares."""
     for i, pair in enumerate(masks):
-        text = text.replace(pair[side], f"\x00{i}\x00")
+        whole = rf"(?<![\w.]){re.escape(pair[side])}(?![\w]|\.\w)"
+        text = re.sub(whole, f"\x00{i}\x00", text)
     return text
 
 

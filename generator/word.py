@@ -147,7 +147,8 @@ def _inputs(pack: Pack) -> dict[str, Any]:
         "figures": [str(svg) for svg in policy.get("figures", ())],
         "school": config.school.name,
         "trust": config.school.trust or "",
-        "version": config.review.version,
+        "version": pack.draft["version"] if pack.draft else config.review.version,
+        "draft": pack.draft is not None,
         "approved_on": markup.format_date(config.review.approved_on),
         "approved_iso": config.review.approved_on.isoformat(),
         "approved_by": config.review.approved_by or "",
@@ -358,9 +359,13 @@ class _DocxWriter:
         if src["trust"]:
             self.doc.add_paragraph(src["trust"])
         self._paragraph(self.doc, "Title").add_run(src["title"])
-        rows = [("version", src["version"]), ("approved", src["approved_on"])]
-        if src["approved_by"]:
-            rows.append(("approved_by", src["approved_by"]))
+        rows = [("version", src["version"])]
+        if src["draft"]:  # never "Approved" before the governors have approved it
+            rows.append(("status", markup.to_plain_text(labels["word_draft_status"])))
+        else:
+            rows.append(("approved", src["approved_on"]))
+            if src["approved_by"]:
+                rows.append(("approved_by", src["approved_by"]))
         rows.append(("next_review", src["next_review"]))
         table = self.doc.add_table(rows=0, cols=2)
         table.style = self.doc.styles["Table Grid"]

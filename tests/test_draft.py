@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import docx
 import pypdf
 import pytest
 from helpers import parse_html
@@ -120,3 +121,24 @@ def test_check_says_it_is_a_draft_and_strict_fails(
     approved = make_school({"review": {"status": "approved"}})
     main(["check", "--config", str(approved)])
     assert "Draft for approval" not in capsys.readouterr().out
+
+
+def test_the_governors_papers_for_a_review_never_call_it_approved(
+    make_school: Any, today: None
+) -> None:
+    """changes.pdf and the Word copy, the papers sent for the meeting, show the new version
+    as a draft for approval, never as approved, until the meeting's day."""
+    config = make_school()
+    assert main(["review", "-f", str(config), "--version", "2027.1", "--approved-on", MEETING]) == 0
+    site = build(config).site_dir
+    changes = " ".join(pdf_pages(site / "downloads" / "changes.pdf"))
+    assert "the draft of version 2027.1, for approval by the Full Governing Board on 29 " in changes
+    approvals = [m.group() for m in APPROVED_DATE.finditer(changes)]
+    assert approvals == ["approved on 6 October 2026"], approvals  # the version compared with
+    assert "2027.1 (draft) draft for approval" in changes  # its row in the version history
+    word = docx.Document(str(site / "downloads" / "policy.docx"))
+    cover = [[cell.text for cell in row.cells] for row in word.tables[0].rows]
+    status = "draft for approval by the Full Governing Board on 29 September 2027"
+    assert ["Version", "2027.1 (draft)"] in cover and ["Status", status] in cover, cover
+    assert not [row for row in cover if row[0].startswith("Approved")], cover
+    assert "version 2027.1 (draft)" in word.sections[0].footer.paragraphs[0].text

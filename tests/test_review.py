@@ -18,7 +18,7 @@ from generator.checks import findings
 from generator.cli import main
 from generator.compose import CONTENT_DIR, Composer
 from generator.config import load_config
-from generator.review import paragraphs, word_diff
+from generator.review import compare, paragraphs, word_diff
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -255,3 +255,32 @@ def test_word_diff_marks_words_and_escapes_them() -> None:
     html, added, removed = word_diff("the cat sat", "the <dog> sat down")
     assert str(html) == "the <del>cat</del> <ins>&#60;dog&#62;</ins> sat <ins>down</ins>"
     assert (added, removed) == (2, 1)
+
+
+def _snapshot(version: str, approved_on: str, paragraphs: list[str]) -> dict[str, Any]:
+    section = {"id": "s", "number": 1, "title": "Review", "paragraphs": paragraphs}
+    return {
+        "version": version,
+        "approved_on": approved_on,
+        "next_review": approved_on.replace("2026", "2027"),
+        "sections": [section],
+    }
+
+
+@pytest.mark.parametrize(("old", "new"), [("2026", "2027"), ("3", "4"), ("2026.1", "2026.2")])
+def test_a_new_version_number_is_not_a_change_where_the_same_number_means_something_else(
+    old: str, new: str
+) -> None:
+    """Only "version 2026" is the version: "the Act 2026", "Key Stage 3" and "16 October
+    2026" are words of the policy, never marked as changed by a review."""
+    words = [
+        "This is version {v} of the policy, approved on {d}.",
+        "The Children's Wellbeing and Schools Act 2026 applies from Key Stage 3.",
+        "Our last check was on 16 October 2026; see section 3.",
+    ]
+    before = [w.format(v=old, d="6 October 2026") for w in words]
+    after = [w.format(v=new, d="6 October 2027") for w in words]
+    assert (
+        compare(_snapshot(old, "2026-10-06", before), _snapshot(new, "2027-10-06", after)).sections
+        == []
+    )

@@ -37,6 +37,7 @@ from pydantic_core import PydanticCustomError
 from .brand import LOGO_SUFFIXES, LogoError, read_logo
 from .defaults import read_with_defaults
 from .errors import ConfigError, Problem, did_you_mean
+from .markup import format_date
 from .resources import TEMPLATES_DIR
 from .yamlfile import KeyPath, YamlDocument, format_path
 
@@ -558,7 +559,7 @@ def validate(doc: YamlDocument, project_dir: Path) -> Config:
         problems += [_problem(doc, err) for err in exc.errors()]
     problems += _check_printable(doc, doc.data, ())
     if config is not None:
-        problems += _check_consistency(doc, config)
+        problems += _check_consistency(doc, config) + _check_review_order(doc, config, project_dir)
     if problems:
         raise ConfigError(problems)
     assert config is not None
@@ -679,6 +680,35 @@ def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _check_review_order(doc: YamlDocument, config: Config, project_dir: Path) -> list[Problem]:
+    """A version approved no later than one the school keeps in reviews/ is a slip (a year
+    typed wrong after ``esafety review``): built, it would be published as approved, with
+    the versions out of order and nothing to compare it with."""
+    from .review import snapshots
+
+    current = config.review
+    approved = current.approved_on.isoformat()
+    later = [
+        kept
+        for kept in snapshots(project_dir)
+        if kept["version"] != current.version and kept["approved_on"] >= approved
+    ]
+    if not later:
+        return []
+    kept = later[-1]
+    when = format_date(dt.date.fromisoformat(kept["approved_on"]))
+    path = ("review", "approved_on")
+    return [
+        Problem(
+            *doc.locate(path),
+            format_path(path),
+            f"{format_date(current.approved_on)} is not after the approval of version "
+            f"{kept['version']} on {when} (kept in reviews/); a new version is approved after "
+            "the last one: is the year right?",
+        )
+    ]
 
 
 # ---------------------------------------------------------------- messages

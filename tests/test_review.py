@@ -284,3 +284,23 @@ def test_a_new_version_number_is_not_a_change_where_the_same_number_means_someth
         compare(_snapshot(old, "2026-10-06", before), _snapshot(new, "2027-10-06", after)).sections
         == []
     )
+
+
+def test_a_new_version_dated_before_the_last_one_is_refused_at_its_line(
+    make_school: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After `esafety review`, a year typed wrong by hand (2026 for 2027) would publish the
+    new version as approved, out of order, with nothing to compare: refused, exit 2."""
+    config = make_school()
+    assert review(config, "--version", "2027.1", "--approved-on", "2027-10-05") == 0
+    capsys.readouterr()
+    config.write_text(config.read_text().replace("2027-10-05", "2026-10-05"))
+    assert main(["build", "-f", str(config)]) == 2
+    err = capsys.readouterr().err
+    lines = config.read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "2026-10-05" in text)
+    assert (
+        f"{config}:{line}: review.approved_on: 5 October 2026 is not after the approval of "
+        "version 2026.1 on 6 October 2026 (kept in reviews/)"
+    ) in err
+    assert not (config.parent / "site").exists()

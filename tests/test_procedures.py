@@ -55,8 +55,8 @@ def test_the_nudes_chart_follows_the_ukcis_steps_in_order():
         r"an adult involved, coercion, blackmail or grooming, a child unable to consent, acts "
         r"that are violent or unusual for the child's age, sexual acts with any child in the "
         r"images under 13, or a risk of immediate harm",
-        r"^Yes: .*refers at once to the police and \{\{ social_care \}\}",
-        r"may manage it in school with \{\{ the_head \}\}.*Report Remove",
+        r"^Yes: .*refers at once to the police and/or \{\{ social_care \}\}",
+        r"support the children.*Report Remove.*With no referral, the school manages it",
         r"child pictured is supported as a victim.*passed an image on, or pressured",
         r"records each decision",
     ]
@@ -65,8 +65,13 @@ def test_the_nudes_chart_follows_the_ukcis_steps_in_order():
         found = [i for i, text in enumerate(steps) if i >= at and re.search(pattern, text)]
         assert found, pattern
         at = found[0]
-    yes = next(s["branch"] for s in CHARTS["nudes"]["steps"] if s.get("branch"))
-    assert yes["kind"] == "end"  # a referral is not followed by "manage in school"
+    # A referral rejoins the steps every case goes through (support as a victim, records),
+    # and what follows it never offers to "manage it in school" as if it had not been made.
+    steps = CHARTS["nudes"]["steps"]
+    at = next(i for i, s in enumerate(steps) if s.get("branch"))
+    assert steps[at]["branch"].get("rejoin") is True
+    assert "may manage" not in steps[at + 1]["text"]
+    assert "With no referral" in steps[at + 1]["text"]
 
 
 def test_the_illegal_content_chart_hands_childrens_images_to_the_nudes_chart():
@@ -103,7 +108,7 @@ def test_sanctions_separate_the_child_pictured_from_a_sharer_or_coercer(primary_
         r"shared an image of themselves, without pressure from anyone Safeguarding support",
         r"passed on, showed or saved an image of someone else Level 4",
         r"pressured, coerced or blackmailed someone for an image.*Level 5: the DSL refers to "
-        r"the police and children's social care",
+        r"the police and/or children's social care",
     ]
     for row in rows:
         assert re.search(row, primary_text), row
@@ -277,6 +282,11 @@ NEVER_GIVEN_IN_THE_PACK = (
     "give their family the school's number",
     "We mark Anti-Bullying Week",
     "designated senior person",
+    "voice groups",
+    "contact a parent or carer first",
+    "tested by restoring",
+    "where the facts are proved",
+    "the data protection officer decides",
 )
 
 

@@ -59,8 +59,10 @@ def _draft(config: Config, day: dt.date) -> Finding:
         f"version {review.version} goes to governors for approval on "
         f"{format_date(review.approved_on)}, after today, so every page and PDF says "
         "'Draft for approval' until then",
-        "build again on or after that day (nothing else to change), or correct the date",
-        "the marks go once governors have approved it",
+        "build again on or after that day (nothing else to change); if the meeting moves, "
+        "change the date",
+        "the marks go when the pack is rebuilt on or after that day; if the meeting moves, "
+        "the date in the pack must move with it",
     )
 
 
@@ -152,7 +154,7 @@ def _missing_contacts(config: Config) -> list[Finding]:
             Finding(
                 "people.lado",
                 "no phone number or email for the LADO",
-                "add people.lado with a phone so staff can reach them without delay",
+                "add their phone so staff can reach them without delay",
             )
         )
     if config.contacts.childrens_services is None:
@@ -168,7 +170,7 @@ def _missing_contacts(config: Config) -> list[Finding]:
             Finding(
                 "people.dpo",
                 "no data protection officer is named",
-                "add people.dpo so staff know who to tell about a data breach",
+                "name one so staff know who to tell about a data breach",
             )
         )
     if people.chair_of_governors is None:

@@ -6,6 +6,7 @@ Users see one line per problem; ``-v`` adds the traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import signal
@@ -17,7 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from .defaults import config_file
-from .errors import ConfigError, EsafetyError, Problem, UsageError, interrupted
+from .errors import ConfigError, EsafetyError, Problem, UsageError, date_hint, interrupted
 
 log = logging.getLogger("generator")
 
@@ -28,6 +29,22 @@ def _set_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> No
         if isinstance(ctx.find_root().obj, dict):
             ctx.find_root().obj["verbose"] = True
 
+
+class _Date(click.ParamType):
+    """A date written YYYY-MM-DD; one written day first gets a did-you-mean."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date; write YYYY-MM-DD{date_hint(value)}", param, ctx)
+
+
+DATE = _Date()
 
 # -v works after the command too (esafety build -v), as with mkdocs.
 VERBOSE_OPTION = click.option(
@@ -265,6 +282,8 @@ def _check_one(config_path: Path, strict: bool) -> None:
     if not found:
         click.echo(f"{config_path}: OK, no warnings")
     if strict and found:
+        count = f"{len(found)} warning{'s' if len(found) > 1 else ''}"
+        click.echo(f"{config_path}: not ready: {count} (--strict fails on any)", err=True)
         sys.exit(1)
 
 
@@ -275,7 +294,7 @@ def _check_one(config_path: Path, strict: bool) -> None:
 @click.option(
     "--approved-on",
     required=True,
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DATE,
     metavar="YYYY-MM-DD",
     help="The date the governors approve the new version.",
 )
@@ -292,10 +311,10 @@ def review(config_path: Path, new_version: str, approved_on: Any, approved_by: s
     """
     from .review import start_review
 
-    folder = start_review(config_path, new_version, approved_on.date(), approved_by)
+    folder = start_review(config_path, new_version, approved_on, approved_by)
     click.echo(
         f"Kept a copy of the current policy in {folder}; {config_path} now says "
-        f"version {new_version}, approved {approved_on.date().isoformat()}. Make your "
+        f"version {new_version}, approved {approved_on.isoformat()}. Make your "
         "changes, then build: the What changed page shows them."
     )
 

@@ -36,7 +36,7 @@ from pydantic_core import PydanticCustomError
 
 from .brand import LOGO_SUFFIXES, LogoError, read_logo
 from .defaults import read_with_defaults
-from .errors import ConfigError, Problem, did_you_mean
+from .errors import ConfigError, Problem, date_hint, did_you_mean
 from .markup import format_date
 from .resources import TEMPLATES_DIR
 from .yamlfile import KeyPath, YamlDocument, format_path
@@ -767,7 +767,8 @@ def _message(err: Any, loc: KeyPath) -> str:
             hint = ' (put it in quotes, e.g. "2026.1", so YAML keeps it as written)'
         return f"expected text, got {_describe(value)}{hint}"
     if kind.startswith("date") or kind == "date_type":
-        return f"{_show(value)} is not a valid date; write YYYY-MM-DD, e.g. 2026-09-10"
+        example = date_hint(value) or ", e.g. 2026-09-10"
+        return f"{_show(value)} is not a valid date; write YYYY-MM-DD{example}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected a whole number, got {_describe(value)}"
     if kind in ("list_type", "tuple_type"):

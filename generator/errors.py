@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import threading
@@ -76,3 +77,19 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     if not close:
         close = [c for c in choices if c.lower() == word.lower().replace(" ", "_")]
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def date_hint(value: object) -> str:
+    """' (did you mean 2027-01-20?)' for a date written day first, as people in the UK
+    write it (20/01/2027); '' for anything else."""
+    found = _DAY_FIRST.fullmatch(str(value).strip())
+    if not found:
+        return ""
+    day, month, year = (int(part) for part in found.groups())
+    try:
+        return f" (did you mean {dt.date(year, month, day).isoformat()}?)"
+    except ValueError:
+        return ""

@@ -136,7 +136,7 @@ CASES = {
         "approved_on: 06/10/2026",
         "approved_on:",
         "review.approved_on",
-        f'"06/10/2026" {NOT_A_DATE}',
+        '"06/10/2026" is not a valid date; write YYYY-MM-DD (did you mean 2026-10-06?)',
     ),
     "a date and time": one(
         "approved_on: 2026-10-06",

@@ -142,7 +142,7 @@ def test_review_keeps_a_snapshot_and_updates_the_config(tmp_path: Path) -> None:
     [
         (["--version", "2026.1", "--approved-on", "2027-10-05"], "that is the current version"),
         (["--version", "2027.1", "--approved-on", "2026-01-01"], "must be after"),
-        (["--version", "2027.1", "--approved-on", "5/10/2027"], "approved-on"),
+        (["--version", "2027.1", "--approved-on", "5/10/2027"], "(did you mean 2027-10-05?)"),
     ],
 )
 def test_review_refuses_bad_input(

@@ -441,15 +441,40 @@ def _compare_section(
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
             continue
-        old_text, new_text = " ".join(before[a1:a2]), " ".join(after[b1:b2])
-        html, added, removed = word_diff(old_text, new_text, masks)
-        change.paragraphs.append(html)
-        change.words_added += added
-        change.words_removed += removed
+        for old_text, new_text in _paired(before[a1:a2], after[b1:b2]):
+            html, added, removed = word_diff(old_text, new_text, masks)
+            change.paragraphs.append(html)
+            change.words_added += added
+            change.words_removed += removed
     if old["title"] != new["title"]:
         html, added, removed = word_diff(old["title"], new["title"], masks)
         change.paragraphs.insert(0, Markup("Title: ") + html)
     return change
+
+
+def _paired(old: list[str], new: list[str]) -> list[tuple[str, str]]:
+    """The paragraphs of one changed stretch, in order, each old one with the new one most
+    like it (so a heading and the paragraph under it are shown apart, never run together);
+    a paragraph with no counterpart stands alone, as added or removed."""
+    pairs: list[tuple[str, str]] = []
+    j = 0
+    for old_text in old:
+        ratios = [
+            difflib.SequenceMatcher(None, old_text.split(), text.split()).ratio()
+            for text in new[j:]
+        ]
+        best = max(range(len(ratios)), key=ratios.__getitem__, default=None)
+        if best is None or ratios[best] < PAIRED_AT_LEAST:
+            pairs.append((old_text, ""))
+            continue
+        pairs += [("", text) for text in new[j : j + best]]
+        pairs.append((old_text, new[j + best]))
+        j += best + 1
+    return pairs + [("", text) for text in new[j:]]
+
+
+# How alike two paragraphs' words must be to show one as the other reworded.
+PAIRED_AT_LEAST = 0.5
 
 
 def word_diff(

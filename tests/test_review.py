@@ -304,3 +304,22 @@ def test_a_new_version_dated_before_the_last_one_is_refused_at_its_line(
         "version 2026.1 on 6 October 2026 (kept in reviews/)"
     ) in err
     assert not (config.parent / "site").exists()
+
+
+def test_a_new_heading_is_shown_apart_from_the_paragraph_under_it() -> None:
+    """Each changed paragraph is its own tracked change: a heading added above a reworded
+    paragraph is not run into it ("... to the next. Years 7 to 11 The sixth form ...")."""
+    before = ["Our rule.", "Phones are locked away all day, breaks included."]
+    after = [
+        "Our rule.",
+        "The sixth form",
+        "Phones are locked away all day, breaks included, except in the study centre.",
+    ]
+    change = compare(
+        _snapshot("1", "2026-10-06", before), _snapshot("2", "2027-10-06", after)
+    ).sections[0]
+    assert [str(p) for p in change.paragraphs] == [
+        "<ins>The sixth form</ins>",
+        "Phones are locked away all day, breaks <del>included.</del> <ins>included, except in "
+        "the study centre.</ins>",
+    ]

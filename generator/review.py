@@ -62,8 +62,21 @@ def policy_snapshot(composer: Composer) -> dict[str, Any]:
         "approved_by": config.review.approved_by,
         "next_review": config.next_review.isoformat(),
         "draft": composer.is_draft,
+        "decisions": decisions(composer),
         "sections": sections,
     }
+
+
+def decisions(composer: Composer) -> list[list[str]]:
+    """The school's decisions the policy records (content/policy/decisions.md), as
+    [what, decision] pairs of plain text; those with no decision are left out."""
+    pairs = []
+    for line in composer.page("policy/decisions.md").splitlines():
+        what, bar, decision = line.partition(" | ")
+        what, decision = to_plain_text(what).strip(), to_plain_text(decision).strip()
+        if bar and what and decision:
+            pairs.append([what, decision])
+    return pairs
 
 
 def paragraphs(markdown_text: str) -> list[str]:
@@ -333,6 +346,16 @@ class Comparison:
     previous: dict[str, Any]
     current: dict[str, Any]
     sections: list[SectionChange]
+
+    @property
+    def decisions(self) -> list[tuple[str, str, str]]:
+        """(what, was, now) for each decision that differs from the last version's; none
+        when that version's snapshot predates decisions being kept."""
+        if "decisions" not in self.previous:
+            return []
+        was, now = dict(self.previous["decisions"]), dict(self.current.get("decisions", []))
+        order = list(now) + [what for what in was if what not in now]
+        return [(w, was.get(w, ""), now.get(w, "")) for w in order if was.get(w) != now.get(w)]
 
     @property
     def words_added(self) -> int:

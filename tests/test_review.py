@@ -323,3 +323,46 @@ def test_a_new_heading_is_shown_apart_from_the_paragraph_under_it() -> None:
         "Phones are locked away all day, breaks <del>included.</del> <ins>included, except in "
         "the study centre.</ins>",
     ]
+
+
+def test_the_changes_report_lists_the_decisions_the_governors_are_asked_to_make(
+    make_school: Any,
+) -> None:
+    """Beyond the words: a new DSL, a new filtering provider and a new phone rule, each
+    once, as was and now, on the page and in changes.pdf."""
+    config = make_school()
+    assert review(config, "--version", "2027.1", "--approved-on", "2027-10-05") == 0
+    text = config.read_text()
+    for old, new in (
+        ("Mr Daniel O'Connor", "Mr Daniel Okafor"),
+        ("provider: Smoothwall Filter", "provider: Lightspeed Filter"),
+        ("rule: handed_in", "rule: locked_away"),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    config.write_text(text)
+    site = build(config).site_dir
+    page = " ".join(re.sub(r"<[^>]+>", " ", page_text(site / "changes" / "index.html")).split())
+    pdf = " ".join(
+        subprocess.run(
+            ["pdftotext", str(site / "downloads" / "changes.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    )
+    rows = [
+        "Designated safeguarding lead Mr Daniel O'Connor Mr Daniel Okafor",
+        "Filtering Smoothwall Filter Lightspeed Filter",
+        "handed in on arrival",
+        "locked away all day",
+    ]
+    page = page.replace("&#39;", "'")
+    assert "Decisions in this version" in page
+    for row in rows:
+        assert row in page, row
+    assert "Headteacher Mrs Joanna Whitfield" not in page  # unchanged: not listed
+    # The PDF's text interleaves its draft mark with the table: its values, one by one.
+    assert "Decisions in this version" in pdf
+    for value in ("Mr Daniel Okafor", "Smoothwall Filter", "Lightspeed Filter"):
+        assert value in pdf, value

@@ -290,6 +290,28 @@ def _check_one(config_path: Path, strict: bool) -> None:
 @cli.command()
 @VERBOSE_OPTION
 @CONFIG_OPTION
+@click.argument("name")
+def override(config_path: Path, name: str) -> None:
+    """Copy one of the tool's files into overrides/ beside the config, to change its words.
+
+    NAME is a policy section's id, as the Word copy's and the PDF's headings are listed in
+    content/policy/policy.yaml (phones, complaints...), or a path under content/ or
+    templates/. The build then uses the school's copy; keep its {{ placeholders }}.
+
+    \b
+    Example:
+        esafety override complaints
+        esafety override content/rules/ks1.yaml
+    """
+    from .overrides import copy_to_overrides
+
+    copy = copy_to_overrides(config_path.resolve().parent, name)
+    click.echo(f"Copied to {copy}: change the words there, then build again.")
+
+
+@cli.command()
+@VERBOSE_OPTION
+@CONFIG_OPTION
 @click.option("--version", "new_version", required=True, help="The new policy version.")
 @click.option(
     "--approved-on",

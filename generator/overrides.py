@@ -21,7 +21,7 @@ from jinja2 import Environment, TemplateSyntaxError, nodes
 
 from . import markup
 from .compose import Composer, search_path
-from .errors import ConfigError, EsafetyError, Problem, did_you_mean
+from .errors import ConfigError, EsafetyError, Problem, UsageError, did_you_mean
 from .resources import CONTENT_DIR, TEMPLATES_DIR
 from .yamlfile import MAX_BYTES, format_path, read_yaml
 
@@ -353,3 +353,42 @@ def _names_used_by_tool(kind: str) -> frozenset[str]:
         for source in sources:
             names |= _free_names(env.parse(source))
     return frozenset(names)
+
+
+# ------------------------------------------------------------------ making one
+
+
+def copy_to_overrides(project: Path, name: str) -> Path:
+    """Copy one of the tool's files into ``project``'s overrides/, to be edited there, and
+    return the copy's path. ``name`` is a policy section's id (``phones``) or a path
+    under content/ or templates/ (``content/rules/ks1.yaml``). A copy already there is
+    never replaced."""
+    relative = Path(name) if "/" in name else Path("content/policy/sections", f"{name}.md")
+    kind, roots = relative.parts[0], {"content": CONTENT_DIR, "templates": TEMPLATES_DIR}
+    root = roots.get(kind)
+    source = (root / Path(*relative.parts[1:])).resolve() if root else None
+    if source is None or not source.is_relative_to(root.resolve()) or not source.is_file():
+        raise UsageError(f"{name}: the tool has no such file{_file_hint(name)}")
+    target = project / "overrides" / kind / source.relative_to(root.resolve())
+    if target.exists() or target.is_symlink():
+        raise UsageError(f"{_shown(target, project)}: already there; edit that copy")
+    found = next(p for p in (target.parent, *target.parent.parents) if p.exists())
+    if not found.resolve().is_relative_to(project.resolve()):  # a link leading out
+        raise UsageError(f"{_shown(found, project)}: leads outside {project}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(source.read_bytes())
+    return target
+
+
+def _file_hint(name: str) -> str:
+    """A did-you-mean among the policy's section ids, or among the tool's file paths."""
+    if "/" not in name:
+        ids = [p.stem for p in (CONTENT_DIR / "policy" / "sections").glob("*.md")]
+        return did_you_mean(name, ids) or " (a section id, such as phones)"
+    paths = [
+        f"{kind}/{path.relative_to(root).as_posix()}"
+        for kind, root in (("content", CONTENT_DIR), ("templates", TEMPLATES_DIR))
+        for path in root.rglob("*")
+        if path.is_file()
+    ]
+    return did_you_mean(name, paths)

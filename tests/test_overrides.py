@@ -136,3 +136,53 @@ def test_a_misspelt_key_or_a_folder_the_tool_has_not_is_found_before_a_build(
         "overrides/rules:1: (folder): the tool reads only overrides/content/ and "
         "overrides/templates/; did you mean overrides/content/rules/?",
     ]
+
+
+# ------------------------------------------------------------------ esafety override
+
+
+def test_override_copies_a_section_for_the_school_to_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = school_with(tmp_path, {})
+    assert run(capsys, "override", "complaints", "-f", config)[0] == 0
+    copy = config.parent / "overrides" / "content" / "policy" / "sections" / "complaints.md"
+    source = CONTENT_DIR / "policy" / "sections" / "complaints.md"
+    assert copy.read_bytes() == source.read_bytes()
+    sentence = "are dealt with under our complaints procedure."
+    copy.write_text(source.read_text().replace(sentence, "go to the school office first."))
+    policy = next(
+        d for d in compose(load_config(config), config.parent).prints if d.filename == "policy.pdf"
+    )
+    assert "go to the school office first" in str(policy.context)
+    # A copy is never replaced, and a slip gets a did-you-mean; both exit 2.
+    code, _, err = run(capsys, "override", "complaints", "-f", config)
+    assert code == 2 and "already there; edit that copy" in err
+    code, _, err = run(capsys, "override", "complaint", "-f", config)
+    assert code == 2 and "did you mean 'complaints'?" in err
+    assert copy.read_text() != source.read_text()
+
+
+@pytest.mark.parametrize(
+    "name", ["../school_config.yaml", "content/../../generator/cli.py", "/etc/passwd"]
+)
+def test_override_copies_only_the_tools_own_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    config = school_with(tmp_path, {})
+    code, _, err = run(capsys, "override", name, "-f", config)
+    assert code == 2 and "the tool has no such file" in err
+    assert not (config.parent / "overrides").exists()
+
+
+def test_override_never_writes_through_a_link_leading_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = school_with(tmp_path, {})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (config.parent / "overrides").mkdir()
+    (config.parent / "overrides" / "templates").symlink_to(outside)
+    code, _, err = run(capsys, "override", "templates/print/poster.html", "-f", config)
+    assert code == 2 and "leads outside" in err
+    assert list(outside.iterdir()) == []

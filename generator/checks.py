@@ -99,6 +99,7 @@ def findings(
                 )
             )
             break
+    found += _exceptions_dropped(config)
     colour = config.school.colour
     if colour and darken_for_white_text(colour) != colour:
         found.append(
@@ -116,6 +117,27 @@ def findings(
         guidance = data("guidance.yaml")
         found += _currency(guidance, day) + _guidance(guidance, config, day)
     return found
+
+
+def _exceptions_dropped(config: Config) -> list[Finding]:
+    """A by_stage entry stands alone: one that lets phones into school but gives no
+    exceptions leaves its pupils without the school-wide ones (medical needs, young
+    carers...), likely by oversight."""
+    pupils = config.phones.pupils
+    if not pupils.exceptions:
+        return []
+    return [
+        Finding(
+            f"phones.pupils.by_stage.{stage}.exceptions",
+            "not given, so the school-wide exceptions (phones.pupils.exceptions) do not "
+            "apply to these pupils",
+            "repeat them there if they should, or say none apply",
+            "ask whoever keeps the pack's config whether these pupils have the same "
+            "exceptions as the rest of the school",
+        )
+        for stage, rule in pupils.by_stage.items()
+        if stage in config.key_stages and rule.exceptions is None and rule.rule != "not_allowed"
+    ]
 
 
 def made_up(config: Config) -> list[Finding]:

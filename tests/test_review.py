@@ -57,6 +57,12 @@ def test_a_current_complete_school_passes_strict(
         ({"people": {"deputy_dsls": []}}, {"people.deputy_dsls"}),
         ({"technology": {"filtering": {"provider": None}}}, {"technology.filtering.provider"}),
         ({"phones": {"pupils": {"rule": "allowed", "details": ""}}}, {"phones.pupils.details"}),
+        # A stage's own rule stands alone: without exceptions it loses the school's.
+        (
+            {"phones": {"pupils": {"by_stage": {"ks2": {"rule": "locked_away"}}}}},
+            {"phones.pupils.by_stage.ks2.exceptions"},
+        ),
+        ({"phones": {"pupils": {"by_stage": {"ks2": {"rule": "not_allowed"}}}}}, set()),
         (
             {
                 "extra_resources": [

@@ -25,6 +25,7 @@ from helpers import (
     parse_html,
     run_axe,
     serve,
+    site_paths,
     tour,
     visitor,
 )
@@ -317,6 +318,23 @@ def test_pages_reflow_at_320_pixels(browser: Any, built_sites: Any) -> None:
                 .map(e => e.tagName + '.' + e.className)""")
             assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
             assert wide == [], path
+
+
+def test_every_table_fits_a_phone_screen(browser: Any, built_sites: Any) -> None:
+    """At 390px no table is wider than the page (nothing hidden off to the side), and
+    that without cutting words: only web addresses, emails and code break anywhere."""
+    site = built_sites("primary").site_dir
+    with visitor(browser, site, viewport=PHONE) as (v, page):
+        for path in site_paths(site):
+            page.goto(v.base + path, wait_until="load")
+            wide = page.evaluate("""() => [...document.querySelectorAll('.md-typeset table')]
+                .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1)
+                .map(t => t.rows[0].textContent.trim().slice(0, 40))""")
+            assert wide == [], path
+            cut = page.evaluate("""() => [...document.querySelectorAll('.md-typeset td')]
+                .filter(td => getComputedStyle(td).overflowWrap === 'anywhere')
+                .map(td => td.textContent.trim().slice(0, 40))""")
+            assert cut == [], path
 
 
 # ---------------------------------------------------------------- the statement

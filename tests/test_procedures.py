@@ -481,3 +481,18 @@ def test_school_type_is_validated_with_a_suggestion(make_school, capsys: Any):
     assert main(["check", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert re.search(r"school_config\.yaml:\d+: school\.type: .*did you mean 'academy'", err)
+
+
+def test_sixth_form_students_and_staff_have_the_law_that_applies_to_them(primary_text):
+    """With students of 16 and over: abuse of a position of trust is named, and an
+    intimate image of a student aged 18 or over has its own route (StopNCII, the Revenge
+    Porn Helpline), since Report Remove and the UKCIS advice are for under-18s."""
+    sixth = composed_policy_text(SCHOOLS / "academy_sixth_form.yaml")
+    assert "abuse of a position of trust" in sixth
+    assert re.search(r"StopNCII\.org and the Revenge Porn Helpline \(0345 6000 459\) for an "
+                     r"image taken when they were 18 or over", sixth)  # fmt: skip
+    assert "wherever this policy says that parents or carers are told" in sixth
+    assert "StopNCII" not in primary_text and "position of trust" not in primary_text
+    for text in (sixth, primary_text):
+        assert "genitals to cause alarm, distress or humiliation" in text  # cyberflashing
+        assert "without their consent (cyberflashing)" not in text

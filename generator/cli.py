@@ -135,6 +135,11 @@ def build(
         esafety build --config school_config.yaml --site-dir site
         esafety build trust/        (every school in the trust's folder)
     """
+    from .pool import PdfRenderer, start_workers
+
+    renderer = PdfRenderer(workers)
+    if renderer.workers > 1:  # WeasyPrint loads in the fork server while configs are read
+        start_workers(renderer.workers)
     from .build import build_many, find_jobs
 
     jobs = find_jobs([*config_paths, *sources] or [config_file()], site_dir)

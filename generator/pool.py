@@ -26,13 +26,16 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .cache import BuildCache
-from .compose import Pack, PrintDoc
-from .config import Config
 from .errors import BuildError
-from .pdf import PrintJob, source_date_epoch
 from .render import PdfTask, RenderedPdf, render_task, source_date, start_worker
+
+if TYPE_CHECKING:  # `esafety build` imports this module first, to start the fork server
+    from .cache import BuildCache  # before the slower imports the rest of the build needs
+    from .compose import Pack, PrintDoc
+    from .config import Config
+    from .pdf import PrintJob
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -157,7 +160,7 @@ class PdfRenderer:
     def add(self, pdfs: SchoolPdfs, docs: list[PrintDoc]) -> None:
         """Begin rendering those of ``docs`` that are not in the school's cache."""
         for doc in sorted(docs, key=_weight, reverse=True):
-            job = PrintJob(pdfs.pack, doc)
+            job = _print_job(pdfs.pack, doc)
             key = pdfs.keys[doc.filename] = job.cache_key()
             hit = pdfs.cache.pdf(doc.filename, key) if pdfs.cache else None
             if hit:
@@ -176,6 +179,12 @@ class PdfRenderer:
         return future
 
 
+def _print_job(pack: Pack, doc: PrintDoc) -> PrintJob:
+    from .pdf import PrintJob
+
+    return PrintJob(pack, doc)
+
+
 def _weight(doc: PrintDoc) -> int:
     return 0 if doc.one_page else (doc.max_pages or 50)
 
@@ -183,5 +192,7 @@ def _weight(doc: PrintDoc) -> int:
 @contextmanager
 def reproducible_dates(config: Config) -> Iterator[None]:
     """Same input, same bytes: every tool that stamps a date uses the approval date."""
+    from .pdf import source_date_epoch
+
     with source_date(source_date_epoch(config)):
         yield

@@ -326,7 +326,9 @@ def override(config_path: Path, name: str) -> None:
     help="The date the governors approve the new version.",
 )
 @click.option("--approved-by", default=None, help="Who approves it, if it has changed.")
-def review(config_path: Path, new_version: str, approved_on: Any, approved_by: str | None) -> None:
+def review(
+    config_path: Path, new_version: str, approved_on: dt.date, approved_by: str | None
+) -> None:
     """Start a new review: keep a copy of this version, then record the new one.
 
     The copy goes to reviews/<version>/ beside the config; the "What changed" page and

@@ -50,6 +50,7 @@ def print_environment(template_dirs: tuple[Path, ...]) -> Environment:
         css_string=css_string,
         whole_words=whole_words,
         hyphenated_whole=hyphenated_whole,
+        address=printed_address,
     )
     return env
 
@@ -59,6 +60,13 @@ def hyphenated_whole(value: object) -> Markup:
     each is kept on one line by a span (not U+2011, so the PDF's text still searches)."""
     text = str(escape(markup.format_value(value)))
     return Markup(re.sub(r"\S*\w-\w\S*", r'<span class="nowrap">\g<0></span>', text))
+
+
+def printed_address(value: object) -> Markup:
+    """A web or email address on paper: it may break after a "/", "." or "@", never at a
+    hyphen ("stmarys-" / "eastwick.org" reads as one word broken over two lines)."""
+    text = str(escape(markup.format_value(value))).replace("-", NON_BREAKING_HYPHEN)
+    return Markup(re.sub(r"([/.@])(?=.)", "\\1\u200b", text))  # WeasyPrint ignores <wbr>
 
 
 # A word's marks: its span's start, and an empty span at its end (an empty span on each

@@ -87,3 +87,18 @@ def test_changes_report_is_for_governors(built_sites: Any) -> None:
         for font in page["/Resources"]["/Font"].values()
     }
     assert not [f for f in fonts if re.search(r"mono|courier", f, re.I)], fonts
+
+
+def test_an_address_on_paper_is_never_broken_at_its_hyphen(built_sites: Any) -> None:
+    """ "dsl@stmarys-" / "eastwick.example.org" reads as one word broken over two lines,
+    and a parent types it wrong: on paper, addresses break after a "/" or ".", or not at all."""
+    config = load_config(school_path("all_through"))
+    host = config.school.website.split("//", 1)[-1].split("/", 1)[0]
+    addresses = [host, config.people.dsl.email]
+    assert all("-" in address for address in addresses)  # the sample has the hard case
+    downloads = built_sites("all_through").site_dir / "downloads"
+    for pdf in sorted(downloads.glob("*.pdf")):
+        text = pdf_text(pdf)  # pdftotext joins a word broken at a line's end hyphen
+        for address in addresses:
+            joined = address.replace("-", "")
+            assert joined not in text, (pdf.name, joined)

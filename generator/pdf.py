@@ -64,9 +64,14 @@ def hyphenated_whole(value: object) -> Markup:
 
 def printed_address(value: object) -> Markup:
     """A web or email address on paper: it may break after a "/", "." or "@", never at a
-    hyphen ("stmarys-" / "eastwick.org" reads as one word broken over two lines)."""
-    text = str(escape(markup.format_value(value))).replace("-", NON_BREAKING_HYPHEN)
-    return Markup(re.sub(r"([/.@])(?=.)", "\\1\u200b", text))  # WeasyPrint ignores <wbr>
+    hyphen ("stmarys-" / "eastwick.org" reads as one word broken over two lines). A piece
+    with a hyphen is kept on one line as ``hyphenated_whole`` keeps a name, so the PDF's
+    text still has the real hyphen to search or copy."""
+    pieces = re.split(r"(?<=[/.@])(?=.)", markup.format_value(value))
+    return Markup("\u200b").join(  # a place to break (WeasyPrint ignores <wbr>)
+        Markup('<span class="nowrap">{}</span>').format(p) if "-" in p else escape(p)
+        for p in pieces
+    )
 
 
 # A word's marks: its span's start, and an empty span at its end (an empty span on each

@@ -255,6 +255,12 @@ class Filtering(_Section):
     last_reviewed: Day | None = Field(
         None, description="Date of the last annual filtering and monitoring review."
     )
+    senior_leader: Person | None = Field(
+        None,
+        description="Added key: the member of the senior leadership team responsible for "
+        "meeting the filtering and monitoring standards, {name, role} (default: the "
+        "headteacher).",
+    )
     checks: OptText = Field(
         None,
         description="Added key: how filtering is checked between reviews, as the school "

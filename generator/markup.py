@@ -214,7 +214,8 @@ def unbreakable_names(config: Any) -> re.Pattern[str] | None:
     people = config.people
     persons = [people.headteacher, people.dsl, *people.deputy_dsls, people.online_safety_lead,
                people.online_safety_governor, people.chair_of_governors,
-               people.computing_lead, people.lado]  # fmt: skip
+               people.computing_lead, people.lado,
+               config.technology.filtering.senior_leader]  # fmt: skip
     names = sorted({p.name for p in persons if p and " " in p.name.strip()}, key=len)
     if not names:
         return None

@@ -38,6 +38,7 @@ _LEAF_MODELS = {
     "technical_support",
     "lado",
     "dpo",
+    "senior_leader",
     "childrens_services",
     "prevent",
     "extra_resources",

@@ -138,6 +138,18 @@ def test_one_owner_decides_filtering_changes_and_each_is_recorded(primary_text):
     assert "approves any change to what is filtered" not in primary_text
 
 
+def test_the_senior_leader_for_the_filtering_standards_is_the_schools_choice(
+    make_school, primary_text
+):
+    role = "is the member of the senior leadership team responsible for making sure they are met"
+    assert f"The headteacher, Mrs Joanna Whitfield, {role}" in primary_text
+    leader = {"name": "Mrs Priya Shah", "role": "Deputy Headteacher"}
+    given = {"technology": {"filtering": {"senior_leader": leader}}}
+    text = composed_policy_text(make_school(given))
+    assert f"Mrs Priya Shah (Deputy Headteacher) {role}" in text
+    assert f"Mrs Joanna Whitfield, {role}" not in text
+
+
 def test_out_of_hours_alerts_are_the_schools_words_or_a_duty(make_school):
     given = composed_policy_text(make_school())
     assert "Out of hours: urgent alerts are phoned by Senso" in given

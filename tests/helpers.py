@@ -200,11 +200,14 @@ def edit(text: str, old: str, new: str) -> str:
 
 
 def rules_on_page(page: Path) -> list[str]:
-    """The visible text of each rule in a rules page's <ol class="esafety-rules">."""
+    """The visible sentence of each rule in a rules page's <ol class="esafety-rules"> (each
+    card shows the poster's headline above it)."""
     html = page.read_text(encoding="utf-8")
     lists = re.findall(r'<ol class="esafety-rules">(.*?)</ol>', html, re.S)
     assert len(lists) == 1, f"{page}: {len(lists)} rule lists"
-    return [normalise_space(e.text) for e in parse_html(lists[0]).find("li")]
+    cards = parse_html(lists[0])
+    assert len(cards.find("li")) == len(cards.find("span", **{"class": "esafety-rule-text"}))
+    return [normalise_space(e.text) for e in cards.find("span", **{"class": "esafety-rule-text"})]
 
 
 # ---------------------------------------------------------------- a built site in a browser

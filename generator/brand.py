@@ -237,9 +237,39 @@ def clean_svg(raw: bytes) -> bytes:
     if root.tag != f"{{{SVG_NS}}}svg":
         raise LogoError("is not an SVG image (its first element is not <svg>)")
     _clean(root)
+    _drawn(root, {e.get("id"): e for e in root.iter() if e.get("id")}, {}, set())
     ElementTree.register_namespace("", SVG_NS)
     ElementTree.register_namespace("xlink", XLINK_NS)
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=False)
+
+
+MAX_DRAWN = 50_000  # shapes a logo draws once every <use> is followed (a crest: hundreds)
+
+
+def _drawn(
+    element: ElementTree.Element,
+    ids: dict[str | None, ElementTree.Element],
+    seen: dict[int, int],
+    open_: set[int],
+) -> int:
+    """How many elements drawing ``element`` draws, each <use> followed: a few kilobytes
+    of nested <use> can ask for billions (and hold the build for ever)."""
+    if id(element) in seen:
+        return seen[id(element)]
+    if id(element) in open_:
+        raise LogoError("has a <use> that refers to itself; save it again as a plain SVG")
+    open_.add(id(element))
+    count = 1 + sum(_drawn(child, ids, seen, open_) for child in element)
+    if element.tag == f"{{{SVG_NS}}}use" and (target := ids.get(_href(element)[1:])) is not None:
+        count += _drawn(target, ids, seen, open_)
+    open_.discard(id(element))
+    if count > MAX_DRAWN:
+        raise LogoError(
+            f"repeats its shapes too many times (over {MAX_DRAWN:,} with every <use> "
+            "followed); save it again with its shapes written out"
+        )
+    seen[id(element)] = count
+    return count
 
 
 def _clean(element: ElementTree.Element) -> None:

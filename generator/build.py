@@ -147,6 +147,9 @@ def check_site_dirs(jobs: list[SchoolJob]) -> None:
     projects = [job.config_path.resolve().parent for job in jobs]
     seen: dict[Path, Path] = {}
     for job in jobs:
+        given = Path(os.path.abspath(job.site_dir or job.config_path.parent / "site"))
+        if given.is_symlink():  # a school's "site" link could lead to another's, or out
+            raise UsageError(f"{given}: is a link, not a folder; remove it or choose another")
         site = site_dir_of(job)
         if site in seen:
             raise UsageError(
@@ -214,7 +217,10 @@ def remove_leftovers(parent: Path) -> None:
         return
     for entry in entries:
         owner = _staging_owner(entry.name)
-        if owner is not None and not _alive(owner) and entry.is_dir() and not entry.is_symlink():
+        if owner is None or _alive(owner) or entry.is_symlink() or not entry.is_dir():
+            continue
+        # Only a folder this tool made and marked: a school's ".photos.old-2019" is theirs.
+        if (entry / STAGING_MARKER).is_file() or (entry / SITE_MARKER).is_file():
             shutil.rmtree(entry, ignore_errors=True)
 
 
@@ -240,6 +246,7 @@ def _alive(pid: int) -> bool:
 
 
 STAGING_PREFIX = ".esafety-build-"
+STAGING_MARKER = ".esafety-staging"  # in every staging folder, so only ours are removed
 
 
 def find_jobs(sources: list[Path], site_dir: Path | None = None) -> list[SchoolJob]:
@@ -357,6 +364,7 @@ def render_and_publish(
     remove_leftovers(site_dir.parent)
     prefix = f"{STAGING_PREFIX}{os.getpid()}-"
     with tempfile.TemporaryDirectory(prefix=prefix, dir=site_dir.parent) as tmp:
+        (Path(tmp) / STAGING_MARKER).write_text("esafety-pack build in progress\n")
         project = Path(tmp) / "project"
         config_path = write_project(pack, project)
         downloads = project / "docs" / "downloads"

@@ -23,6 +23,7 @@ from typing import Any
 import markdown as md
 from markupsafe import Markup
 
+from .cache import seal, sealed
 from .resources import TEMPLATES_DIR
 
 # Characters that start Markdown or HTML syntax inline: & < > and the Markdown markers.
@@ -159,11 +160,18 @@ def _read_conversions(path: Path) -> dict[str, str]:
         isinstance(k, str) and isinstance(v, str) for k, v in conversions.items()
     ):
         return {}
+    # Written by our own build (the school's folder holds this file: it could say anything).
+    if not sealed(saved.get("seal"), json.dumps(conversions, sort_keys=True)):
+        return {}
     return conversions
 
 
 def _write_conversions(path: Path, conversions: dict[str, str]) -> None:
-    saved = {"converter": _converter_version(), "conversions": conversions}
+    saved = {
+        "converter": _converter_version(),
+        "conversions": conversions,
+        "seal": seal(json.dumps(conversions, sort_keys=True)),
+    }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -15,6 +15,7 @@ import re
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -239,7 +240,8 @@ def write_index(site_dir: Path, school_sites: list[Path]) -> Path | None:
             entry["trust"] = str(manifest.get("trust") or "")
         except (OSError, ValueError, KeyError, TypeError):
             continue  # never built: nothing to list
-        entry["href"] = folder.relative_to(site_dir).as_posix() + "/"
+        # "./" and percent-encoding: a folder named "javascript:alert(1)" is a path, not a URL.
+        entry["href"] = "./" + quote(folder.relative_to(site_dir).as_posix()) + "/"
         packs.append(entry)
     if not packs:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import io
 import json
 import os
@@ -28,18 +29,20 @@ from generator import markup
 from generator.brand import LogoError, clean_svg, read_logo
 from generator.build import (
     SITE_MARKER,
+    STAGING_MARKER,
     SchoolJob,
     build,
     check_site_dirs,
     find_jobs,
     remove_leftovers,
 )
-from generator.cache import BuildCache, school_cache_dir, user_cache_dir
+from generator.cache import BuildCache, school_cache_dir, tree_digest, user_cache_dir
 from generator.cli import main
 from generator.compose import Composer, compose
 from generator.config import MAX_TEXT, load_config
 from generator.errors import BuildError, ConfigError, UsageError
 from generator.overrides import problems
+from generator.render import RenderedPdf
 from generator.schoolyear import _escape
 
 # No shrinking: on 2 shared cores a failure's shrink took five minutes; the failing
@@ -324,11 +327,29 @@ def test_staging_folders_of_a_killed_build_are_removed(tmp_path: Path) -> None:
     swapped = tmp_path / ".site.old-999999999"  # publish()'s previous site, mid-swap
     stranger = tmp_path / "esafety-build-notes"
     dotfile = tmp_path / ".config.old-backup"  # someone else's
-    for folder in (dead, older, mine, swapped, stranger, dotfile):
+    # Named like ours, but not marked as ours: a school's own folders.
+    photos, notes = tmp_path / ".photos.old-2019", tmp_path / ".esafety-build-notes"
+    for folder in (dead, older, mine, swapped, stranger, dotfile, photos, notes):
         (folder / "site").mkdir(parents=True)
+    for folder in (dead, older, mine):
+        (folder / STAGING_MARKER).write_text("")
+    (swapped / SITE_MARKER).write_text("")
     remove_leftovers(tmp_path)
     kept = sorted(p.name for p in tmp_path.iterdir())
-    assert kept == sorted([mine.name, stranger.name, dotfile.name])
+    assert kept == sorted([mine.name, stranger.name, dotfile.name, photos.name, notes.name])
+
+
+def test_a_site_folder_that_is_a_link_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = one_school(tmp_path)
+    elsewhere = tmp_path / "another-schools-site"
+    elsewhere.mkdir()
+    (elsewhere / "keep.html").write_text("theirs", encoding="utf-8")
+    (config.parent / "site").symlink_to(elsewhere)
+    code, out = run(["build", "--config", str(config)], capsys)
+    assert code == 2 and "is a link" in out
+    assert [p.name for p in elsewhere.iterdir()] == ["keep.html"]
 
 
 # ---------------------------------------------------------------- 4. schools apart
@@ -377,17 +398,50 @@ def test_extends_stays_near_the_school(tmp_path: Path, target: str) -> None:
 
 def test_a_schools_markdown_cache_is_never_read_for_another(tmp_path: Path) -> None:
     fragment = f"Fragment {tmp_path.name} only"
-    poisoned = {
+    first, second = tmp_path / "a" / "markdown.json", tmp_path / "b" / "markdown.json"
+    with markup.conversions_kept(first):
+        markup.to_html(fragment)
+    saved = json.loads(first.read_text(encoding="utf-8"))
+    assert saved["conversions"] == {fragment: f"<p>{fragment}</p>"}
+    markup._converted.clear()
+    with markup.conversions_kept(second):  # another school: converted afresh
+        assert str(markup.to_html(fragment)) == f"<p>{fragment}</p>"
+
+
+def test_a_cache_the_school_wrote_is_never_published(tmp_path: Path) -> None:
+    """The cache is in the school's folder: an entry it forged (right shape, right
+    sha256, a committed .esafety-cache/) is a miss; only our own sealed entries count."""
+    fragment = f"Forged {tmp_path.name}"
+    forged = {
         "converter": markup._converter_version(),
         "conversions": {fragment: "<script>alert(1)</script>"},
     }
-    first, second = tmp_path / "a" / "markdown.json", tmp_path / "b" / "markdown.json"
-    first.parent.mkdir()
-    first.write_text(json.dumps(poisoned), encoding="utf-8")
-    with markup.conversions_kept(first):
-        assert "script" in markup.to_html(fragment)  # the school's own cache, its own pack
-    with markup.conversions_kept(second):
-        assert str(markup.to_html(fragment)) == f"<p>{fragment}</p>"
+    path = tmp_path / "markdown.json"
+    path.write_text(json.dumps(forged), encoding="utf-8")
+    markup._converted.clear()
+    with markup.conversions_kept(path):
+        assert "script" not in markup.to_html(fragment)
+
+    cache = BuildCache(tmp_path)
+    cache.store_pdf(RenderedPdf("policy.pdf", b"%PDF real", 1, ()), "k")
+    assert cache.pdf("policy.pdf", "k").data == b"%PDF real"
+    evil = b"%PDF /OpenAction <</S/JavaScript/JS(app.alert(1))>>"
+    (tmp_path / "pdf" / "k.pdf").write_bytes(evil)
+    meta = json.loads((tmp_path / "pdf" / "k.json").read_text(encoding="utf-8"))
+    meta["sha256"] = hashlib.sha256(evil).hexdigest()
+    (tmp_path / "pdf" / "k.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert cache.pdf("policy.pdf", "k") is None
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("ours", encoding="utf-8")
+    cache.remember_site(site, "input")
+    assert cache.site_key(site) == "input"
+    (site / "index.html").write_text("<script>alert(1)</script>", encoding="utf-8")
+    sites = json.loads((tmp_path / "sites.json").read_text(encoding="utf-8"))
+    sites[str(site)]["tree"] = tree_digest(site)  # as the helper's forgery did
+    (tmp_path / "sites.json").write_text(json.dumps(sites), encoding="utf-8")
+    assert cache.site_key(site) is None
 
 
 @pytest.mark.parametrize("meta", ["[]", '"x"', '{"sha256": 1}', '{"pages": "2"}', "null"])
@@ -510,6 +564,22 @@ def test_an_svg_logo_is_cleaned_of_everything_active() -> None:
     ):
         assert gone not in cleaned, gone
     assert '<circle id="r" r="2" fill="url(#g)"' in cleaned and '<use href="#r"' in cleaned
+
+
+def test_an_svg_that_would_draw_for_ever_is_refused() -> None:
+    """Eight levels of ten <use> each: 1.4 KB asking for 10^8 shapes held a build for ever."""
+    svg = ['<svg xmlns="http://www.w3.org/2000/svg"><defs><g id="a0"><rect width="1"/></g>']
+    for i in range(1, 9):
+        uses = "".join(f'<use href="#a{i - 1}" x="{j}"/>' for j in range(10))
+        svg.append(f'<g id="a{i}">{uses}</g>')
+    svg.append('</defs><use href="#a8"/></svg>')
+    with pytest.raises(LogoError, match="repeats its shapes too many times"):
+        clean_svg("".join(svg).encode())
+    loop = '<svg xmlns="http://www.w3.org/2000/svg"><g id="a"><use href="#a"/></g></svg>'
+    with pytest.raises(LogoError, match="refers to itself"):
+        clean_svg(loop.encode())
+    few = svg[:3] + ['</defs><use href="#a2"/></svg>']  # 100 shapes: an ordinary logo
+    assert b"<use" in clean_svg("".join(few).encode())
 
 
 def test_an_svg_with_entities_is_refused() -> None:

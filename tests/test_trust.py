@@ -111,10 +111,21 @@ def test_a_trust_builds_with_its_override_and_an_index_of_its_packs(
         ["Elm Academy", "2", "2 September 2027"],
         ["Oak Primary School", "1", "1 September 2027"],
     ]
-    assert [a.attrs["href"] for a in index.find("a")] == ["elm/", "oak/"]
+    assert [a.attrs["href"] for a in index.find("a")] == ["./elm/", "./oak/"]
     assert index.find("h1")[0].text == "Ridgeway Learning Trust: online-safety packs"
     assert index.find("html")[0].attrs["lang"] == "en-GB"
     assert not index.find("script") and not index.find("link")
+
+
+def test_a_folder_named_like_a_link_is_only_a_folder_in_the_index(tmp_path: Path) -> None:
+    name = "javascript:alert(document.domain)%2F%2F"
+    folder = tmp_path / name / "downloads"
+    folder.mkdir(parents=True)
+    manifest = {"school": "Oak", "version": "1", "next_review": "2027-09-01"}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    index = write_index(tmp_path, [tmp_path / name])
+    [link] = parse_html(index.read_text("utf-8")).find("a")
+    assert link.attrs["href"] == "./javascript%3Aalert%28document.domain%29%252F%252F/"
 
 
 def test_the_index_marks_an_overdue_review(tmp_path: Path) -> None:
@@ -139,7 +150,7 @@ def test_the_index_escapes_names_and_skips_folders_never_built(tmp_path: Path) -
     html = write_index(tmp_path, [tmp_path / "a", tmp_path / "b"]).read_text("utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
     assert "&#34;&gt;&lt;b&gt;" in html and "<b>" not in html
-    assert 'href="b/"' not in html
+    assert 'href="./b/"' not in html
     assert write_index(tmp_path / "b", [tmp_path / "b"]) is None
     assert not (tmp_path / "b" / "index.html").exists()
 
@@ -250,8 +261,8 @@ def test_index_lists_sites_put_together_from_several_machines(
     assert out == f"Listed the schools' packs in {site / 'index.html'}\n"
     links = parse_html(site / "index.html").find("a")
     assert [(a.attrs["href"], a.text) for a in links] == [
-        ("elm/", "Elm Academy"),
-        ("oak/", "Oak Primary School"),
+        ("./elm/", "Elm Academy"),
+        ("./oak/", "Oak Primary School"),
     ]
     code, out, err = run(capsys, "index", tmp_path / "empty")
     assert (code, out) == (2, "")

@@ -307,8 +307,11 @@ _ATTR_LIST = re.compile(r"\{:?\s*([#.][^}\n]*|:[^}\n]*)\}|\{:([^}\n]*)\}")
 _LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)|^ {0,3}\[[^\]\n]+\]:\s*<?([^\s>]+)", re.M)
 # A config value in a link is escaped (":" as "&#58;"): https&#58;// is a web address too.
 _SAFE_TARGET = re.compile(
-    r"(?:https?(?::|&#58;)//\S*|mailto(?::|&#58;)[^\s]*|[#./A-Za-z0-9_][^\s:&]*)?", re.I
+    r"(?:https?(?::|&#58;)//\S*|mailto(?::|&#58;)[^\s]*|(?!//)[#./A-Za-z0-9_][^\s:&]*)?", re.I
 )
+# A picture in Markdown: only one of the pack's own files (an outside one is a tracker).
+_IMAGE_TARGET = re.compile(r"!\[[^\]\n]*\]\(\s*<?([^)\s>]*)")
+_OWN_FILE = re.compile(r"(?!//)[./A-Za-z0-9_][^\s:&]*")
 
 
 def school_markup_problem(text: str) -> str | None:
@@ -332,7 +335,40 @@ def school_markup_problem(text: str) -> str | None:
             key = attribute.group(1)
             if "=" in attribute.group(0) and key.lower() not in SCHOOL_ATTRIBUTES:
                 return f"{{: {key}=... }} is not allowed (attributes allowed: {_allowed()})"
+    for image in _IMAGE_TARGET.finditer(text):
+        if not _OWN_FILE.fullmatch(image.group(1)):
+            return f"a picture from {image.group(1)[:60]!r}: only the pack's own files"
     return link_problem(_PLACEHOLDER_TARGET.sub("](placeholder", text))
+
+
+def site_template_problem(text: str) -> str | None:
+    """What in a school's copy of a site template (the stylesheet, the embed block, the
+    trust's index) could run script or reach outside the pack: the same promise as pages."""
+    if found := _SITE_ACTIVE.search(text):
+        what = found.group(0)[:40]
+        return (
+            f"{what!r} is not allowed in a site template (nothing that runs or loads from outside)"
+        )
+    for url in _CSS_URL.finditer(text):
+        if not _OWN_FILE.fullmatch(url.group(1)):
+            return f"url({url.group(1)[:60]}): only the pack's own files"
+    for attribute in _SRC.finditer(text):
+        target = attribute.group(2)
+        if attribute.group(1).lower() == "href" and _SAFE_TARGET.fullmatch(target):
+            continue
+        if not _OWN_FILE.fullmatch(target) and not target.startswith("{{"):
+            return f"{attribute.group(1)}={target[:60]!r}: only the pack's own files"
+    return None
+
+
+_SITE_ACTIVE = re.compile(
+    r"<\s*(?:script|iframe|object|embed|link|base|form)\b|<\s*meta\s+http-equiv|\son\w+\s*="
+    r"|javascript\s*:"
+    r"|@import|expression\s*\(",
+    re.I,
+)
+_CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")\s]*)", re.I)
+_SRC = re.compile(r"\b(src|href|srcset|action|data|poster)\s*=\s*['\"]?([^'\"\s>]*)", re.I)
 
 
 def link_problem(text: str) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -149,6 +149,10 @@ def _check_file(
     found = _check_template(env, known, values, source, shown, 1, "(template)")
     if path.suffix == ".md" and (problem := markup.school_markup_problem(source)):
         found.append(Problem(shown, _line_of_problem(source), "(markup)", problem))
+    site = kind == "templates" and name.startswith("site/")  # published as they are
+    if site and (problem := markup.site_template_problem(source)):
+        line = _line_of_problem(source, markup.site_template_problem)
+        found.append(Problem(shown, line, "(markup)", problem))
     return found
 
 
@@ -320,10 +324,12 @@ def _free_names(tree: nodes.Template) -> set[str]:
     return {n.name for n in names if n.ctx == "load"} - bound - JINJA_NAMES
 
 
-def _line_of_problem(source: str) -> int:
+def _line_of_problem(
+    source: str, problem: Callable[[str], str | None] = markup.school_markup_problem
+) -> int:
     """The first line whose text alone has the markup problem (1 if none does alone)."""
     for number, line in enumerate(source.splitlines(), 1):
-        if markup.school_markup_problem(line):
+        if problem(line):
             return number
     return 1
 

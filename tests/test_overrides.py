@@ -112,6 +112,28 @@ def test_the_parents_embed_template_is_sandboxed(tmp_path: Path) -> None:
         compose(load_config(config), config.parent)
 
 
+@pytest.mark.parametrize(
+    ("name", "added"),
+    [
+        ("templates/site/embed-parents.html", '<script>alert("embed")</script>'),
+        ("templates/site/embed-parents.html", '<a href="javascript:alert(1)">x</a>'),
+        ("templates/site/embed-parents.html", "<img src=x onerror=alert(2)>"),
+        ("templates/site/esafety.css", '@import url("https://evil.example/track.css");'),
+        ("templates/site/esafety.css", "body { background: url(https://evil.example/p.png) }"),
+        ("content/pages/privacy.md", "![x](https://evil.example/pixel.png)"),
+        ("content/pages/privacy.md", "[x](//evil.example/)"),
+    ],
+)
+def test_an_override_that_would_run_script_or_load_from_outside_is_refused(
+    tmp_path: Path, name: str, added: str
+) -> None:
+    own = (TEMPLATES_DIR if name.startswith("templates/") else CONTENT_DIR) / name.split("/", 1)[1]
+    source = own.read_text(encoding="utf-8") + "\n" + added + "\n"
+    config = school_with(tmp_path, {name: source})
+    found = problems(Composer(load_config(config), config.parent))
+    assert [(p.line, p.path) for p in found] == [(len(source.splitlines()), "(markup)")], found
+
+
 def test_a_misspelt_key_or_a_folder_the_tool_has_not_is_found_before_a_build(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

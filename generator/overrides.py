@@ -287,6 +287,11 @@ def _check_template(
         line = next((n.lineno for n in tree.find_all(nodes.Name) if n.name == name), 1)
         message = f"{{{{ {name} }}}} names nothing the pack knows"
         found.append(Problem(shown, offset + line, where, message + did_you_mean(name, known)))
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        private = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", "")
+        if isinstance(private, str) and private.startswith("_"):
+            message = f"{private!r}: a template may not reach Python's internals"
+            found.append(Problem(shown, offset + node.lineno, where, message))
     for node in tree.find_all(nodes.Getattr):
         if isinstance(node.node, nodes.Name) and node.node.name in undeclared & set(context):
             problem = _attribute_problem(context[node.node.name], node.node.name, node.attr)

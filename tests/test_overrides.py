@@ -12,7 +12,7 @@ from test_trust import run, trust  # noqa: F401 (the fixture)
 
 from generator.compose import CONTENT_DIR, TEMPLATES_DIR, Composer, compose
 from generator.config import load_config
-from generator.errors import BuildError
+from generator.errors import ConfigError
 from generator.overrides import problems
 
 BROKEN = {
@@ -108,8 +108,20 @@ def test_the_parents_embed_template_is_sandboxed(tmp_path: Path) -> None:
     config = school_with(
         tmp_path, {"templates/site/embed-parents.html": "{{ ''.__class__.__mro__ }}"}
     )
-    with pytest.raises(BuildError, match="unsafe|not safely"):
+    with pytest.raises(ConfigError, match="may not reach Python's internals"):
         compose(load_config(config), config.parent)
+
+
+@pytest.mark.parametrize(
+    "reach", ["{{ ''.__class__.__mro__ }}", "{{ lipsum.__globals__ }}", "{{ cycler['__init__'] }}"]
+)
+def test_an_override_reaching_for_pythons_internals_fails_the_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], reach: str
+) -> None:
+    config = school_with(tmp_path, {"content/policy/sections/complaints.md": f"Text\n\n{reach}\n"})
+    code, out, err = run(capsys, "check", "--config", config)
+    assert code == 2, out + err
+    assert "overrides/content/policy/sections/complaints.md:3: (template): '__" in out + err
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,7 @@ def findings(
     """
     day = on or today()
     found = _review_dates(config, day) + _filtering_and_monitoring(config, day)
+    found += _trust_outside_england(config)
     if not config.people.deputy_dsls:
         found.append(
             Finding(
@@ -303,6 +304,23 @@ def _review_dates(config: Config, day: dt.date) -> list[Finding]:
             )
         ]
     return []
+
+
+def _nation(config: Config) -> str:
+    return config.school.nation.replace("-", " ").title()
+
+
+def _trust_outside_england(config: Config) -> list[Finding]:
+    if not config.school.trust or config.school.nation == "england" or config.school.type:
+        return []
+    return [
+        Finding(
+            "school.trust",
+            f"academy trusts are England's, so in {_nation(config)} the policy treats "
+            "the school as maintained by its education authority",
+            "remove school.trust, or set school.type if the school is independent",
+        )
+    ]
 
 
 def _filtering_and_monitoring(config: Config, day: dt.date) -> list[Finding]:

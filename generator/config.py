@@ -516,8 +516,11 @@ class Config(_Section):
 
     @property
     def school_type(self) -> str:
-        """maintained, academy or independent: given, or academy when a trust is named."""
-        return self.school.type or ("academy" if self.school.trust else "maintained")
+        """maintained, academy or independent: given, or academy when a trust is named (in
+        England: academies and their trusts exist nowhere else in the UK)."""
+        if self.school.type:
+            return self.school.type
+        return "academy" if self.school.trust and self.school.nation == "england" else "maintained"
 
     @property
     def short_name(self) -> str:
@@ -668,6 +671,17 @@ def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
         path = ("review", "next_review")
         problems.append(
             Problem(*doc.locate(path), format_path(path), "must be after review.approved_on")
+        )
+    if config.school.type == "academy" and config.school.nation != "england":
+        path = ("school", "type")
+        problems.append(
+            Problem(
+                *doc.locate(path),
+                format_path(path),
+                "academies are schools in England; this school's nation is "
+                f"{config.school.nation.replace('-', ' ').title()} (use maintained or "
+                "independent)",
+            )
         )
     stages = config.school.key_stages or []
     if len(set(stages)) != len(stages):

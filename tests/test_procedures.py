@@ -508,3 +508,29 @@ def test_sixth_form_students_and_staff_have_the_law_that_applies_to_them(primary
     for text in (sixth, primary_text):
         assert "genitals to cause alarm, distress or humiliation" in text  # cyberflashing
         assert "without their consent (cyberflashing)" not in text
+
+
+@pytest.mark.parametrize(
+    ("nation", "sanction", "prevent"),
+    [
+        ("scotland", "exclusion or exclusion with removal from the register", False),
+        ("northern-ireland", "suspension or expulsion", False),
+        ("wales", "fixed-term exclusion or permanent exclusion", True),
+    ],
+)
+def test_each_nations_school_is_governed_and_sanctioned_in_its_own_terms(
+    make_school, nation: str, sanction: str, prevent: bool
+):
+    """A secondary in a trust, moved out of England: no academy, proprietor or scheme of
+    delegation (trusts are England's), the nation's own words for exclusions, a title
+    never said twice, and the Prevent duty only where the pack has its guidance."""
+    config = make_school({"school": {"nation": nation}}, base="secondary")
+    text = composed_policy_text(config)
+    for english in ("proprietor", "scheme of delegation", "academy", "permanent exclusion"):
+        if not (english == "permanent exclusion" and nation == "wales"):
+            assert english not in text, english
+    assert sanction in text
+    assert "child protection coordinator (child protection coordinator)" not in text
+    assert ("the Prevent duty" in text) is prevent
+    found = [f.path for f in findings(load_config(config), TODAY)]
+    assert "school.trust" in found

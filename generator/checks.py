@@ -172,6 +172,15 @@ def _missing_contacts(config: Config) -> list[Finding]:
                 "add people.dsl.email (or phone)",
             )
         )
+    if not (config.school.phone or config.school.email):
+        found.append(
+            Finding(
+                "school.phone",
+                "no phone number or email for the school: the parents' page, the leaflet "
+                "and the policy tell people to contact the school office but cannot say how",
+                "add school.phone (and school.email)",
+            )
+        )
     if people.lado is None or not (people.lado.phone or people.lado.email):
         found.append(
             Finding(

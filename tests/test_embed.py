@@ -67,3 +67,9 @@ def test_a_publish_url_is_used_for_every_link(make_school: Any) -> None:
     hrefs = [a.attrs["href"] for a in parse_html(embed_of(config)).find("a")]
     assert "https://esafety.example.org/pack/downloads/policy.pdf" in hrefs
     assert hrefs[-1] == "https://esafety.example.org/pack/parents/"
+
+
+def test_letters_beyond_ascii_survive_a_page_that_guesses_the_charset(make_school: Any) -> None:
+    html = embed_of(make_school({"school": {"name": "Ysgol Gymraeg Llŷn"}}))
+    assert html.isascii()
+    assert "Ysgol Gymraeg Llŷn" in parse_html(html).text

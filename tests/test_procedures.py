@@ -534,3 +534,10 @@ def test_each_nations_school_is_governed_and_sanctioned_in_its_own_terms(
     assert ("the Prevent duty" in text) is prevent
     found = [f.path for f in findings(load_config(config), TODAY)]
     assert "school.trust" in found
+
+
+def test_a_school_with_no_phone_or_email_is_told_parents_cannot_reach_it():
+    bare = [f.path for f in findings(load_config(SCHOOLS / "infant_minimal.yaml"), TODAY)]
+    assert "school.phone" in bare
+    sample = [f.path for f in findings(load_config(ROOT / "school_config.yaml"), TODAY)]
+    assert "school.phone" not in sample

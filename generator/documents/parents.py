@@ -120,9 +120,12 @@ def embed_block(composer: Composer, prints: list[PrintDoc], template_dirs: list[
         "more_href": f"{base}parents/",
     }
     try:
-        return env.get_template("site/embed-parents.html").render(values)
+        html = env.get_template("site/embed-parents.html").render(values)
     except (TemplateError, *TEMPLATE_FAILURES) as exc:
         raise BuildError(f"templates/site/embed-parents.html: {exc}") from None
+    # Letters beyond ASCII as character references: a fragment carries no charset, and
+    # "Llŷn" opened on its own (or pasted by a CMS that guesses) showed as "LlÅ·n".
+    return html.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
 def parents_page_url(config: Config) -> str | None:

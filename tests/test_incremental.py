@@ -17,7 +17,7 @@ import generator.build
 import generator.pool
 from generator import markup
 from generator.build import build
-from generator.cache import CACHE_DIR, tree_digest
+from generator.cache import CACHE_DIR, seal, tree_digest
 
 
 class Recorder:
@@ -188,7 +188,8 @@ def test_a_rebuild_from_kept_markdown_is_the_same_as_a_fresh_build(
 
 
 def test_kept_markdown_is_used_only_from_the_same_converter(tmp_path: Path) -> None:
-    """A cache written by another version of Markdown is not trusted."""
+    """A cache written by another version of Markdown is not trusted (each is sealed as
+    our own build seals it)."""
     path = tmp_path / "markdown.json"
     fragment = "A *kept* fragment, not seen before in this test session."
     converted = {
@@ -196,7 +197,12 @@ def test_kept_markdown_is_used_only_from_the_same_converter(tmp_path: Path) -> N
         markup._converter_version(): "<p>KEPT</p>",
     }
     for converter, expected in converted.items():
-        saved = {"converter": converter, "conversions": {fragment: "<p>KEPT</p>"}}
+        conversions = {fragment: "<p>KEPT</p>"}
+        saved = {
+            "converter": converter,
+            "conversions": conversions,
+            "seal": seal(json.dumps(conversions, sort_keys=True)),
+        }
         path.write_text(json.dumps(saved), encoding="utf-8")
         markup._converted.clear()
         with markup.conversions_kept(path):

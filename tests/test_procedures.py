@@ -513,7 +513,7 @@ def test_sixth_form_students_and_staff_have_the_law_that_applies_to_them(primary
 @pytest.mark.parametrize(
     ("nation", "sanction", "prevent"),
     [
-        ("scotland", "exclusion or exclusion with removal from the register", False),
+        ("scotland", "exclusion or exclusion with removal from the register", True),
         ("northern-ireland", "suspension or expulsion", False),
         ("wales", "fixed-term exclusion or permanent exclusion", True),
     ],
@@ -523,7 +523,7 @@ def test_each_nations_school_is_governed_and_sanctioned_in_its_own_terms(
 ):
     """A secondary in a trust, moved out of England: no academy, proprietor or scheme of
     delegation (trusts are England's), the nation's own words for exclusions, a title
-    never said twice, and the Prevent duty only where the pack has its guidance."""
+    never said twice, and the Prevent duty where it applies (not Northern Ireland)."""
     config = make_school({"school": {"nation": nation}}, base="secondary")
     text = composed_policy_text(config)
     for english in ("proprietor", "scheme of delegation", "academy", "permanent exclusion"):
@@ -532,6 +532,10 @@ def test_each_nations_school_is_governed_and_sanctioned_in_its_own_terms(
     assert sanction in text
     assert "child protection coordinator (child protection coordinator)" not in text
     assert ("the Prevent duty" in text) is prevent
+    if nation == "scotland":  # the Home Office's guidance for Scotland (updated 8 May 2024)
+        assert "Prevent duty guidance: for Scotland" in text
+        assert "passes it to a Prevent Multi-Agency Panel (PMAP), led by the local" in text
+        assert "Channel" not in text
     found = [f.path for f in findings(load_config(config), TODAY)]
     assert "school.trust" in found
 

@@ -520,6 +520,7 @@ def test_check_lists_warnings_and_strict_fails(capsys: pytest.CaptureFixture[str
         "technology.monitoring.method",
         "technology.filtering.last_reviewed",
         "people.dsl",
+        "school.phone",
         "people.deputy_dsls",
         "people.lado",
         "people.dpo",

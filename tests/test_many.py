@@ -40,7 +40,7 @@ review:
 
 OAK = """\
 extends: ../trust.yaml
-school: {name: "Oak Primary School", phase: primary}
+school: {name: "Oak Primary School", phase: primary, phone: "01632 960100"}
 people:
   headteacher: {name: "Mrs Ada Oakes"}
   dsl: {name: "Mr Ben Acorn", role: "Deputy Head", email: "dsl@oak.example.org"}
@@ -53,7 +53,7 @@ review: {version: "1", approved_on: 2026-09-01}
 
 ELM = """\
 extends: ../trust.yaml
-school: {name: "Elm Academy", phase: secondary}
+school: {name: "Elm Academy", phase: secondary, phone: "01632 960200"}
 people:
   headteacher: {name: "Mr Eli Elm"}
   dsl: {name: "Ms Fay Root", email: "dsl@elm.example.org"}

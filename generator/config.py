@@ -209,7 +209,7 @@ class SchoolInfo(_Section):
         None,
         description="Added key: maintained, academy (including free schools) or independent; "
         "decides the law the policy cites and who approves it. Default: academy if a trust "
-        "is given, else maintained.",
+        "is given in England, else maintained (academies are England's only).",
     )
     logo: OptText = Field(
         None,

@@ -262,6 +262,9 @@ def find_jobs(sources: list[Path], site_dir: Path | None = None) -> list[SchoolJ
         raise UsageError(f"{', '.join(map(str, sources))}: no school configs found")
     if len(configs) == 1 and not in_subfolders:
         return [SchoolJob(configs[0], site_dir)]
+    for path in configs:
+        if site_dir and _slug(path).casefold() == "index.html":  # the trust's index page
+            raise UsageError(f"{path}: its pack would be built as index.html; rename it")
     return [
         SchoolJob(path, (site_dir / _slug(path)) if site_dir else _default_site(path))
         for path in configs

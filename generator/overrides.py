@@ -131,6 +131,8 @@ def _check_file(
     folder = path.parents[len(Path(name).parts) - 1]
     if not path.resolve().is_relative_to(folder.resolve()):
         return [Problem(shown, 1, "(file)", "leads outside its folder (a link?); refusing it")]
+    if not path.is_file():  # a pipe or a device would be read for ever
+        return [Problem(shown, 1, "(file)", "not a plain file; refusing it")]
     if path.suffix not in TEMPLATE_SUFFIXES[kind]:  # an icon, a font, Word's reference.docx
         return []
     if path.stat().st_size > MAX_BYTES:

@@ -357,6 +357,30 @@ def test_a_site_folder_that_is_a_link_is_refused(
 # ---------------------------------------------------------------- 4. schools apart
 
 
+def test_a_school_named_like_the_trust_index_is_refused_before_a_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trust = tmp_path / "trust"
+    write_school(trust / "oak", school_data())
+    (trust / "index.html.yaml").write_text(
+        (trust / "oak" / "school_config.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    code, out = run(["build", str(trust), "--site-dir", str(tmp_path / "out")], capsys)
+    assert code == 2 and "would be built as index.html" in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_pipe_among_the_overrides_is_refused_not_read(tmp_path: Path) -> None:
+    config = one_school(tmp_path)
+    pages = config.parent / "overrides" / "content" / "pages"
+    pages.mkdir(parents=True)
+    os.mkfifo(pages / "privacy.md")
+    found = problems(Composer(load_config(config), config.parent))
+    assert [(p.file, p.message) for p in found] == [
+        ("overrides/content/pages/privacy.md", "not a plain file; refusing it")
+    ]
+
+
 def test_two_schools_never_share_an_output_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

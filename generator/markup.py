@@ -312,6 +312,9 @@ _SAFE_TARGET = re.compile(
 # A picture in Markdown: only one of the pack's own files (an outside one is a tracker).
 _IMAGE_TARGET = re.compile(r"!\[[^\]\n]*\]\(\s*<?([^)\s>]*)")
 _OWN_FILE = re.compile(r"(?!//)[./A-Za-z0-9_][^\s:&]*")
+# ![alt][label], ![label][] and ![label]: pictures whose address is a reference's.
+_IMAGE_REFERENCE = re.compile(r"!\[([^\]\n]*)\](?:\[([^\]\n]*)\])?(?!\()")
+_REFERENCE = re.compile(r"^ {0,3}\[([^\]\n]+)\]:\s*<?([^\s>]+)", re.M)
 
 
 def school_markup_problem(text: str) -> str | None:
@@ -338,6 +341,10 @@ def school_markup_problem(text: str) -> str | None:
     for image in _IMAGE_TARGET.finditer(text):
         if not _OWN_FILE.fullmatch(image.group(1)):
             return f"a picture from {image.group(1)[:60]!r}: only the pack's own files"
+    pictured = {(b or a).casefold() for a, b in _IMAGE_REFERENCE.findall(text)}
+    for label, target in _REFERENCE.findall(text):
+        if label.casefold() in pictured and not _OWN_FILE.fullmatch(target):
+            return f"a picture from {target[:60]!r}: only the pack's own files"
     return link_problem(_PLACEHOLDER_TARGET.sub("](placeholder", text))
 
 

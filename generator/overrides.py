@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -334,11 +335,15 @@ def _free_names(tree: nodes.Template) -> set[str]:
 def _line_of_problem(
     source: str, problem: Callable[[str], str | None] = markup.school_markup_problem
 ) -> int:
-    """The first line whose text alone has the markup problem (1 if none does alone)."""
-    for number, line in enumerate(source.splitlines(), 1):
+    """The first line whose text alone has the markup problem; else the first that holds
+    what the problem quotes (a picture's reference, defined lines below it); else 1."""
+    lines = source.splitlines()
+    for number, line in enumerate(lines, 1):
         if problem(line):
             return number
-    return 1
+    quoted = re.search(r"'([^']+)'", problem(source) or "")
+    found = (n for n, line in enumerate(lines, 1) if quoted and quoted.group(1) in line)
+    return next(found, 1)
 
 
 def _templates_environment(composer: Composer) -> Environment:

@@ -134,6 +134,7 @@ def test_an_override_reaching_for_pythons_internals_fails_the_check(
         ("templates/site/esafety.css", "body { background: url(https://evil.example/p.png) }"),
         ("content/pages/privacy.md", "![x](https://evil.example/pixel.png)"),
         ("content/pages/privacy.md", "[x](//evil.example/)"),
+        ("content/pages/privacy.md", "![x][p]\n\n[p]: https://evil.example/pixel.png"),
     ],
 )
 def test_an_override_that_would_run_script_or_load_from_outside_is_refused(

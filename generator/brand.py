@@ -236,6 +236,8 @@ def clean_svg(raw: bytes) -> bytes:
         raise LogoError(f"is not readable SVG ({exc})") from None
     if root.tag != f"{{{SVG_NS}}}svg":
         raise LogoError("is not an SVG image (its first element is not <svg>)")
+    if _depth(root) > MAX_DEPTH:
+        raise LogoError(f"nests its elements over {MAX_DEPTH} deep; save it again as a plain SVG")
     _clean(root)
     _drawn(root, {e.get("id"): e for e in root.iter() if e.get("id")}, {}, set())
     ElementTree.register_namespace("", SVG_NS)
@@ -244,6 +246,16 @@ def clean_svg(raw: bytes) -> bytes:
 
 
 MAX_DRAWN = 50_000  # shapes a logo draws once every <use> is followed (a crest: hundreds)
+MAX_DEPTH = 100  # groups within groups (an editor's export: a dozen); the cleaning recurses
+
+
+def _depth(root: ElementTree.Element) -> int:
+    deepest, todo = 0, [(root, 1)]
+    while todo:
+        element, depth = todo.pop()
+        deepest = max(deepest, depth)
+        todo += [(child, depth + 1) for child in element]
+    return deepest
 
 
 def _drawn(

@@ -604,6 +604,9 @@ def test_an_svg_that_would_draw_for_ever_is_refused() -> None:
     loop = '<svg xmlns="http://www.w3.org/2000/svg"><g id="a"><use href="#a"/></g></svg>'
     with pytest.raises(LogoError, match="refers to itself"):
         clean_svg(loop.encode())
+    deep = '<svg xmlns="http://www.w3.org/2000/svg">' + "<g>" * 3000 + "</g>" * 3000 + "</svg>"
+    with pytest.raises(LogoError, match="nests its elements over 100 deep"):
+        clean_svg(deep.encode())  # was a RecursionError: "internal error"
     few = svg[:3] + ['</defs><use href="#a2"/></svg>']  # 100 shapes: an ordinary logo
     assert b"<use" in clean_svg("".join(few).encode())
 

@@ -315,17 +315,13 @@ def _review_dates(config: Config, day: dt.date) -> list[Finding]:
     return []
 
 
-def _nation(config: Config) -> str:
-    return config.school.nation.replace("-", " ").title()
-
-
 def _trust_outside_england(config: Config) -> list[Finding]:
     if not config.school.trust or config.school.nation == "england" or config.school.type:
         return []
     return [
         Finding(
             "school.trust",
-            f"academy trusts are England's, so in {_nation(config)} the policy treats "
+            f"academy trusts are England's, so in {config.nation_name} the policy treats "
             "the school as maintained by its education authority",
             "remove school.trust, or set school.type if the school is independent",
         )

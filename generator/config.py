@@ -523,6 +523,11 @@ class Config(_Section):
         return "academy" if self.school.trust and self.school.nation == "england" else "maintained"
 
     @property
+    def nation_name(self) -> str:
+        """ "Northern Ireland", as a person writes it (the key is northern-ireland)."""
+        return self.school.nation.replace("-", " ").title()
+
+    @property
     def short_name(self) -> str:
         return self.school.short_name or self.school.name
 
@@ -679,8 +684,7 @@ def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
                 *doc.locate(path),
                 format_path(path),
                 "academies are schools in England; this school's nation is "
-                f"{config.school.nation.replace('-', ' ').title()} (use maintained or "
-                "independent)",
+                f"{config.nation_name} (use maintained or independent)",
             )
         )
     stages = config.school.key_stages or []

@@ -538,6 +538,50 @@ def test_each_nations_school_is_governed_and_sanctioned_in_its_own_terms(
         assert "Channel" not in text
     found = [f.path for f in findings(load_config(config), TODAY)]
     assert "school.trust" in found
+    for words in NATIONAL_GUIDANCE[nation]:
+        assert words in text, words
+    for english in ("at least every two years", "meant to hurt someone"):
+        assert english not in text or nation == "wales", english
+
+
+# What each nation's own guidance and law say (checked with `search`, December 2026;
+# editions in content/guidance.yaml): phones, bullying, the DSL's refresher training.
+NATIONAL_GUIDANCE = {
+    "scotland": [
+        "Mobile phones: guidance for Scotland's schools (August 2024), does not set a national ban",
+        "It does not have to be intended, or repeated, to be bullying",
+        "formal safeguarding training as often as local child protection procedures require",
+    ],
+    "northern-ireland": [
+        "recommends that pupils do not use their phones during the school day, and that "
+        "phones are not normally brought into primary schools",
+        "the law defines bullying (Addressing Bullying in Schools Act (Northern Ireland) 2016",
+        "as the law requires for every incident of bullying or alleged bullying, with its "
+        "motivation",
+        "formal safeguarding training at least every three years",
+    ],
+    "wales": [
+        "In Wales, each school sets its own rule on phones",
+        "as often as the national safeguarding training standards for Wales require",
+    ],
+}
+
+
+def test_englands_dsl_training_and_bullying_follow_the_dfe(primary_text):
+    assert "formal safeguarding training at least every two years" in primary_text
+    assert "usually repeated, that is meant to hurt someone" in primary_text
+    for words in ("Respect for All", "Addressing Bullying", "three years"):
+        assert words not in primary_text
+
+
+def test_the_bullying_act_binds_only_grant_aided_schools_in_northern_ireland(make_school):
+    """An independent school in Northern Ireland is not bound by the 2016 Act."""
+    config = make_school(
+        {"school": {"nation": "northern-ireland", "type": "independent"}}, base="secondary"
+    )
+    text = composed_policy_text(config)
+    assert "Addressing Bullying" not in text
+    assert "usually repeated, that is meant to hurt someone" in text
 
 
 def test_a_school_with_no_phone_or_email_is_told_parents_cannot_reach_it():

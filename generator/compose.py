@@ -14,7 +14,10 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -28,6 +31,7 @@ from jinja2 import (
     FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
+    Template,
     TemplateError,
     TemplateNotFound,
 )
@@ -176,10 +180,56 @@ class ContainedLoader(FileSystemLoader):
         return source, filename, uptodate
 
 
+RENDER_BUDGET = 30.0  # seconds for one template with all it includes; ours take milliseconds
+
+
+class _BudgetedTemplate(Template):
+    """A template whose render is stopped once it has run RENDER_BUDGET seconds. The
+    sandbox bounds each range and each repeated string, not their product: a school's
+    override with a loop inside a loop could otherwise run for hours and hold up every
+    school of a trust built after it."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        with _render_budget():
+            return super().render(*args, **kwargs)
+
+
+@contextmanager
+def _render_budget() -> Iterator[None]:
+    """SIGALRM after the budget, then every second until the render ends (so a library
+    that swallows one exception cannot keep it going). Only the outermost render in the
+    main thread is timed: Python runs signal handlers only there."""
+    global _rendering
+    if _rendering or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def too_long(signum: int, frame: Any) -> None:
+        raise SecurityError(
+            f"still rendering after {RENDER_BUDGET:.0f} s, so it was stopped "
+            "(a loop inside a loop, or a long range, in an override?)"
+        )
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.setitimer(signal.ITIMER_REAL, RENDER_BUDGET, 1.0)
+    _rendering = True
+    try:
+        yield
+    finally:
+        _rendering = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+_rendering = False
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, and no arithmetic that makes a huge value ('a' * 10**10)."""
+    """The immutable sandbox, no arithmetic that makes a huge value ('a' * 10**10), and a
+    time budget for each render."""
 
     intercepted_binops = frozenset(["*", "**"])
+    template_class = _BudgetedTemplate
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]

@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from helpers import NEEDS_CHROMIUM, normalise_space, site_paths, visitor
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from generator import compose as compose_module
 from generator import markup
 from generator.brand import LogoError, clean_svg, read_logo
 from generator.build import (
@@ -74,6 +76,24 @@ def test_an_override_cannot_run_code(tmp_path: Path) -> None:
     # test_a_template_reaches_only_its_values).
     with pytest.raises(ConfigError, match=r"overrides/content/pages/index.md:3: .*'__init__'"):
         compose(load_config(config), config.parent)
+
+
+def test_a_runaway_loop_in_an_override_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The sandbox bounds each range, not a loop inside a loop (10^10 steps, hours): each
+    render has a time budget, and the build stops at the file, nothing published."""
+    monkeypatch.setattr(compose_module, "RENDER_BUDGET", 1.0)
+    config = one_school(tmp_path)
+    pages = config.parent / "overrides" / "content" / "pages"
+    pages.mkdir(parents=True)
+    loops = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
+    (pages / "index.md").write_text(f"# Home\n\n{loops}\n", encoding="utf-8")
+    started = time.monotonic()
+    code, out = run(["build", "--config", str(config)], capsys)
+    assert code == 1 and time.monotonic() - started < 60, out  # the build failed
+    assert re.search(r"content/pages/index\.md(:\d+)?: still rendering after 1 s", out), out
+    assert "Traceback" not in out and not (config.parent / "site").exists()
 
 
 @pytest.mark.parametrize(

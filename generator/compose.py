@@ -477,12 +477,21 @@ class Composer:
             **self.terms,
             "head": as_clause(head),
             "the_head": with_definite_article(head),
+            "dsl_role": self._dsl_role(),
             "stage_names": self.nation["stage_names"],
             "rule_set_names": self._rule_set_names(),
             "phone_groups": self.phone_groups(),
             "draft": self.is_draft,
             "today": today(),
         }
+
+    def _dsl_role(self) -> str:
+        """The DSL's job, when it says more than their safeguarding title: "Deputy
+        Headteacher" is printed beside "Designated safeguarding lead", but not "DSL" or a
+        Welsh school's "Designated Senior Person" beside "designated safeguarding person"."""
+        role = (self.config.people.dsl.role or "").strip()
+        said = role.lower() in self.terms["dsl_full"] or role.lower().startswith("designated")
+        return "" if said else role
 
     def _nation(self) -> dict[str, Any]:
         """How the school's nation names things (content/nations.yaml): its ``terms``

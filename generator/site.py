@@ -22,6 +22,7 @@ import yaml
 from jinja2 import FileSystemLoader, TemplateError
 from markupsafe import Markup, escape
 
+from . import markup
 from .brand import poster_colours
 from .compose import Pack, bytecode_cache, sandboxed_environment
 from .errors import BuildError, UsageError
@@ -35,10 +36,12 @@ _NOISE = ("Material for MkDocs", "MkDocs 2.0", "reaches end of life", "Zensical"
 def write_project(pack: Pack, project: Path) -> Path:
     """Write docs/ and mkdocs.yml for ``pack`` into ``project``; return the config path."""
     docs = project / "docs"
+    names = markup.unbreakable_names(pack.config)
     for page in pack.pages:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page.markdown, encoding="utf-8")
+        # A name, phone number or postcode never split at the end of a line on a phone.
+        target.write_text(markup.keep_together(page.markdown, names), encoding="utf-8")
     for path, text in pack.extras.items():  # copied into the site as they are
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)

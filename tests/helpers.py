@@ -125,7 +125,9 @@ def parse_html(source: str | Path) -> ParsedHtml:
 
 
 def normalise_space(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    """Text as a reader sees it: any run of spaces as one, and the non-breaking hyphen
+    names are written with (U+2011) as a hyphen."""
+    return re.sub(r"\s+", " ", text.replace("\u2011", "-")).strip()
 
 
 def html_pages(site: Path) -> list[Path]:

@@ -88,7 +88,8 @@ def test_page_names_the_dsl_and_the_school_contacts(built_sites: Any, school: st
     config, text = config_of(school), parents_page(built_sites, school).text
     dsl = config.people.dsl
     assert dsl.name in text
-    if dsl.role and dsl.role.lower() not in NATIONS[config.school.nation]["terms"]["dsl_full"]:
+    title = NATIONS[config.school.nation]["terms"]["dsl_full"]
+    if dsl.role and not (dsl.role.lower() in title or dsl.role.lower().startswith("designated")):
         assert dsl.role in text  # a role that only repeats the title is not said twice
     for value in (
         dsl.email,

@@ -43,7 +43,9 @@ pdftotext_missing = pytest.mark.skipif(
 
 
 def squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    """Text as a reader sees it: any run of spaces as one, and the non-breaking hyphen
+    names are written with (U+2011) as a hyphen."""
+    return re.sub(r"\s+", " ", text.replace("\u2011", "-")).strip()
 
 
 def fmt(day: dt.date) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import pypdf
 import pytest
 from conftest import school_path
-from helpers import page_fill, pdf_text, text_pieces
+from helpers import normalise_space, page_fill, pdf_text, text_pieces
 
 from generator.compose import Composer
 from generator.config import load_config
@@ -47,7 +47,7 @@ def test_no_part_leaves_a_near_empty_page_before_it(built_sites: Any, school: st
 def test_policy_cover_names_the_school_and_its_key_people(built_sites: Any, school: str) -> None:
     config = load_config(school_path(school))
     pdf = built_sites(school).site_dir / "downloads" / "policy.pdf"
-    cover = pypdf.PdfReader(pdf).pages[0].extract_text().replace("\u00a0", " ")
+    cover = normalise_space(pypdf.PdfReader(pdf).pages[0].extract_text())
     people = config.people
     for name in (config.school.name, people.headteacher.name, people.dsl.name,
                  people.online_safety_governor.name):  # fmt: skip

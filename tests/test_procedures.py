@@ -589,3 +589,14 @@ def test_a_school_with_no_phone_or_email_is_told_parents_cannot_reach_it():
     assert "school.phone" in bare
     sample = [f.path for f in findings(load_config(ROOT / "school_config.yaml"), TODAY)]
     assert "school.phone" not in sample
+
+
+def test_a_dsl_role_that_is_a_safeguarding_title_is_not_said_twice():
+    """A Welsh school's DSP whose job title is "Designated Senior Person" read as
+    "Designated safeguarding person (DSP); Designated Senior Person"; a job that says more
+    (the default school's) is still given."""
+    welsh = composed_policy_text(SCHOOLS / "welsh_middle.yaml")
+    assert "Designated Senior Person" not in welsh
+    assert "Mrs Nia Ffion Hughes" in welsh
+    default = yaml.safe_load((ROOT / "school_config.yaml").read_text("utf-8"))
+    assert default["people"]["dsl"]["role"] in composed_policy_text(ROOT / "school_config.yaml")

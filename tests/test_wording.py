@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCHOOL_NAMES, SCHOOLS_DIR, school_data
+from conftest import ROOT, SCHOOL_NAMES, SCHOOLS_DIR, school_data
 from helpers import parse_html, pdf_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,6 +26,7 @@ from generator.compose import as_aside, as_clause, as_sentence, compose, with_de
 from generator.config import Config
 from generator.markup import keep_together, to_plain_text
 from generator.pdf import PrintJob
+from generator.site import write_project
 
 BASE = school_data("academy_sixth_form")
 PHONE_RULES = ["not_allowed", "handed_in", "locked_away", "off_and_away", "allowed"]
@@ -206,6 +208,20 @@ def test_staff_page_findings_are_in_the_readers_words(
     text = " ".join(parse_html(page / "index.html").text.split())
     assert "The policy review was due on" in text and "Draft for approval" in text
     assert not TOOL_TALK.search(text), TOOL_TALK.search(text)
+
+
+def test_a_double_barrelled_name_is_never_split_on_a_page(tmp_path: Path) -> None:
+    """On a phone a name broke at its hyphen ("Lloyd-" / "Williams"): the pages' Markdown
+    writes each person's name with no-break spaces and a non-breaking hyphen (U+2011, which
+    the site's search treats as a separator, so "Williams" still finds it)."""
+    data = copy.deepcopy(BASE)
+    data["people"]["online_safety_governor"] = {"name": "Mrs Rhian Lloyd-Williams"}
+    pack = compose(Config.model_validate(data), SCHOOLS_DIR)
+    write_project(pack, tmp_path)
+    pages = "".join(p.read_text("utf-8") for p in (tmp_path / "docs").rglob("*.md"))
+    assert "Mrs\u00a0Rhian\u00a0Lloyd\u2011Williams" in pages
+    assert "Lloyd-Williams" not in pages and "Rhian Lloyd" not in pages
+    assert "\u2011" in (ROOT / "mkdocs.yml").read_text("utf-8")  # a search separator
 
 
 def test_names_and_postcodes_never_split_in_print() -> None:

@@ -77,6 +77,7 @@ def findings(
     day = on or today()
     found = _review_dates(config, day) + _filtering_and_monitoring(config, day)
     found += _trust_outside_england(config)
+    found += _governors_without_a_board(config)
     if not config.people.deputy_dsls:
         found.append(
             Finding(
@@ -205,7 +206,7 @@ def _missing_contacts(config: Config) -> list[Finding]:
                 "name one so staff know who to tell about a data breach",
             )
         )
-    if people.chair_of_governors is None:
+    if people.chair_of_governors is None and config.has_governors:
         found.append(
             Finding(
                 "people.chair_of_governors",
@@ -325,6 +326,22 @@ def _trust_outside_england(config: Config) -> list[Finding]:
             "the school as maintained by its education authority",
             "remove school.trust, or set school.type if the school is independent",
         )
+    ]
+
+
+def _governors_without_a_board(config: Config) -> list[Finding]:
+    """A Scottish council school has no governing body: governors given are not printed."""
+    if config.has_governors:
+        return []
+    return [
+        Finding(
+            f"people.{role}",
+            "a council school in Scotland has no governing body, so the pack names no "
+            "governors: this person is not printed",
+            "remove it, or set school.type: independent if the school has a board of governors",
+        )
+        for role in ("online_safety_governor", "chair_of_governors")
+        if getattr(config.people, role) is not None
     ]
 
 

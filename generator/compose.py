@@ -467,6 +467,7 @@ class Composer:
             "online_safety_lead": c.online_safety_lead,
             "short_name": c.short_name,
             "school_type": c.school_type,
+            "has_governors": c.has_governors,
             "contacts": c.contacts,
             "online_safety_group": c.online_safety_group,
             "linked_policies": c.linked_policies,

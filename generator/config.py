@@ -240,7 +240,11 @@ class People(_Section):
     dsl: Person = Field(description="Designated safeguarding lead.")
     deputy_dsls: list[Person] = Field(default_factory=list)
     online_safety_lead: Person | None = Field(None, description="Defaults to the DSL.")
-    online_safety_governor: Person
+    online_safety_governor: Person | None = Field(
+        None,
+        description="Governor who oversees online safety. Required, except in a Scottish "
+        "council school, which has no governing body.",
+    )
     chair_of_governors: Person | None = None
     computing_lead: Person | None = None
     technical_support: TechnicalSupport | None = None
@@ -523,6 +527,13 @@ class Config(_Section):
         return "academy" if self.school.trust and self.school.nation == "england" else "maintained"
 
     @property
+    def has_governors(self) -> bool:
+        """A council school in Scotland has no governing body: the education authority is
+        responsible for it (Education (Scotland) Act 1980, s1) and the head teacher runs it;
+        Scotland's independent schools, and schools elsewhere in the UK, have governors."""
+        return not (self.school.nation == "scotland" and self.school_type == "maintained")
+
+    @property
     def nation_name(self) -> str:
         """ "Northern Ireland", as a person writes it (the key is northern-ireland)."""
         return self.school.nation.replace("-", " ").title()
@@ -677,6 +688,9 @@ def _check_consistency(doc: YamlDocument, config: Config) -> list[Problem]:
         problems.append(
             Problem(*doc.locate(path), format_path(path), "must be after review.approved_on")
         )
+    if config.people.online_safety_governor is None and config.has_governors:
+        path = ("people", "online_safety_governor")
+        problems.append(Problem(*doc.locate(path), format_path(path), "required, but missing"))
     if config.school.type == "academy" and config.school.nation != "england":
         path = ("school", "type")
         problems.append(

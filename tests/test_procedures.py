@@ -13,13 +13,15 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, school_data, write_school
 from test_policy import composed_policy_text, squash
 
 from generator import markup
 from generator.checks import findings
 from generator.compose import CONTENT_DIR, Composer, compose
 from generator.config import load_config
+from generator.errors import ConfigError
+from generator.pdf import PrintJob
 
 CHARTS = {
     c["key"]: c
@@ -600,3 +602,42 @@ def test_a_dsl_role_that_is_a_safeguarding_title_is_not_said_twice():
     assert "Mrs Nia Ffion Hughes" in welsh
     default = yaml.safe_load((ROOT / "school_config.yaml").read_text("utf-8"))
     assert default["people"]["dsl"]["role"] in composed_policy_text(ROOT / "school_config.yaml")
+
+
+def pack_words(config: Path) -> str:
+    """Every page's Markdown and every print document's HTML, composed (no PDF made)."""
+    pack = compose(load_config(config), config.parent)
+    return "\n".join(
+        [p.markdown for p in pack.pages] + [PrintJob(pack, d).html() for d in pack.prints]
+    )
+
+
+def test_a_scottish_council_school_has_no_governors(tmp_path: Path):
+    """A council school in Scotland has no governing body: its education authority is
+    responsible (Education (Scotland) Act 1980, s1) and the head teacher runs it. No page or
+    form names governors; an allegation about the head goes to the authority; the config
+    needs no online safety governor, and check says one given is not printed."""
+    data = school_data("all_through")
+    data["school"].update(nation="scotland", local_authority="Eastwick Council")
+    governor = data["people"].pop("online_safety_governor")
+    data["people"].pop("chair_of_governors")
+    council = write_school(tmp_path / "council", data)
+    words = pack_words(council)
+    assert re.findall(r"(?i)governor|governing", words) == ["governing"] * 2  # page and PDF
+    assert "Eastwick Council is responsible for education at St Mary's, a council school " in words
+    assert "goes to Eastwick Council, under its procedure for allegations against staff" in words
+
+    data["people"]["online_safety_governor"] = governor
+    warned = [f.path for f in findings(load_config(write_school(tmp_path / "c2", data)), TODAY)]
+    assert "people.online_safety_governor" in warned
+    data["school"]["type"] = "independent"  # Scotland's independent schools have boards
+    assert "The governor responsible for online safety" in pack_words(
+        write_school(tmp_path / "independent", data)
+    )
+
+
+def test_everywhere_else_the_online_safety_governor_is_required(tmp_path: Path):
+    data = school_data("primary")
+    data["people"].pop("online_safety_governor")
+    with pytest.raises(ConfigError, match=r"people\.online_safety_governor: required, but missing"):
+        load_config(write_school(tmp_path / "school", data))

@@ -118,6 +118,46 @@ def findings(
         found += _trusted_links(data("resources.yaml"), day)
         guidance = data("guidance.yaml")
         found += _currency(guidance, day) + _guidance(guidance, config, day)
+        found += _england_words(config, data("nations.yaml"), guidance)
+    return found
+
+
+# England's words a school elsewhere may have copied into its config, and the term
+# (content/nations.yaml) its own nation uses instead; None: its safeguarding guidance.
+_ENGLAND_WORDS = (
+    (re.compile(r"\bLADO\b"), "LADO"),
+    (re.compile(r"\bSENCO\b", re.I), "senco"),
+    (re.compile(r"\bSEND\b"), "sen"),
+    (re.compile(r"\bOfsted\b"), "inspectorate"),
+    (re.compile(r"\bKCSIE\b|keeping children safe in education", re.I), None),
+)
+
+
+def _england_words(config: Config, nations: Any, guidance: Any) -> list[Finding]:
+    """A value in a Welsh, Scottish or Northern Irish config that uses England's word
+    ("LADO", "SEND", "Ofsted") where its own nation has another: the pack would read as
+    two nations' at once."""
+    from .scaffold import leaves
+
+    nation = nations.get(config.school.nation, {})
+    if config.school.nation == "england" or not nation:
+        return []
+    safeguarding = guidance["documents"][nation["guidance"]["safeguarding"]]["title"]
+    found = []
+    for path, value in leaves(config.model_dump(mode="json", exclude_none=True)):
+        for pattern, key in _ENGLAND_WORDS if isinstance(value, str) else ():
+            ours = nation["terms"][key] if key else safeguarding
+            match = pattern.search(value)
+            if match and match.group().lower() not in ours.lower():
+                found.append(
+                    Finding(
+                        path,
+                        f'"{match.group()}" is England\'s word; in {config.nation_name} the '
+                        f'pack says "{ours}"',
+                        "use that, or your area's own name for it, so the pack reads as one "
+                        "nation's",
+                    )
+                )
     return found
 
 

@@ -641,3 +641,26 @@ def test_everywhere_else_the_online_safety_governor_is_required(tmp_path: Path):
     data["people"].pop("online_safety_governor")
     with pytest.raises(ConfigError, match=r"people\.online_safety_governor: required, but missing"):
         load_config(write_school(tmp_path / "school", data))
+
+
+def test_check_names_englands_words_in_another_nations_config(tmp_path: Path):
+    data = school_data("secondary")  # its LADO is "Northam LADO Team"
+    data["phones"]["pupils"]["exceptions"] = "SEND plans agreed with the SENCo"
+    data["school"]["type"] = "maintained"
+
+    def flagged(nation: str) -> dict[str, str]:
+        data["school"]["nation"] = nation
+        config = load_config(write_school(tmp_path / nation, data))
+        found = findings(config, TODAY, Composer(config, tmp_path / nation).data)
+        return {f.problem: f.path for f in found if "England's word" in f.problem}
+
+    assert flagged("england") == {}
+    scottish = flagged("scotland")
+    said = '"{}" is England\'s word; in Scotland the pack says "{}"'.format
+    assert scottish[said("LADO", "local authority")] == ("people.lado.name")
+    assert scottish[said("SEND", "additional support needs")] == "phones.pupils.exceptions"
+    assert len(scottish) == 3  # and "SENCo"
+    assert sorted(flagged("northern-ireland").values()) == [  # SENCo is NI's word too
+        "people.lado.name",
+        "phones.pupils.exceptions",
+    ]

@@ -31,7 +31,7 @@ from .markup import conversions_kept
 from .pdf import small_posters
 from .pool import PdfRenderer, SchoolPdfs, reproducible_dates, start_workers
 from .render import RenderedPdf
-from .site import engine_versions, run_engine, write_project
+from .site import NOT_FOUND, engine_versions, run_engine, write_project
 from .word import word_copy
 from .yamlfile import read_yaml
 
@@ -381,11 +381,13 @@ def render_and_publish(
         for line in small_posters(pack.config, rendered):
             log.warning(line)
         write_downloads(pack, rendered, downloads)
-        # The engine's input only (docs/ and mkdocs.yml): the staged site may be in project/.
+        # The engine's input only (docs/, mkdocs.yml and the 404 page's words): the staged
+        # site may be in project/.
         site_key = ":".join(
             (
                 tree_digest(project / "docs"),
                 hashlib.sha256(config_path.read_bytes()).hexdigest(),
+                hashlib.sha256((project / NOT_FOUND).read_bytes()).hexdigest(),
                 engine_versions(engine),
             )
         )

@@ -10,6 +10,7 @@ import functools
 import html
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sysconfig
@@ -46,6 +47,7 @@ def write_project(pack: Pack, project: Path) -> Path:
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
+    (project / NOT_FOUND).write_text(not_found_html(pack), encoding="utf-8")
     assets = docs / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     (assets / "esafety.css").write_text(_site_css(pack), encoding="utf-8")
@@ -143,7 +145,40 @@ def engine_versions(engine: str = "mkdocs") -> str:
 
 def run_engine(engine: str, config_path: Path) -> Path:
     """Build the generated project with the chosen engine; return the site folder."""
-    return run_zensical(config_path) if engine == "zensical" else run_mkdocs(config_path)
+    site = run_zensical(config_path) if engine == "zensical" else run_mkdocs(config_path)
+    _fill_not_found(site / "404.html", config_path.parent / NOT_FOUND)
+    return site
+
+
+NOT_FOUND = "not-found.html"  # in the generated project, beside mkdocs.yml
+_THEMES_404 = "<h1>404 - Not found</h1>"  # what Material's (and Zensical's) 404 page says
+_HOME = re.compile(r'<a href="([^"]*)"[^>]*class="md-header__button md-logo"')
+_NUMBER = re.compile(r"(?<![\w+])(?:999|0\d{2,4}(?: \d{3,6}){1,2})(?![\w])")
+
+
+def not_found_html(pack: Pack) -> str:
+    """What a visitor who followed a broken link reads: a way home, and who to tell if
+    they are worried about a child (the theme's page says only "404 - Not found")."""
+    words = {key: html.escape(pack.site[f"not_found_{key}"]) for key in
+             ("title", "text", "home", "worried")}  # fmt: skip
+    worried = _NUMBER.sub(lambda m: markup.tel(m.group()), words["worried"])  # tap to call
+    return (
+        f"<h1>{words['title']}</h1>\n<p>{words['text']}</p>\n"
+        f'<p><a href="{{home}}">{words["home"]}</a></p>\n'
+        f'<aside class="esafety-worried"><p>{worried}</p></aside>'
+    )
+
+
+def _fill_not_found(page: Path, words: Path) -> None:
+    """The theme's 404 page with our words in place of its heading; its home link is the
+    one the theme's header uses (absolute when the school gives publish.url)."""
+    if not page.is_file() or not words.is_file():
+        return
+    text = page.read_text(encoding="utf-8")
+    home = _HOME.search(text)
+    if _THEMES_404 in text and home:
+        filled = words.read_text(encoding="utf-8").replace("{home}", home.group(1))
+        page.write_text(text.replace(_THEMES_404, filled, 1), encoding="utf-8")
 
 
 def zensical_command() -> str | None:

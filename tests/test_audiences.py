@@ -180,3 +180,18 @@ def test_vertical_flowchart_fits_a_phone_column() -> None:
         assert left >= 0 and left + width <= flowcharts.V_WIDTH, text
     for words in ("Call 999, then tell the DSL.", "Yes", "No", "Tell the DSL the same day."):
         assert words in svg
+
+
+@pytest.mark.parametrize("school", ["primary", "secondary"])
+def test_a_broken_link_leads_home_and_to_help(built_sites: Any, school: str) -> None:
+    """The theme's 404 page said only "404 - Not found": ours says what happened, links
+    home as the header's logo does, and says who to call about a worried child."""
+    html = (built_sites(school).site_dir / "404.html").read_text(encoding="utf-8")
+    config = load_config(school_path(school))
+    assert "404 - Not found" not in html and "Sorry, this page is not here" in html
+    logo = re.search(r'<a href="([^"]*)"[^>]*class="md-header__button md-logo"', html)
+    assert logo and f'<a href="{logo.group(1)}">Go to the ' in html
+    box = html[html.index('class="esafety-worried"') : html.index("</aside>")]
+    shown = {text for _, text in TEL.findall(box)}
+    assert {"999", "0808 800 5000", config.school.phone} <= shown
+    assert config.people.dsl.name in box.replace("&#x27;", "'")

@@ -32,6 +32,7 @@ class Part:
     # for "log", one number per blank row to write in
     columns: tuple[Markup, ...] = ()
     row_mm: float | None = None  # for "log": the height of a row to write in
+    widths: tuple[float, ...] = ()  # for "log": each column's share of the width, in %
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Form:
     keeping: Markup
     rule_set: RuleSet | None = None
     print_words: dict[str, Markup] = field(default_factory=dict)  # words only the PDF uses
+    landscape: bool = False  # a record with many columns to write in: A4 on its side
 
     @property
     def template(self) -> str:
@@ -166,6 +168,9 @@ def load_form(
         )
         for i, block in enumerate(raw["signing"])
     )
+    orientation = raw.get("orientation", "portrait")
+    if orientation not in ("portrait", "landscape"):
+        raise BuildError(f"{where}: orientation is portrait or landscape, not {orientation!r}")
     return Form(
         name=name,
         title=text(raw["title"], "title"),
@@ -180,6 +185,7 @@ def load_form(
             key: text(value, f"print_words.{key}")
             for key, value in raw.get("print_words", {}).items()
         },
+        landscape=orientation == "landscape",
         **common,
     )
 
@@ -218,7 +224,10 @@ def load_part(
         row_mm = raw.get("row_mm")
         if row_mm is not None and (not isinstance(row_mm, int | float) or not 5 <= row_mm <= 60):
             raise BuildError(f"{where}: 'row_mm' is a row's height in mm, from 5 to 60")
-        return Part(heading, style, intro, tuple(range(1, count + 1)), columns, row_mm)
+        return Part(
+            heading, style, intro, tuple(range(1, count + 1)), columns, row_mm,
+            _widths(raw.get("widths"), len(columns), where),
+        )  # fmt: skip
     items = tuple(
         item
         for i, value in enumerate(raw["items"])
@@ -241,3 +250,15 @@ def load_rows(
         if fields:
             out.append(tuple(fields))
     return tuple(out)
+
+
+def _widths(given: Any, columns: int, where: str) -> tuple[float, ...]:
+    """A log's column widths (one number each, any scale) as percentages of the table."""
+    if given is None:
+        return ()
+    numbers = given if isinstance(given, list) else []
+    if len(numbers) != columns or not all(isinstance(n, int | float) and n > 0 for n in numbers):
+        raise BuildError(
+            f"{where}: 'widths' gives one positive number for each of its {columns} columns"
+        )
+    return tuple(round(100 * n / sum(numbers), 2) for n in numbers)

@@ -38,14 +38,16 @@ _ATTR_LIST = re.compile(r"\s*\{:[^}]*\}\s*$")
 # ---------------------------------------------------------------- snapshots
 
 
-def policy_snapshot(composer: Composer) -> dict[str, Any]:
-    """The policy's words as they stand, section by section, paragraph by paragraph."""
+def policy_snapshot(composer: Composer, words: bool = True) -> dict[str, Any]:
+    """The policy's words as they stand, section by section, paragraph by paragraph. With
+    ``words=False``, only the version's dates and approver (the version history needs no
+    more, and with no earlier version there is nothing to compare the words with)."""
     from .documents.policy import policy_composer
 
     policy = policy_composer(composer)
     config = composer.config
     sections = []
-    for part in policy.composed_parts(for_print=True):
+    for part in policy.composed_parts(for_print=True) if words else ():
         for section, text in zip(part["sections"], part["markdown"], strict=True):
             sections.append(
                 {
@@ -62,7 +64,7 @@ def policy_snapshot(composer: Composer) -> dict[str, Any]:
         "approved_by": config.review.approved_by,
         "next_review": config.next_review.isoformat(),
         "draft": composer.is_draft,
-        "decisions": decisions(composer),
+        "decisions": decisions(composer) if words else [],
         "sections": sections,
     }
 

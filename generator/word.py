@@ -750,7 +750,8 @@ def _chart_png(svg: str) -> bytes:
     font files, never the machine's, so every machine draws the same pixels."""
     import resvg_py
 
-    fonts = [str(p) for p in sorted(flowcharts.FONT_DIR.glob("*.ttf"))]
+    # The charts' words are regular or bold, never italic: only those faces are loaded.
+    fonts = [str(flowcharts.FONT_DIR / f"Andika-{face}.ttf") for face in ("Regular", "Bold")]
     png = bytes(
         resvg_py.svg_to_bytes(
             svg_string=svg,

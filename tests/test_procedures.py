@@ -553,7 +553,8 @@ NATIONAL_GUIDANCE = {
         "Mobile phones: guidance for Scotland's schools (August 2024), does not set a national ban",
         "It does not have to be intended, or repeated, to be bullying",
         "formal safeguarding training as often as local child protection procedures require",
-    ],
+        "It is part of technologies and health and wellbeing, and teachers return",  # as the
+    ],  # parents' page says (the policy said "computing ... personal and social education")
     "northern-ireland": [
         "recommends that pupils do not use their phones during the school day, and that "
         "phones are not normally brought into primary schools",
@@ -561,6 +562,7 @@ NATIONAL_GUIDANCE = {
         "as the law requires for every incident of bullying or alleged bullying, with its "
         "motivation",
         "formal safeguarding training at least every three years",
+        "It is part of ICT and personal development, and teachers return",
     ],
     "wales": [
         "In Wales, each school sets its own rule on phones",

@@ -9,8 +9,8 @@ from .policy import policy_composer
 
 def compose(composer: Composer) -> Section:
     config = composer.config
-    current = review.policy_snapshot(composer)
     previous = review.previous_snapshot(composer.project_dir, config)
+    current = review.policy_snapshot(composer, words=previous is not None)
     comparison = review.compare(previous, current) if previous else None
     history = [
         s for s in review.snapshots(composer.project_dir) if s["version"] != config.review.version

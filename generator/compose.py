@@ -458,7 +458,7 @@ class Composer:
             "config": c,
             "school": c.school,
             "people": c.people,
-            "technology": c.technology,
+            "technology": self._technology(),
             "phones": c.phones,
             "review": c.review,
             "next_review": c.next_review,
@@ -485,6 +485,18 @@ class Composer:
             "draft": self.is_draft,
             "today": today(),
         }
+
+    def _technology(self) -> Any:
+        """The config's technology, with "DSL" among who sees monitoring alerts said in the
+        nation's words (a Scottish pack says "child protection coordinator")."""
+        tech = self.config.technology
+        t = self.terms
+        words = {"dsl": t["DSL"], "deputy dsl": t["deputy_dsl"], "deputy dsls": t["deputy_dsls"]}
+        said = [words.get(who.strip().lower(), who) for who in tech.monitoring.alerts_to]
+        if said == tech.monitoring.alerts_to:
+            return tech
+        monitoring = tech.monitoring.model_copy(update={"alerts_to": said})
+        return tech.model_copy(update={"monitoring": monitoring})
 
     def _dsl_role(self) -> str:
         """The DSL's job, when it says more than their safeguarding title: "Deputy

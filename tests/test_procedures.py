@@ -544,6 +544,7 @@ def test_each_nations_school_is_governed_and_sanctioned_in_its_own_terms(
         assert words in text, words
     for english in ("at least every two years", "meant to hurt someone"):
         assert english not in text or nation == "wales", english
+    assert "sent to: DSL" not in text  # alerts_to's "DSL" in the nation's words
 
 
 # What each nation's own guidance and law say (checked with `search`, December 2026;
@@ -554,7 +555,16 @@ NATIONAL_GUIDANCE = {
         "It does not have to be intended, or repeated, to be bullying",
         "formal safeguarding training as often as local child protection procedures require",
         "It is part of technologies and health and wellbeing, and teachers return",  # as the
-    ],  # parents' page says (the policy said "computing ... personal and social education")
+        # parents' page says (the policy said "computing ... personal and social education")
+        "support under Getting it right for every child (GIRFEC)",  # not England's "early help"
+        "Adult Support and Protection procedures",
+        # Included, engaged and involved part 2 (2017): searches are consensual only
+        "In Scotland, school staff have no power to search a pupil without consent",
+        # National Guidance 2021 (updated 2023), para 4.244: not "manage it in school"
+        "still reports the incident to Police Scotland or social work services, so that an "
+        "inter-agency referral discussion (IRD) can be considered",
+        "cyberflashing, apply only in England and Wales; Scotland has its own criminal law",
+    ],
     "northern-ireland": [
         "recommends that pupils do not use their phones during the school day, and that "
         "phones are not normally brought into primary schools",
@@ -563,6 +573,8 @@ NATIONAL_GUIDANCE = {
         "motivation",
         "formal safeguarding training at least every three years",
         "It is part of ICT and personal development, and teachers return",
+        "early intervention support, for example through a Family Support Hub",
+        "cyberflashing, apply only in England and Wales; Northern Ireland has its own",
     ],
     "wales": [
         "In Wales, each school sets its own rule on phones",

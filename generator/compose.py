@@ -492,7 +492,10 @@ class Composer:
         tech = self.config.technology
         t = self.terms
         words = {"dsl": t["DSL"], "deputy dsl": t["deputy_dsl"], "deputy dsls": t["deputy_dsls"]}
-        said = [words.get(who.strip().lower(), who) for who in tech.monitoring.alerts_to]
+        said = [
+            ours if (ours := words.get(who.strip().lower(), who)).lower() != who.lower() else who
+            for who in tech.monitoring.alerts_to
+        ]  # the school's own capitals where the words are the same
         if said == tech.monitoring.alerts_to:
             return tech
         monitoring = tech.monitoring.model_copy(update={"alerts_to": said})

@@ -548,6 +548,8 @@ def test_each_nations_school_is_governed_and_sanctioned_in_its_own_terms(
     for english in ("at least every two years", "meant to hurt someone"):
         assert english not in text or nation == "wales", english
     assert "sent to: DSL" not in text  # alerts_to's "DSL" in the nation's words
+    consent = pack_words(config)  # the forms too
+    assert ("aged 12 or over is presumed able to decide" in consent) is (nation == "scotland")
 
 
 # What each nation's own guidance and law say (checked with `search`, December 2026;
@@ -567,7 +569,7 @@ NATIONAL_GUIDANCE = {
         "still reports the incident to Police Scotland or social work services, so that an "
         "inter-agency referral discussion (IRD) can be considered",
         "cyberflashing, apply only in England and Wales; Scotland has its own criminal law",
-    ],
+    ],  # and in the photo consent form: a pupil of 12 or over decides (DPA 2018 s208)
     "northern-ireland": [
         "recommends that pupils do not use their phones during the school day, and that "
         "phones are not normally brought into primary schools",

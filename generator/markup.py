@@ -236,24 +236,27 @@ def unbreakable_names(config: Any) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?<![\\w])(?:{w})(?![\\w])" for w in words))
 
 
-def keep_together(html: str, names: re.Pattern[str] | None = None) -> str:
+def keep_together(html: str, names: re.Pattern[str] | None = None, web: bool = False) -> str:
     """Names (the config's people, and any name after its title), postcodes and phone
     numbers never split across lines: their spaces (and a name's hyphens) made
-    non-breaking in the text of print HTML or a page's Markdown (not inside tags, whose
-    attributes stay as they were)."""
+    non-breaking in the text of print HTML (not inside tags, whose attributes stay as they
+    were). On a web page (``web``) a name may still wrap at its spaces, which a phone at
+    400% zoom needs, but never at its hyphen ("Lloyd-" / "Williams")."""
     parts = re.split(r"(<[^>]*>)", html)
     for i in range(0, len(parts), 2):  # the text between tags
         text = _POSTCODE.sub("\\1\u00a0\\2", parts[i])
         text = _PHONE.sub(lambda m: m.group().replace(" ", "\u00a0"), text)
-        text = _TITLED_NAME.sub(lambda m: m.group().replace(" ", "\u00a0"), text)
+        if not web:
+            text = _TITLED_NAME.sub(lambda m: m.group().replace(" ", "\u00a0"), text)
         if names:  # a double-barrelled name keeps its hyphen: a non-breaking one
-            text = names.sub(lambda m: _unbroken(m.group()), text)
+            text = names.sub(lambda m: _unbroken(m.group(), spaces=not web), text)
         parts[i] = text
     return "".join(parts)
 
 
-def _unbroken(name: str) -> str:
-    return re.sub(r"\s+", "\u00a0", name).replace("-", "\u2011")
+def _unbroken(name: str, spaces: bool = True) -> str:
+    name = re.sub(r"\s+", "\u00a0", name) if spaces else name
+    return name.replace("-", "\u2011")
 
 
 ICONS_DIR = TEMPLATES_DIR / "icons"

@@ -41,8 +41,9 @@ def write_project(pack: Pack, project: Path) -> Path:
     for page in pack.pages:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        # A name, phone number or postcode never split at the end of a line on a phone.
-        target.write_text(markup.keep_together(page.markdown, names), encoding="utf-8")
+        # A phone number or postcode never split at the end of a line, nor a name at its
+        # hyphen.
+        target.write_text(markup.keep_together(page.markdown, names, web=True), encoding="utf-8")
     for path, text in pack.extras.items():  # copied into the site as they are
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -133,6 +133,9 @@ _ENGLAND_WORDS = (
 )
 
 
+_ENGLISH_YEAR = re.compile(r"\bYears? \d{1,2}\b")
+
+
 def _england_words(config: Config, nations: Any, guidance: Any) -> list[Finding]:
     """A value in a Welsh, Scottish or Northern Irish config that uses England's word
     ("LADO", "SEND", "Ofsted") where its own nation has another: the pack would read as
@@ -158,6 +161,16 @@ def _england_words(config: Config, nations: Any, guidance: Any) -> list[Finding]
                         "nation's",
                     )
                 )
+        year = _ENGLISH_YEAR.search(value) if isinstance(value, str) else None
+        if year and config.school.nation == "scotland":
+            found.append(
+                Finding(
+                    path,
+                    f'"{year.group()}" counts school years as England, Wales and Northern '
+                    "Ireland do; in Scotland the pack says P1 to P7 and S1 to S6",
+                    "use those, so pupils and parents read the rule as it is meant",
+                )
+            )
     return found
 
 

@@ -569,6 +569,8 @@ NATIONAL_GUIDANCE = {
         "still reports the incident to Police Scotland or social work services, so that an "
         "inter-agency referral discussion (IRD) can be considered",
         "cyberflashing, apply only in England and Wales; Scotland has its own criminal law",
+        "Civic Government (Scotland) Act 1982, sections 52 and 52A",
+        "Abusive Behaviour and Sexual Harm (Scotland) Act 2016, section 2",
     ],  # and in the photo consent form: a pupil of 12 or over decides (DPA 2018 s208)
     "northern-ireland": [
         "recommends that pupils do not use their phones during the school day, and that "
@@ -583,6 +585,7 @@ NATIONAL_GUIDANCE = {
         "only after taking advice from the Education Authority's Child Protection Support "
         "Service or the PSNI",
         "Criminal Law Act (Northern Ireland) 1967, section 5",
+        "Protection of Children (Northern Ireland) Order 1978, article 3",
         "whose designated officers advise schools on child protection",  # not "manages"
         "cyberflashing, apply only in England and Wales; Northern Ireland has its own",
     ],

@@ -550,6 +550,8 @@ def test_each_nations_school_is_governed_and_sanctioned_in_its_own_terms(
     assert "sent to: DSL" not in text  # alerts_to's "DSL" in the nation's words
     consent = pack_words(config)  # the forms too
     assert ("aged 12 or over is presumed able to decide" in consent) is (nation == "scotland")
+    scots_capacity = "a young person of 16 or over has the legal capacity to give or refuse"
+    assert (scots_capacity in consent) is (nation == "scotland")  # the 1991 Act, s1
 
 
 # What each nation's own guidance and law say (checked with `search`, December 2026;

@@ -122,6 +122,14 @@ def test_search_works_offline(browser: Any, built_sites: Any) -> None:
             page.locator(".md-search__input").click()
             page.keyboard.type(words)
             results = page.locator(".md-search-result__item a.md-search-result__link")
+            # Results update as each letter is typed: wait for those of the whole query (a
+            # result's link carries its query, ?h=...), or the first may change under us.
+            page.wait_for_function(
+                "h => [...document.querySelectorAll('.md-search-result__item a')]"
+                ".some(a => new URL(a.href).searchParams.get('h') === h)",
+                arg=words,
+                timeout=10_000,
+            )
             results.first.wait_for(state="visible", timeout=10_000)
             meta = page.locator(".md-search-result__meta").inner_text()
             assert re.fullmatch(r"\d+ matching documents?", meta.strip()), meta

@@ -212,3 +212,15 @@ def test_visitor_notices_problems(browser: Any, tmp_path: Path) -> None:
     assert pages[""].h1 == ["Broken"]
     assert pages["alert.html"].h1 == []
     assert any("script dialog" in p for p in pages["alert.html"].problems)
+
+
+def test_a_long_school_name_is_not_cut_in_the_phone_header(browser: Any, built_sites: Any) -> None:
+    """The infant sample has no short name: "Little Acorns Infant School online safety"
+    was cut to "Little Acorns Infant Sch..." at 390 px. It may take two lines there."""
+    site = built_sites("infant_minimal").site_dir
+    with visitor(browser, site, viewport={"width": 390, "height": 800}) as (v, page):
+        page.goto(v.base, wait_until="load")
+        name = page.locator(".md-header__topic .md-ellipsis").first
+        assert name.inner_text().strip() == "Little Acorns Infant School online safety"
+        cut = name.evaluate("e => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight")
+        assert not cut

@@ -211,7 +211,7 @@ def _renderer() -> md.Markdown:
 # A UK postcode's two halves ("LE18 0AA"), kept on one line.
 _POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?) ([0-9][A-Z]{2})\b")
 # A UK phone number written in groups ("01632 960412", "0800 1111", "+44 1632 960412").
-_PHONE = re.compile(r"(?<![\w+])(?:0\d{2,4}|\+44 \d{2,4})(?: \d{3,6}){1,2}(?![\w])")
+PHONE_NUMBER = re.compile(r"(?<![\w+])(?:0\d{2,4}|\+44 \d{2,4})(?: \d{3,6}){1,2}(?![\w])")
 # How a character of a name may be written in print HTML (Jinja escapes ' and &).
 _ESCAPED = {"'": "(?:'|&#39;|&#x27;)", "&": "(?:&|&amp;)", "’": "(?:’|&#8217;)"}
 
@@ -245,7 +245,7 @@ def keep_together(html: str, names: re.Pattern[str] | None = None, web: bool = F
     parts = re.split(r"(<[^>]*>)", html)
     for i in range(0, len(parts), 2):  # the text between tags
         text = _POSTCODE.sub("\\1\u00a0\\2", parts[i])
-        text = _PHONE.sub(lambda m: m.group().replace(" ", "\u00a0"), text)
+        text = PHONE_NUMBER.sub(lambda m: m.group().replace(" ", "\u00a0"), text)
         if not web:
             text = _TITLED_NAME.sub(lambda m: m.group().replace(" ", "\u00a0"), text)
         if names:  # a double-barrelled name keeps its hyphen: a non-breaking one

@@ -154,7 +154,7 @@ def run_engine(engine: str, config_path: Path) -> Path:
 NOT_FOUND = "not-found.html"  # in the generated project, beside mkdocs.yml
 _THEMES_404 = "<h1>404 - Not found</h1>"  # what Material's (and Zensical's) 404 page says
 _HOME = re.compile(r'<a href="([^"]*)"[^>]*class="md-header__button md-logo"')
-_NUMBER = re.compile(r"(?<![\w+])(?:999|0\d{2,4}(?: \d{3,6}){1,2})(?![\w])")
+_NUMBER = re.compile(rf"\b999\b|{markup.PHONE_NUMBER.pattern}")  # what a parent can call
 
 
 def not_found_html(pack: Pack) -> str:

@@ -257,7 +257,9 @@ def _widths(given: Any, columns: int, where: str) -> tuple[float, ...]:
     if given is None:
         return ()
     numbers = given if isinstance(given, list) else []
-    if len(numbers) != columns or not all(isinstance(n, int | float) and n > 0 for n in numbers):
+    if len(numbers) != columns or not all(
+        isinstance(n, int | float) and not isinstance(n, bool) and n > 0 for n in numbers
+    ):
         raise BuildError(
             f"{where}: 'widths' gives one positive number for each of its {columns} columns"
         )

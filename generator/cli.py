@@ -7,6 +7,7 @@ Users see one line per problem; ``-v`` adds the traceback.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import signal
@@ -588,7 +589,11 @@ def run() -> NoReturn:
         signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     sys.unraisablehook = _unraisable
-    sys.exit(main())
+    code = main()
+    # Whatever is alive now lives until exit: freezing it spares the collector's walk
+    # through every object at interpreter shutdown (0.1 s after a build).
+    gc.freeze()
+    sys.exit(code)
 
 
 def _interrupt(signum: int, frame: Any) -> NoReturn:

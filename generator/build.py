@@ -36,6 +36,9 @@ from .word import word_copy
 from .yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
+# Schools of a batch composed and waiting to be published: enough PDFs queued to keep
+# the workers busy while a school's pages are built.
+SCHOOLS_AHEAD = 3
 
 
 @dataclass(frozen=True)
@@ -101,23 +104,34 @@ def build_many(
 def _build_all(
     jobs: list[SchoolJob], use_cache: bool, workers: int | None, engine: str
 ) -> list[SchoolOutcome]:
+    """Each school is composed while the schools before it render; at most
+    ``SCHOOLS_AHEAD`` wait to be published, so memory stays flat however many there are
+    (composing all of them first held every pack and every PDF: 680 MB for 100 schools)."""
     renderer = PdfRenderer(workers)
     if renderer.workers > 1:
         start_workers(renderer.workers)  # WeasyPrint loads while the schools are composed
     outcomes: dict[int, SchoolOutcome] = {}
     started: dict[int, tuple[Path, SchoolPdfs]] = {}
+
+    def publish_oldest() -> None:
+        i = next(iter(started))
+        site_dir, pdfs = started.pop(i)
+        try:
+            result = render_and_publish(pdfs.pack, site_dir, pdfs, pdfs.cache, engine)
+            outcomes[i] = SchoolOutcome(jobs[i], result=result)
+        except Exception as exc:  # noqa: BLE001 (one school's failure never stops the rest)
+            outcomes[i] = SchoolOutcome(jobs[i], error=_as_error(jobs[i], exc))
+
     for i, job in enumerate(jobs):
         try:
             with _conversions_kept(job, use_cache):
                 started[i] = prepare(job, use_cache, renderer)
-        except Exception as exc:  # noqa: BLE001 (one school's failure never stops the rest)
-            outcomes[i] = SchoolOutcome(job, error=_as_error(job, exc))
-    for i, (site_dir, pdfs) in started.items():
-        try:
-            result = render_and_publish(pdfs.pack, site_dir, pdfs, pdfs.cache, engine)
-            outcomes[i] = SchoolOutcome(jobs[i], result=result)
         except Exception as exc:  # noqa: BLE001
-            outcomes[i] = SchoolOutcome(jobs[i], error=_as_error(jobs[i], exc))
+            outcomes[i] = SchoolOutcome(job, error=_as_error(job, exc))
+        if len(started) > SCHOOLS_AHEAD:
+            publish_oldest()
+    while started:
+        publish_oldest()
     return [outcomes[i] for i in range(len(jobs))]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -235,3 +236,35 @@ def test_a_school_that_fails_while_composed_abandons_the_pdfs_it_had_started(
     assert (trust / "oak" / "site" / "downloads" / "policy.pdf").is_file()
     assert not (trust / "elm" / "site").exists()
     assert len(abandoned) == 1 and "policy.pdf" in abandoned[0]
+
+
+def test_a_batch_publishes_each_school_before_composing_many_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trust of any size holds at most SCHOOLS_AHEAD composed schools at once, and a
+    school that fails to compose takes no place in the queue."""
+    from generator import build
+
+    steps: list[str] = []
+
+    def prepare(job: SchoolJob, use_cache: bool, renderer: object) -> tuple[Path, object]:
+        if job.config_path.stem == "s2":
+            raise ConfigError([])
+        steps.append(f"compose {job.config_path.stem}")
+        return tmp_path, SimpleNamespace(pack=job.config_path.stem, cache=None)
+
+    def publish(pack: str, *args: object) -> None:
+        steps.append(f"publish {pack}")
+
+    monkeypatch.setattr(build, "prepare", prepare)
+    monkeypatch.setattr(build, "render_and_publish", publish)
+    jobs = [SchoolJob(tmp_path / f"s{i}.yaml") for i in range(7)]
+    outcomes = build._build_all(jobs, use_cache=False, workers=1, engine="mkdocs")
+    assert build.SCHOOLS_AHEAD == 3
+    assert steps == [
+        "compose s0", "compose s1", "compose s3", "compose s4", "publish s0",
+        "compose s5", "publish s1", "compose s6", "publish s3",
+        "publish s4", "publish s5", "publish s6",
+    ]  # fmt: skip
+    assert [o.job for o in outcomes] == jobs
+    assert [o.error is not None for o in outcomes] == [i == 2 for i in range(7)]

@@ -105,8 +105,9 @@ def _build_all(
     jobs: list[SchoolJob], use_cache: bool, workers: int | None, engine: str
 ) -> list[SchoolOutcome]:
     """Each school is composed while the schools before it render; at most
-    ``SCHOOLS_AHEAD`` wait to be published, so memory stays flat however many there are
-    (composing all of them first held every pack and every PDF: 680 MB for 100 schools)."""
+    ``SCHOOLS_AHEAD`` wait to be published. Composing every school first held every pack
+    at once: 680 MB for 100 schools, now 500 (what still grows, about 1.2 MB a school, is
+    each outcome's PDFs, kept for the caller)."""
     renderer = PdfRenderer(workers)
     if renderer.workers > 1:
         start_workers(renderer.workers)  # WeasyPrint loads while the schools are composed
